@@ -1,0 +1,116 @@
+"""Weight initializers.
+
+Each initializer is a callable ``init(shape, rng, dtype) -> ndarray``. Fan-in and fan-out are
+read from the shape: ``(n_inputs, n_outputs)`` for dense weights and
+``(kh, kw, in_channels, out_channels)`` for convolution kernels.
+
+>>> rng = np.random.default_rng(0)
+>>> get("he_normal")((784, 10), rng, np.float32).std() < 0.06
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from ._validation import NablanetError
+
+Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
+
+
+def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[:-2]) if len(shape) > 2 else 1
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+def zeros(shape, rng, dtype=np.float32):
+    """All zeros (the usual bias initializer)."""
+    return np.zeros(shape, dtype=dtype)
+
+
+def ones(shape, rng, dtype=np.float32):
+    """All ones (batch-normalization scales)."""
+    return np.ones(shape, dtype=dtype)
+
+
+def random_normal(shape, rng, dtype=np.float32, stddev: float = 0.05):
+    """N(0, stddev^2), stddev 0.05 as in Keras."""
+    return (rng.standard_normal(shape) * stddev).astype(dtype)
+
+
+def random_uniform(shape, rng, dtype=np.float32, limit: float = 0.05):
+    """U(-limit, limit), limit 0.05 as in Keras."""
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def xavier_uniform(shape, rng, dtype=np.float32):
+    """Glorot uniform: U(-a, a) with a = sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(shape)
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def xavier_normal(shape, rng, dtype=np.float32):
+    """Glorot normal: N(0, 2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(shape)
+    return (rng.standard_normal(shape) * math.sqrt(2.0 / (fan_in + fan_out))).astype(dtype)
+
+
+def he_uniform(shape, rng, dtype=np.float32):
+    """He (Kaiming) uniform for ReLU: U(-a, a) with a = sqrt(6 / fan_in)."""
+    fan_in, _ = _fans(shape)
+    limit = math.sqrt(6.0 / fan_in)
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def he_normal(shape, rng, dtype=np.float32):
+    """He (Kaiming) normal for ReLU: N(0, 2 / fan_in)."""
+    fan_in, _ = _fans(shape)
+    return (rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)).astype(dtype)
+
+
+def lecun_normal(shape, rng, dtype=np.float32):
+    """LeCun normal: N(0, 1 / fan_in)."""
+    fan_in, _ = _fans(shape)
+    return (rng.standard_normal(shape) * math.sqrt(1.0 / fan_in)).astype(dtype)
+
+
+def lecun_uniform(shape, rng, dtype=np.float32):
+    """LeCun uniform: U(-a, a) with a = sqrt(3 / fan_in)."""
+    fan_in, _ = _fans(shape)
+    limit = math.sqrt(3.0 / fan_in)
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "zeros": zeros,
+    "ones": ones,
+    "random_normal": random_normal,
+    "random_uniform": random_uniform,
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "glorot_uniform": xavier_uniform,
+    "glorot_normal": xavier_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+    "kaiming_uniform": he_uniform,
+    "kaiming_normal": he_normal,
+    "lecun_normal": lecun_normal,
+    "lecun_uniform": lecun_uniform,
+}
+
+
+def get(name: str) -> Initializer:
+    """Look an initializer up by its exact name."""
+    try:
+        return INITIALIZERS[name]
+    except (KeyError, TypeError):
+        options = ", ".join(sorted(INITIALIZERS))
+        raise NablanetError(f"Unknown initializer {name!r}; choose one of: {options}.") from None

@@ -1,0 +1,183 @@
+"""Activation functions, as layers and as the ``activation=`` argument of ``Dense``.
+
+Each activation caches what its backward needs during ``forward(..., training=True)``.
+
+>>> Softmax().forward(np.array([[1e4, -1e4, 0.0]])).round(3).tolist()
+[[1.0, 0.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import NablanetError, check_nonnegative_float
+from .base import Layer
+
+
+class Activation(Layer):
+    """Base of element-wise (and softmax) activations. ``name`` is the registry key."""
+
+    name: str = ""
+
+    def __init__(self):
+        self._y = None
+        self._x = None
+
+    def get_config(self):
+        return {}
+
+
+class Linear(Activation):
+    """Identity: ``y = x``."""
+
+    name = "linear"
+
+    def forward(self, x, training=False):
+        return x
+
+    def backward(self, grad):
+        return grad
+
+
+class ReLU(Activation):
+    """``y = max(x, 0)``; derivative 1 where ``x > 0``, else 0."""
+
+    name = "relu"
+
+    def forward(self, x, training=False):
+        y = np.maximum(x, 0)
+        if training:
+            self._y = y
+        return y
+
+    def backward(self, grad):
+        return grad * (self._y > 0)
+
+
+class LeakyReLU(Activation):
+    """``y = x`` for ``x > 0`` else ``alpha * x``."""
+
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01):
+        super().__init__()
+        self.alpha = check_nonnegative_float(alpha, "alpha", "LeakyReLU")
+
+    def forward(self, x, training=False):
+        if training:
+            self._x = x
+        return np.where(x > 0, x, x * x.dtype.type(self.alpha))
+
+    def backward(self, grad):
+        return np.where(self._x > 0, grad, grad * grad.dtype.type(self.alpha))
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+
+class Sigmoid(Activation):
+    """``y = 1 / (1 + exp(-x))``, computed as ``0.5 * (1 + tanh(x / 2))`` (no overflow)."""
+
+    name = "sigmoid"
+
+    def forward(self, x, training=False):
+        y = sigmoid(x)
+        if training:
+            self._y = y
+        return y
+
+    def backward(self, grad):
+        y = self._y
+        return grad * y * (1 - y)
+
+
+class Tanh(Activation):
+    """``y = tanh(x)``; derivative ``1 - y^2``."""
+
+    name = "tanh"
+
+    def forward(self, x, training=False):
+        y = np.tanh(x)
+        if training:
+            self._y = y
+        return y
+
+    def backward(self, grad):
+        y = self._y
+        return grad * (1 - y * y)
+
+
+class Softmax(Activation):
+    """``y_i = exp(x_i - max x) / sum_j exp(x_j - max x)`` along the last axis.
+
+    Its backward is the Jacobian-vector product ``y * (g - sum(g * y))``; when a model ends in
+    softmax and is trained with categorical cross-entropy the two are fused instead.
+    """
+
+    name = "softmax"
+
+    def forward(self, x, training=False):
+        y = softmax(x)
+        if training:
+            self._y = y
+        return y
+
+    def backward(self, grad):
+        y = self._y
+        return y * (grad - np.sum(grad * y, axis=-1, keepdims=True))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function."""
+    half = x.dtype.type(0.5) if isinstance(x, np.ndarray) else 0.5
+    y = np.tanh(x * half)
+    y += 1
+    y *= half
+    return y
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Numerically stable softmax along the last axis."""
+    z = x - np.max(x, axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= np.sum(z, axis=-1, keepdims=True)
+    return z
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    z = x - np.max(x, axis=-1, keepdims=True)
+    z -= np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+    return z
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax)
+}
+
+
+def get(spec) -> Activation:
+    """An activation from its name (``"relu"``), ``None`` (linear) or an instance."""
+    if spec is None:
+        return Linear()
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str) and spec in ACTIVATIONS:
+        return ACTIVATIONS[spec]()
+    options = ", ".join(sorted(ACTIVATIONS))
+    raise NablanetError(f"Unknown activation {spec!r}; choose one of: {options}.")
+
+
+def serialize(act: Activation):
+    """``"relu"`` for default-configured activations, else a dict with its config."""
+    config = act.get_config()
+    return act.name if not config else {"name": act.name, **config}
+
+
+def deserialize(spec) -> Activation:
+    if isinstance(spec, dict):
+        spec = dict(spec)
+        name = spec.pop("name", None)
+        if name not in ACTIVATIONS:
+            return get(name)
+        return ACTIVATIONS[name](**spec)
+    return get(spec)

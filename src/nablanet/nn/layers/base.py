@@ -1,0 +1,128 @@
+"""The ``Layer`` base class and the registry that rebuilds layers from their config."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._validation import NablanetError
+from ..parameter import Parameter
+
+LAYER_REGISTRY: dict[str, type[Layer]] = {}
+
+
+class Layer:
+    """Base class of every layer.
+
+    A layer maps a batch ``x`` to ``y = forward(x, training)`` and, given ``dL/dy``, returns
+    ``dL/dx = backward(grad)`` while *adding* ``dL/dp`` into each parameter's ``.grad``.
+    ``backward`` uses what the last ``forward(..., training=True)`` cached.
+
+    Subclasses register themselves by class name, so ``layer_from_config`` can rebuild them; the
+    ``__init__`` arguments, the attributes and the ``get_config()`` keys share one name.
+    """
+
+    #: names of non-trainable arrays saved with the model (e.g. batch-norm running statistics)
+    buffer_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        LAYER_REGISTRY[cls.__name__] = cls
+
+    # -- computation -------------------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        return self.forward(x, training=training)
+
+    # -- parameters and state ----------------------------------------------------------------
+    def parameters(self) -> list[Parameter]:
+        """The trainable parameters, in a fixed order."""
+        return [v for v in vars(self).values() if isinstance(v, Parameter)]
+
+    def named_parameters(self) -> dict[str, Parameter]:
+        return {p.name: p for p in self.parameters()}
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in self.buffer_names}
+
+    def regularization_loss(self) -> float:
+        """Sum of the weight penalties of this layer (0 when it has none)."""
+        return 0.0
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad.fill(0)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the parameters and buffers, by name."""
+        state = {name: p.value.copy() for name, p in self.named_parameters().items()}
+        state.update({name: np.array(b, copy=True) for name, b in self.buffers().items()})
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True,
+                        prefix: str = "") -> None:
+        """Copy arrays into the parameters and buffers in place.
+
+        With ``strict`` every name must be present on both sides with the same shape.
+        """
+        own = {**{n: p.value for n, p in self.named_parameters().items()}, **self.buffers()}
+        if strict:
+            missing = sorted(set(own) - set(state))
+            unexpected = sorted(set(state) - set(own))
+            if missing or unexpected:
+                parts = []
+                if missing:
+                    parts.append("missing " + ", ".join(f"`{prefix}{m}`" for m in missing))
+                if unexpected:
+                    parts.append("unexpected " + ", ".join(f"`{prefix}{u}`" for u in unexpected))
+                raise NablanetError("state dict does not match the model: " + "; ".join(parts))
+        for name, target in own.items():
+            if name not in state:
+                continue
+            source = np.asarray(state[name])
+            if source.shape != target.shape:
+                raise NablanetError(
+                    f"shape mismatch for `{prefix}{name}`: file has {source.shape}, "
+                    f"model has {target.shape}"
+                )
+            target[...] = source
+
+    # -- shapes ------------------------------------------------------------------------------
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """Output shape for an input of ``input_shape`` (batch axis excluded)."""
+        return tuple(input_shape)
+
+    def count_params(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    # -- config ------------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as plain JSON-able values: ``type(self)(**config)`` rebuilds it."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def serialize_layer(layer: Layer) -> dict[str, Any]:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def layer_from_config(spec: dict[str, Any]) -> Layer:
+    """Rebuild a layer from ``{"class_name": ..., "config": {...}}``."""
+    name = spec.get("class_name") if isinstance(spec, dict) else None
+    if name not in LAYER_REGISTRY:
+        known = ", ".join(sorted(LAYER_REGISTRY))
+        raise NablanetError(f"Unknown layer class {name!r}; known layers: {known}.")
+    return LAYER_REGISTRY[name].from_config(dict(spec.get("config", {})))

@@ -1,0 +1,251 @@
+"""Loss functions.
+
+Every loss has ``loss(y_pred, y_true) -> float`` (the mean over the batch) and
+``gradient(y_pred, y_true) -> ndarray`` (``dL/dy_pred``, same shape as ``y_pred``).
+
+Softmax + categorical cross-entropy and sigmoid + binary cross-entropy also exist *fused*
+(:class:`SoftmaxCrossEntropy`, :class:`SigmoidBinaryCrossentropy`): they take the logits ``z`` and
+their gradient is simply ``(p - y) / n``. A ``Sequential`` model that ends in softmax (sigmoid) and
+is compiled with categorical (binary) cross-entropy uses the fused loss automatically.
+
+>>> y_pred = np.array([[0.9, 0.1], [0.2, 0.8]])
+>>> round(CategoricalCrossentropy().loss(y_pred, np.array([0, 1])), 4)
+0.1643
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import NablanetError
+from .layers.activations import sigmoid, softmax
+
+EPSILON = 1e-7
+
+
+def _match(y_pred: np.ndarray, y_true: np.ndarray, owner: str) -> np.ndarray:
+    """Targets as an array of ``y_pred``'s shape and dtype ((n,) targets fit (n, 1) outputs)."""
+    y_true = np.asarray(y_true)
+    if y_true.shape != y_pred.shape:
+        if y_true.size == y_pred.size and y_true.shape[:1] == y_pred.shape[:1]:
+            y_true = y_true.reshape(y_pred.shape)
+        else:
+            raise NablanetError(
+                f"{owner}: targets of shape {y_true.shape} do not match predictions of shape "
+                f"{y_pred.shape}"
+            )
+    if y_true.dtype != y_pred.dtype:
+        y_true = y_true.astype(y_pred.dtype)
+    return y_true
+
+
+def _labels_or_onehot(y_pred: np.ndarray, y_true: np.ndarray, owner: str):
+    """``(labels, None)`` for integer class labels, ``(None, onehot)`` for one-hot targets."""
+    y_true = np.asarray(y_true)
+    n, k = y_pred.shape[0], y_pred.shape[-1]
+    if y_true.shape == y_pred.shape and y_pred.ndim == 2 and k > 1:
+        return None, y_true.astype(y_pred.dtype, copy=False)
+    if y_true.ndim == 2 and y_true.shape[1] == 1:
+        y_true = y_true[:, 0]
+    if y_true.ndim != 1 or y_true.shape[0] != n:
+        raise NablanetError(
+            f"{owner}: targets of shape {y_true.shape} do not match predictions of shape "
+            f"{y_pred.shape}; give integer labels of shape ({n},) or one-hot of shape ({n}, {k})"
+        )
+    if y_true.dtype.kind == "f":
+        if not np.all(np.mod(y_true, 1) == 0):
+            raise NablanetError(f"{owner}: class labels must be whole numbers")
+    labels = y_true.astype(np.intp, copy=False)
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise NablanetError(
+            f"{owner}: class labels must lie in [0, {k - 1}], got values in "
+            f"[{labels.min()}, {labels.max()}]"
+        )
+    return labels, None
+
+
+class Loss:
+    """Base class: subclasses implement ``loss`` and ``gradient``."""
+
+    name: str = ""
+    #: (activation name, fused loss class) when this loss fuses with an output activation
+    fuses_with: tuple[str, type] | None = None
+
+    def loss(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def gradient(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def loss_and_gradient(self, y_pred, y_true) -> tuple[float, np.ndarray]:
+        return self.loss(y_pred, y_true), self.gradient(y_pred, y_true)
+
+    def __call__(self, y_pred, y_true) -> float:
+        return self.loss(y_pred, y_true)
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Loss:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MeanSquaredError(Loss):
+    """``mean((y_pred - y_true)^2)`` over all elements; gradient ``2 (y_pred - y_true) / size``."""
+
+    name = "mse"
+
+    def loss(self, y_pred, y_true):
+        d = y_pred - _match(y_pred, y_true, "MeanSquaredError")
+        return float(np.mean(d * d))
+
+    def gradient(self, y_pred, y_true):
+        d = y_pred - _match(y_pred, y_true, "MeanSquaredError")
+        return d * y_pred.dtype.type(2.0 / d.size)
+
+
+class MeanAbsoluteError(Loss):
+    """``mean(|y_pred - y_true|)``; gradient ``sign(y_pred - y_true) / size``."""
+
+    name = "mae"
+
+    def loss(self, y_pred, y_true):
+        return float(np.mean(np.abs(y_pred - _match(y_pred, y_true, "MeanAbsoluteError"))))
+
+    def gradient(self, y_pred, y_true):
+        d = y_pred - _match(y_pred, y_true, "MeanAbsoluteError")
+        return np.sign(d) * y_pred.dtype.type(1.0 / d.size)
+
+
+class BinaryCrossentropy(Loss):
+    """``-mean(y log p + (1 - y) log(1 - p))`` on probabilities ``p`` (clipped to [eps, 1-eps])."""
+
+    name = "binary_crossentropy"
+
+    def loss(self, y_pred, y_true):
+        y = _match(y_pred, y_true, "BinaryCrossentropy")
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+    def gradient(self, y_pred, y_true):
+        y = _match(y_pred, y_true, "BinaryCrossentropy")
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        return (p - y) / (p * (1 - p)) / y_pred.dtype.type(y.size)
+
+
+class CategoricalCrossentropy(Loss):
+    """``-mean_n sum_k y_nk log p_nk`` on probabilities; labels as integers or one-hot."""
+
+    name = "categorical_crossentropy"
+
+    def loss(self, y_pred, y_true):
+        labels, onehot = _labels_or_onehot(y_pred, y_true, "CategoricalCrossentropy")
+        p = np.clip(y_pred, EPSILON, 1.0)
+        if labels is not None:
+            return float(-np.mean(np.log(p[np.arange(len(labels)), labels])))
+        return float(-np.sum(onehot * np.log(p)) / y_pred.shape[0])
+
+    def gradient(self, y_pred, y_true):
+        labels, onehot = _labels_or_onehot(y_pred, y_true, "CategoricalCrossentropy")
+        n = y_pred.shape[0]
+        p = np.clip(y_pred, EPSILON, 1.0)
+        if labels is not None:
+            grad = np.zeros_like(y_pred)
+            rows = np.arange(n)
+            grad[rows, labels] = -1.0 / (p[rows, labels] * n)
+            return grad
+        return -onehot / (p * y_pred.dtype.type(n))
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax and categorical cross-entropy fused, on logits ``z`` of shape (n, k).
+
+    loss ``= mean_n (logsumexp(z_n) - sum_k y_nk z_nk)`` and ``dL/dz = (softmax(z) - y) / n``:
+    no Jacobian of softmax, no log of zero.
+    """
+
+    name = "softmax_crossentropy"
+
+    def loss(self, y_pred, y_true):
+        return self.loss_and_gradient(y_pred, y_true)[0]
+
+    def gradient(self, y_pred, y_true):
+        return self.loss_and_gradient(y_pred, y_true)[1]
+
+    def loss_and_gradient(self, y_pred, y_true):
+        loss, grad, _ = self.loss_gradient_output(y_pred, y_true)
+        return loss, grad
+
+    def loss_gradient_output(self, z, y_true):
+        """Loss, ``dL/dz`` and the probabilities ``softmax(z)`` in one pass."""
+        labels, onehot = _labels_or_onehot(z, y_true, "SoftmaxCrossEntropy")
+        n = z.shape[0]
+        p = softmax(z)
+        rows = np.arange(n)
+        if labels is not None:
+            # -log p[y] with log p = z - max - log(sum exp(z - max)); floor p to avoid log(0)
+            picked = np.maximum(p[rows, labels], np.finfo(p.dtype).tiny)
+            loss = float(-np.mean(np.log(picked)))
+            grad = p.copy()
+            grad[rows, labels] -= 1
+        else:
+            loss = float(-np.sum(onehot * np.log(np.maximum(p, np.finfo(p.dtype).tiny))) / n)
+            grad = p - onehot
+        grad *= z.dtype.type(1.0 / n)
+        return loss, grad, p
+
+
+class SigmoidBinaryCrossentropy(Loss):
+    """Sigmoid and binary cross-entropy fused, on logits ``z``.
+
+    loss ``= mean(max(z, 0) - z y + log(1 + exp(-|z|)))`` and ``dL/dz = (sigmoid(z) - y) / size``.
+    """
+
+    name = "sigmoid_binary_crossentropy"
+
+    def loss(self, y_pred, y_true):
+        return self.loss_and_gradient(y_pred, y_true)[0]
+
+    def gradient(self, y_pred, y_true):
+        return self.loss_and_gradient(y_pred, y_true)[1]
+
+    def loss_and_gradient(self, y_pred, y_true):
+        loss, grad, _ = self.loss_gradient_output(y_pred, y_true)
+        return loss, grad
+
+    def loss_gradient_output(self, z, y_true):
+        y = _match(z, y_true, "SigmoidBinaryCrossentropy")
+        loss = float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
+        p = sigmoid(z)
+        grad = (p - y) * z.dtype.type(1.0 / y.size)
+        return loss, grad, p
+
+
+CategoricalCrossentropy.fuses_with = ("softmax", SoftmaxCrossEntropy)
+BinaryCrossentropy.fuses_with = ("sigmoid", SigmoidBinaryCrossentropy)
+
+LOSSES: dict[str, type[Loss]] = {
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": CategoricalCrossentropy,
+    "softmax_crossentropy": SoftmaxCrossEntropy,
+    "sigmoid_binary_crossentropy": SigmoidBinaryCrossentropy,
+}
+
+
+def get(spec) -> Loss:
+    """A loss from its name (``"mse"``, ``"categorical_crossentropy"``, ...) or an instance."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str) and spec in LOSSES:
+        return LOSSES[spec]()
+    options = ", ".join(sorted(LOSSES))
+    raise NablanetError(f"Unknown loss {spec!r}; choose one of: {options}.")

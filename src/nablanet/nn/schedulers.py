@@ -1,0 +1,146 @@
+"""Learning-rate schedulers: pure functions of the epoch.
+
+A scheduler maps an epoch index (0-based) to a learning rate. ``initial_learning_rate`` defaults
+to the optimizer's rate when training starts. The trainer sets ``optimizer.learning_rate`` at the
+start of every epoch and records it in the history as ``learning_rate``.
+
+>>> s = StepDecay(step_size=2, gamma=0.5, initial_learning_rate=1.0)
+>>> [s(e) for e in range(5)]
+[1.0, 1.0, 0.5, 0.5, 0.25]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._validation import (
+    NablanetError,
+    check_interval,
+    check_nonnegative_float,
+    check_positive_float,
+    check_positive_int,
+    param_error,
+)
+
+
+class Scheduler:
+    name = ""
+
+    def __init__(self, initial_learning_rate: float | None = None):
+        if initial_learning_rate is not None:
+            initial_learning_rate = check_positive_float(
+                initial_learning_rate, "initial_learning_rate", type(self).__name__)
+        self.initial_learning_rate = initial_learning_rate
+
+    def bind(self, learning_rate: float) -> None:
+        """Take the optimizer's rate as the initial rate if none was given."""
+        if self.initial_learning_rate is None:
+            self.initial_learning_rate = float(learning_rate)
+
+    def __call__(self, epoch: int) -> float:
+        if self.initial_learning_rate is None:
+            raise NablanetError(f"{type(self).__name__} has no initial_learning_rate: call bind()")
+        return float(self._rate(int(epoch), self.initial_learning_rate))
+
+    def _rate(self, epoch: int, lr0: float) -> float:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"initial_learning_rate": self.initial_learning_rate}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Scheduler:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class StepDecay(Scheduler):
+    """``lr = lr0 * gamma ** floor(epoch / step_size)`` (``torch.optim.lr_scheduler.StepLR``)."""
+
+    name = "step"
+
+    def __init__(self, step_size: int = 10, gamma: float = 0.1,
+                 initial_learning_rate: float | None = None):
+        super().__init__(initial_learning_rate)
+        self.step_size = check_positive_int(step_size, "step_size", "StepDecay")
+        self.gamma = check_positive_float(gamma, "gamma", "StepDecay")
+
+    def _rate(self, epoch, lr0):
+        return lr0 * self.gamma ** (epoch // self.step_size)
+
+    def get_config(self):
+        return {"step_size": self.step_size, "gamma": self.gamma, **super().get_config()}
+
+
+class ExponentialDecay(Scheduler):
+    """``lr = lr0 * gamma ** epoch`` (``torch.optim.lr_scheduler.ExponentialLR``)."""
+
+    name = "exponential"
+
+    def __init__(self, gamma: float = 0.95, initial_learning_rate: float | None = None):
+        super().__init__(initial_learning_rate)
+        self.gamma = check_interval(gamma, "gamma", "ExponentialDecay", 0.0, 1.0, closed="right")
+
+    def _rate(self, epoch, lr0):
+        return lr0 * self.gamma**epoch
+
+    def get_config(self):
+        return {"gamma": self.gamma, **super().get_config()}
+
+
+class CosineAnnealing(Scheduler):
+    """Cosine annealing from ``lr0`` to ``min_learning_rate`` over ``t_max`` epochs, with an
+    optional linear warm-up.
+
+    * warm-up, ``epoch < w``: ``lr = lr0 * (epoch + 1) / (w + 1)``
+    * then, with ``e = epoch - w`` and ``T = t_max - w``:
+      ``lr = min_lr + (lr0 - min_lr) * (1 + cos(pi * min(e, T) / T)) / 2``
+
+    Without warm-up this is ``torch.optim.lr_scheduler.CosineAnnealingLR`` (held at ``min_lr``
+    after ``t_max``).
+    """
+
+    name = "cosine"
+
+    def __init__(self, t_max: int = 100, min_learning_rate: float = 0.0, warmup_epochs: int = 0,
+                 initial_learning_rate: float | None = None):
+        super().__init__(initial_learning_rate)
+        self.t_max = check_positive_int(t_max, "t_max", "CosineAnnealing")
+        self.min_learning_rate = check_nonnegative_float(min_learning_rate, "min_learning_rate",
+                                                         "CosineAnnealing")
+        if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) \
+                or not 0 <= warmup_epochs < self.t_max:
+            raise param_error("CosineAnnealing", "warmup_epochs",
+                              f"an integer in [0, t_max={self.t_max})", warmup_epochs)
+        self.warmup_epochs = warmup_epochs
+
+    def _rate(self, epoch, lr0):
+        w = self.warmup_epochs
+        if epoch < w:
+            return lr0 * (epoch + 1) / (w + 1)
+        span = self.t_max - w
+        e = min(epoch - w, span)
+        return self.min_learning_rate + (lr0 - self.min_learning_rate) * (
+            1 + math.cos(math.pi * e / span)) / 2
+
+    def get_config(self):
+        return {"t_max": self.t_max, "min_learning_rate": self.min_learning_rate,
+                "warmup_epochs": self.warmup_epochs, **super().get_config()}
+
+
+SCHEDULERS: dict[str, type[Scheduler]] = {
+    "step": StepDecay, "exponential": ExponentialDecay, "cosine": CosineAnnealing,
+}
+
+
+def get(spec, **kwargs) -> Scheduler:
+    if isinstance(spec, Scheduler):
+        return spec
+    if isinstance(spec, str) and spec in SCHEDULERS:
+        return SCHEDULERS[spec](**kwargs)
+    options = ", ".join(sorted(SCHEDULERS))
+    raise NablanetError(f"Unknown scheduler {spec!r}; choose one of: {options}.")
