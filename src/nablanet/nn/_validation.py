@@ -17,7 +17,9 @@ class NablanetError(ValueError):
 
 
 def param_error(owner: str, name: str, expected: str, got: Any) -> NablanetError:
-    return NablanetError(f"The '{name}' parameter of {owner} must be {expected}. Got {got!r} instead.")
+    return NablanetError(
+        f"The '{name}' parameter of {owner} must be {expected}. Got {got!r} instead."
+    )
 
 
 def check_positive_int(value: Any, name: str, owner: str) -> int:
@@ -38,8 +40,9 @@ def check_positive_float(value: Any, name: str, owner: str) -> float:
     return float(value)
 
 
-def check_interval(value: Any, name: str, owner: str, low: float, high: float,
-                   closed: str = "left") -> float:
+def check_interval(
+    value: Any, name: str, owner: str, low: float, high: float, closed: str = "left"
+) -> float:
     """Check ``low <= value < high`` (``closed`` is "left", "right", "both" or "neither")."""
     ok_type = not isinstance(value, bool) and isinstance(value, numbers.Real)
     if ok_type:

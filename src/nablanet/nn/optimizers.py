@@ -40,8 +40,9 @@ class Optimizer:
     state_keys: tuple[str, ...] = ()
 
     def __init__(self, learning_rate: float):
-        self.learning_rate = check_positive_float(learning_rate, "learning_rate",
-                                                  type(self).__name__)
+        self.learning_rate = check_positive_float(
+            learning_rate, "learning_rate", type(self).__name__
+        )
         self.iterations = 0
         self._params: dict[str, Parameter] = {}
         self._slots: list[tuple[np.ndarray, np.ndarray]] = []
@@ -103,8 +104,9 @@ class Optimizer:
             slot, offset = self._where[name]
             for key in self.state_keys:
                 arr = self._state[slot][key]
-                out[f"{name}.{key}"] = arr.reshape(-1)[offset : offset + p.size].reshape(
-                    p.shape).copy()
+                out[f"{name}.{key}"] = (
+                    arr.reshape(-1)[offset : offset + p.size].reshape(p.shape).copy()
+                )
         return out
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -146,8 +148,7 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
-                 nesterov: bool = False):
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
         self.momentum = check_interval(momentum, "momentum", "SGD", 0.0, 1.0, closed="left")
         if nesterov and self.momentum == 0.0:
@@ -172,8 +173,11 @@ class SGD(Optimizer):
         value -= tmp
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "momentum": self.momentum,
-                "nesterov": self.nesterov}
+        return {
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+        }
 
 
 class Adam(Optimizer):
@@ -186,8 +190,13 @@ class Adam(Optimizer):
     name = "adam"
     state_keys = ("m", "v")
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-8):
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ):
         super().__init__(learning_rate)
         self.beta_1 = check_interval(beta_1, "beta_1", "Adam", 0.0, 1.0)
         self.beta_2 = check_interval(beta_2, "beta_2", "Adam", 0.0, 1.0)
@@ -214,8 +223,12 @@ class Adam(Optimizer):
         value -= tmp
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "beta_1": self.beta_1,
-                "beta_2": self.beta_2, "epsilon": self.epsilon}
+        return {
+            "learning_rate": self.learning_rate,
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
 
 
 class RMSprop(Optimizer):
@@ -227,8 +240,13 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
 
-    def __init__(self, learning_rate: float = 0.01, rho: float = 0.99, epsilon: float = 1e-8,
-                 momentum: float = 0.0):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        rho: float = 0.99,
+        epsilon: float = 1e-8,
+        momentum: float = 0.0,
+    ):
         super().__init__(learning_rate)
         self.rho = check_interval(rho, "rho", "RMSprop", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon", "RMSprop")
@@ -254,8 +272,12 @@ class RMSprop(Optimizer):
         value -= tmp
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "rho": self.rho, "epsilon": self.epsilon,
-                "momentum": self.momentum}
+        return {
+            "learning_rate": self.learning_rate,
+            "rho": self.rho,
+            "epsilon": self.epsilon,
+            "momentum": self.momentum,
+        }
 
 
 class Adagrad(Optimizer):
@@ -267,12 +289,18 @@ class Adagrad(Optimizer):
     name = "adagrad"
     state_keys = ("sum",)
 
-    def __init__(self, learning_rate: float = 0.01, lr_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, epsilon: float = 1e-10):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        lr_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        epsilon: float = 1e-10,
+    ):
         super().__init__(learning_rate)
         self.lr_decay = check_nonnegative_float(lr_decay, "lr_decay", "Adagrad")
         self.initial_accumulator_value = check_nonnegative_float(
-            initial_accumulator_value, "initial_accumulator_value", "Adagrad")
+            initial_accumulator_value, "initial_accumulator_value", "Adagrad"
+        )
         self.epsilon = check_positive_float(epsilon, "epsilon", "Adagrad")
 
     def build(self, parameters):
@@ -292,13 +320,19 @@ class Adagrad(Optimizer):
         value -= tmp
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "lr_decay": self.lr_decay,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon}
+        return {
+            "learning_rate": self.learning_rate,
+            "lr_decay": self.lr_decay,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad,
+    "sgd": SGD,
+    "adam": Adam,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
 }
 
 

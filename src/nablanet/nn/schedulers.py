@@ -30,7 +30,8 @@ class Scheduler:
     def __init__(self, initial_learning_rate: float | None = None):
         if initial_learning_rate is not None:
             initial_learning_rate = check_positive_float(
-                initial_learning_rate, "initial_learning_rate", type(self).__name__)
+                initial_learning_rate, "initial_learning_rate", type(self).__name__
+            )
         self.initial_learning_rate = initial_learning_rate
 
     def bind(self, learning_rate: float) -> None:
@@ -63,8 +64,9 @@ class StepDecay(Scheduler):
 
     name = "step"
 
-    def __init__(self, step_size: int = 10, gamma: float = 0.1,
-                 initial_learning_rate: float | None = None):
+    def __init__(
+        self, step_size: int = 10, gamma: float = 0.1, initial_learning_rate: float | None = None
+    ):
         super().__init__(initial_learning_rate)
         self.step_size = check_positive_int(step_size, "step_size", "StepDecay")
         self.gamma = check_positive_float(gamma, "gamma", "StepDecay")
@@ -106,16 +108,29 @@ class CosineAnnealing(Scheduler):
 
     name = "cosine"
 
-    def __init__(self, t_max: int = 100, min_learning_rate: float = 0.0, warmup_epochs: int = 0,
-                 initial_learning_rate: float | None = None):
+    def __init__(
+        self,
+        t_max: int = 100,
+        min_learning_rate: float = 0.0,
+        warmup_epochs: int = 0,
+        initial_learning_rate: float | None = None,
+    ):
         super().__init__(initial_learning_rate)
         self.t_max = check_positive_int(t_max, "t_max", "CosineAnnealing")
-        self.min_learning_rate = check_nonnegative_float(min_learning_rate, "min_learning_rate",
-                                                         "CosineAnnealing")
-        if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) \
-                or not 0 <= warmup_epochs < self.t_max:
-            raise param_error("CosineAnnealing", "warmup_epochs",
-                              f"an integer in [0, t_max={self.t_max})", warmup_epochs)
+        self.min_learning_rate = check_nonnegative_float(
+            min_learning_rate, "min_learning_rate", "CosineAnnealing"
+        )
+        if (
+            isinstance(warmup_epochs, bool)
+            or not isinstance(warmup_epochs, int)
+            or not 0 <= warmup_epochs < self.t_max
+        ):
+            raise param_error(
+                "CosineAnnealing",
+                "warmup_epochs",
+                f"an integer in [0, t_max={self.t_max})",
+                warmup_epochs,
+            )
         self.warmup_epochs = warmup_epochs
 
     def _rate(self, epoch, lr0):
@@ -124,16 +139,24 @@ class CosineAnnealing(Scheduler):
             return lr0 * (epoch + 1) / (w + 1)
         span = self.t_max - w
         e = min(epoch - w, span)
-        return self.min_learning_rate + (lr0 - self.min_learning_rate) * (
-            1 + math.cos(math.pi * e / span)) / 2
+        return (
+            self.min_learning_rate
+            + (lr0 - self.min_learning_rate) * (1 + math.cos(math.pi * e / span)) / 2
+        )
 
     def get_config(self):
-        return {"t_max": self.t_max, "min_learning_rate": self.min_learning_rate,
-                "warmup_epochs": self.warmup_epochs, **super().get_config()}
+        return {
+            "t_max": self.t_max,
+            "min_learning_rate": self.min_learning_rate,
+            "warmup_epochs": self.warmup_epochs,
+            **super().get_config(),
+        }
 
 
 SCHEDULERS: dict[str, type[Scheduler]] = {
-    "step": StepDecay, "exponential": ExponentialDecay, "cosine": CosineAnnealing,
+    "step": StepDecay,
+    "exponential": ExponentialDecay,
+    "cosine": CosineAnnealing,
 }
 
 

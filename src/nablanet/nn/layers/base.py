@@ -65,8 +65,9 @@ class Layer:
         state.update({name: np.array(b, copy=True) for name, b in self.buffers().items()})
         return state
 
-    def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True,
-                        prefix: str = "") -> None:
+    def load_state_dict(
+        self, state: dict[str, np.ndarray], strict: bool = True, prefix: str = ""
+    ) -> None:
         """Copy arrays into the parameters and buffers in place.
 
         With ``strict`` every name must be present on both sides with the same shape.

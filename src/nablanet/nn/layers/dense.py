@@ -44,10 +44,18 @@ class Dense(Layer):
     (4, 2)
     """
 
-    def __init__(self, n_inputs: int, n_neurons: int, activation=None,
-                 weight_initializer: str = "he_normal", bias_initializer: str = "zeros",
-                 weight_regularizer=None, bias_regularizer=None, dtype="float32",
-                 seed: int | None = None):
+    def __init__(
+        self,
+        n_inputs: int,
+        n_neurons: int,
+        activation=None,
+        weight_initializer: str = "he_normal",
+        bias_initializer: str = "zeros",
+        weight_regularizer=None,
+        bias_regularizer=None,
+        dtype="float32",
+        seed: int | None = None,
+    ):
         self.n_inputs = check_positive_int(n_inputs, "n_inputs", "Dense")
         self.n_neurons = check_positive_int(n_neurons, "n_neurons", "Dense")
         self.activation = acts.deserialize(activation)
@@ -60,9 +68,11 @@ class Dense(Layer):
         rng = get_rng(seed)
         self.weights = Parameter(
             inits.get(weight_initializer)((self.n_inputs, self.n_neurons), rng, self.dtype),
-            "weights")
+            "weights",
+        )
         self.biases = Parameter(
-            inits.get(bias_initializer)((self.n_neurons,), rng, self.dtype), "biases")
+            inits.get(bias_initializer)((self.n_neurons,), rng, self.dtype), "biases"
+        )
         #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
         self.input_grad = True
         self._x = None
@@ -144,8 +154,14 @@ class Neuron(Layer):
     [[0.5]]
     """
 
-    def __init__(self, n_inputs: int, activation=None, weight_initializer: str = "xavier_uniform",
-                 dtype="float32", seed: int | None = None):
+    def __init__(
+        self,
+        n_inputs: int,
+        activation=None,
+        weight_initializer: str = "xavier_uniform",
+        dtype="float32",
+        seed: int | None = None,
+    ):
         self.n_inputs = check_positive_int(n_inputs, "n_inputs", "Neuron")
         self.activation = acts.deserialize(activation)
         self.weight_initializer = weight_initializer

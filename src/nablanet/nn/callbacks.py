@@ -1,0 +1,303 @@
+"""Callbacks: hooks into the training loop that act through flags, never by reaching into it.
+
+A callback sees ``self.trainer`` (and ``self.model``) and may set ``trainer.stop_training = True``.
+Hooks: ``on_train_begin(logs)``, ``on_train_end(logs)``, ``on_epoch_begin(epoch, logs)``,
+``on_epoch_end(epoch, logs)``, ``on_batch_end(step, logs)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._validation import NablanetError, check_nonnegative_float, param_error
+
+logger = logging.getLogger("nablanet")
+
+
+class Callback:
+    """Base class; every hook is a no-op."""
+
+    def __init__(self):
+        self.trainer = None
+
+    @property
+    def model(self):
+        return None if self.trainer is None else self.trainer.model
+
+    def set_trainer(self, trainer) -> None:
+        self.trainer = trainer
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+
+    def on_batch_end(self, step: int, logs: dict | None = None) -> None: ...
+
+    # -- resumable state (JSON-able dict and named arrays) -------------------------------------
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return {}, {}
+
+    def set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        return None
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` the weights of the best epoch are put back however training
+    ends: stopped by this callback, by another, or by running out of epochs.
+
+    >>> es = EarlyStopping(monitor="val_loss", patience=3)
+    >>> es.mode
+    'min'
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = True,
+        start_from_epoch: int = 0,
+    ):
+        super().__init__()
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise param_error("EarlyStopping", "patience", "a non-negative integer", patience)
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = check_nonnegative_float(min_delta, "min_delta", "EarlyStopping")
+        if mode == "auto":
+            mode = (
+                "max"
+                if any(k in monitor for k in ("acc", "auc", "f1", "precision", "recall", "r2"))
+                else "min"
+            )
+        if mode not in ("min", "max"):
+            raise param_error("EarlyStopping", "mode", "'auto', 'min' or 'max'", mode)
+        self.mode = mode
+        self.restore_best_weights = bool(restore_best_weights)
+        self.start_from_epoch = start_from_epoch
+        self._reset()
+
+    def _reset(self):
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = -1
+        self.wait = 0
+        self.stopped_epoch = -1
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_train_begin(self, logs=None):
+        if self.trainer is not None and not getattr(self.trainer, "resuming", False):
+            self._reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.monitor not in logs:
+            available = ", ".join(sorted(logs))
+            raise NablanetError(
+                f"EarlyStopping monitors '{self.monitor}', which is not logged; "
+                f"available: {available}"
+            )
+        value = float(logs[self.monitor])
+        if epoch < self.start_from_epoch or math.isnan(value):
+            return
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+            logger.info(
+                "Early stopping at epoch %d: %s did not improve for %d epochs "
+                "(best %.6g at epoch %d)",
+                epoch + 1,
+                self.monitor,
+                self.patience,
+                self.best,
+                self.best_epoch + 1,
+            )
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+            logger.info(
+                "Restored the weights of epoch %d (%s = %.6g)",
+                self.best_epoch + 1,
+                self.monitor,
+                self.best,
+            )
+
+    def get_state(self):
+        state = {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+        }
+        return state, dict(self.best_weights or {})
+
+    def set_state(self, state, arrays):
+        self.best = float(state["best"])
+        self.best_epoch = int(state["best_epoch"])
+        self.wait = int(state["wait"])
+        self.stopped_epoch = int(state["stopped_epoch"])
+        self.best_weights = dict(arrays) if arrays else None
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or a full training checkpoint) at the end of epochs.
+
+    ``filepath`` may contain ``{epoch}`` and any logged value, e.g. ``"ckpt-{epoch:03d}.npz"``.
+    With ``save_best_only`` a file is written only when ``monitor`` improves. With
+    ``full_state`` the optimizer, epoch, RNG and history are saved too (resumable).
+    Files are written atomically.
+    """
+
+    def __init__(
+        self,
+        filepath: str | Path,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        save_best_only: bool = False,
+        full_state: bool = False,
+    ):
+        super().__init__()
+        self.filepath = str(filepath)
+        self.monitor = monitor
+        if mode == "auto":
+            mode = "max" if any(k in monitor for k in ("acc", "auc", "f1")) else "min"
+        if mode not in ("min", "max"):
+            raise param_error("ModelCheckpoint", "mode", "'auto', 'min' or 'max'", mode)
+        self.mode = mode
+        self.save_best_only = bool(save_best_only)
+        self.full_state = bool(full_state)
+        self.best = math.inf if mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                raise NablanetError(
+                    f"ModelCheckpoint monitors '{self.monitor}', which is not "
+                    f"logged; available: {', '.join(sorted(logs))}"
+                )
+            better = value < self.best if self.mode == "min" else value > self.best
+            if not better:
+                return
+            self.best = float(value)
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.full_state:
+            self.trainer.save_checkpoint(path, epoch=epoch + 1)
+        else:
+            self.model.save(path)
+
+    def get_state(self):
+        return {"best": self.best}, {}
+
+    def set_state(self, state, arrays):
+        self.best = float(state["best"])
+
+
+class TerminateOnNaN(Callback):
+    """Stop as soon as the batch loss is NaN or infinite, and put back the last good weights
+    (those at the start of the epoch in which the loss diverged)."""
+
+    def __init__(self):
+        super().__init__()
+        self._snapshot: dict[str, np.ndarray] | None = None
+        self.terminated_at: tuple[int, int] | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._snapshot = self.model.state_dict()
+
+    def on_batch_end(self, step, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            self.terminated_at = (self._epoch, step)
+            self.trainer.stop_training = True
+            if self._snapshot is not None:
+                self.model.load_state_dict(self._snapshot)
+            logger.warning(
+                "TerminateOnNaN: the loss became %s at epoch %d, batch %d; training stopped and "
+                "the weights from the start of epoch %d were restored (try a lower learning rate)",
+                loss,
+                self._epoch + 1,
+                step + 1,
+                self._epoch + 1,
+            )
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``."""
+
+    def __init__(
+        self,
+        on_train_begin: Callable | None = None,
+        on_train_end: Callable | None = None,
+        on_epoch_begin: Callable | None = None,
+        on_epoch_end: Callable | None = None,
+        on_batch_end: Callable | None = None,
+    ):
+        super().__init__()
+        for name, fn in [
+            ("on_train_begin", on_train_begin),
+            ("on_train_end", on_train_end),
+            ("on_epoch_begin", on_epoch_begin),
+            ("on_epoch_end", on_epoch_end),
+            ("on_batch_end", on_batch_end),
+        ]:
+            if fn is not None:
+                setattr(self, name, fn)
+
+
+class History(Callback):
+    """Per-epoch logs: ``history.history["loss"]``, ``["val_loss"]``, metrics and
+    ``["learning_rate"]``; ``history.epoch`` lists the epoch indices."""
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epoch": list(self.epoch), **{k: list(v) for k, v in self.history.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        h = cls()
+        h.epoch = [int(e) for e in data.get("epoch", [])]
+        h.history = {k: [float(x) for x in v] for k, v in data.items() if k != "epoch"}
+        return h
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"

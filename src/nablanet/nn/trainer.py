@@ -1,0 +1,311 @@
+"""The training loop and the evaluation loop.
+
+``Trainer`` receives objects (a compiled model, callbacks, a scheduler), never paths or YAML.
+Per epoch it shuffles the data once into a preallocated buffer, then for every batch: zero the
+gradients, forward, loss, backward, optimizer step, metric tracking. After the epoch it runs the
+validation loop (no updates, dropout off) and hands the logs to the callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import losses as losses_mod
+from ._validation import NablanetError, check_interval, check_positive_int
+from .callbacks import Callback, History
+from .random import get_rng
+
+logger = logging.getLogger("nablanet")
+
+_CLASS_LOSSES = (losses_mod.CategoricalCrossentropy, losses_mod.SoftmaxCrossEntropy)
+
+
+def _overrides(cb: Callback, hook: str) -> bool:
+    return hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
+
+
+def prepare_targets(model, y) -> np.ndarray:
+    """Targets in the form the loss wants: integer labels stay integers, the rest become the
+    model's dtype (no hidden float64)."""
+    y = np.asarray(y)
+    if isinstance(model.loss, _CLASS_LOSSES) and y.ndim == 1:
+        if y.dtype.kind == "f":
+            if not np.all(np.mod(y, 1) == 0):
+                raise NablanetError("class labels must be whole numbers")
+            return y.astype(np.intp)
+        if y.dtype.kind not in "iu":
+            raise NablanetError(f"class labels must be integers, got dtype {y.dtype}")
+        return y
+    if y.dtype.kind not in "biuf":
+        raise NablanetError(f"targets must be numeric, got dtype {y.dtype}")
+    return y.astype(model.dtype, copy=False)
+
+
+class _MetricTracker:
+    """Running sums of the loss and the training metrics over an epoch."""
+
+    def __init__(self, metrics: list[str]):
+        self.metrics = metrics
+        self.reset()
+
+    def reset(self):
+        self.n = 0
+        self.loss = 0.0
+        self.sums = dict.fromkeys(self.metrics, 0.0)
+
+    def update(self, loss: float, out: np.ndarray, y: np.ndarray) -> None:
+        k = out.shape[0]
+        self.n += k
+        self.loss += loss * k
+        for m in self.metrics:
+            if m == "accuracy":
+                if out.ndim == 2 and out.shape[1] > 1:
+                    pred = out.argmax(axis=1)
+                    truth = y if y.ndim == 1 else y.argmax(axis=1)
+                else:
+                    pred = out.reshape(k) > 0.5
+                    truth = y.reshape(k) > 0.5
+                self.sums[m] += float(np.count_nonzero(pred == truth))
+            else:
+                d = out - y.reshape(out.shape)
+                per = np.abs(d) if m == "mae" else d * d
+                self.sums[m] += float(per.mean()) * k
+
+    def result(self, prefix: str = "", extra_loss: float = 0.0) -> dict[str, float]:
+        n = max(self.n, 1)
+        logs = {f"{prefix}loss": self.loss / n + extra_loss}
+        logs.update({f"{prefix}{m}": s / n for m, s in self.sums.items()})
+        return logs
+
+
+def evaluate_model(model, x, y, batch_size: int = 1024) -> dict[str, float]:
+    """Loss (including weight penalties) and metrics of ``model`` on ``(x, y)``."""
+    x = model._as_input(x)
+    y = prepare_targets(model, y)
+    if len(x) != len(y):
+        raise NablanetError(f"x and y have different lengths: {len(x)} and {len(y)}")
+    tracker = _MetricTracker(model.metrics)
+    for i in range(0, len(x), batch_size):
+        xb, yb = x[i : i + batch_size], y[i : i + batch_size]
+        loss, out = model.loss_on_batch(xb, yb)
+        tracker.update(loss, out, yb)
+    return tracker.result(extra_loss=model.regularization_loss())
+
+
+class _ProgressPrinter(Callback):
+    """Prints one line per epoch (the library has no dependencies; the pipeline adds bars)."""
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = epochs
+        self._t0 = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        dt = time.perf_counter() - self._t0
+        parts = [f"{k}: {v:.4g}" for k, v in (logs or {}).items()]
+        print(f"Epoch {epoch + 1}/{self.epochs} - {dt:.2f}s - " + " - ".join(parts), flush=True)
+
+
+class Trainer:
+    """Runs ``fit`` for a compiled model.
+
+    Parameters
+    ----------
+    model : Sequential (compiled)
+    batch_size : int
+    shuffle : bool
+    callbacks : list of Callback
+        Called in order after the built-in ``History``. Put a checkpointing callback last so
+        that the state it saves includes the other callbacks' updates for the epoch.
+    scheduler : Scheduler, optional
+    verbose : int
+        0 silent, 1 one line per epoch.
+    seed : int, optional
+        Seed of the shuffling generator (default: derived from :func:`nablanet.set_seed`).
+    """
+
+    def __init__(
+        self,
+        model,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        callbacks=None,
+        scheduler=None,
+        verbose: int = 1,
+        seed: int | None = None,
+    ):
+        self.model = model
+        self.batch_size = check_positive_int(batch_size, "batch_size", "fit")
+        self.shuffle = bool(shuffle)
+        self.callbacks: list[Callback] = list(callbacks or [])
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise NablanetError(
+                    f"callbacks must be Callback instances, got {type(cb).__name__}"
+                )
+        self.scheduler = scheduler
+        self.verbose = verbose
+        self.rng = get_rng(seed)
+        self.history = History()
+        self.stop_training = False
+        self.resuming = False
+        self.epoch = 0
+
+    @property
+    def optimizer(self):
+        return self.model.optimizer
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def save_checkpoint(
+        self, path: str | Path, epoch: int | None = None, metadata: dict | None = None
+    ) -> Path:
+        """Write the full training state after ``epoch`` completed epochs (atomic)."""
+        from .serialization import save_checkpoint
+
+        return save_checkpoint(
+            path,
+            self.model,
+            self.optimizer,
+            epoch=self.epoch if epoch is None else epoch,
+            history=self.history.to_dict(),
+            rng_states={"trainer": self.rng.bit_generator.state, "layers": self.model.rng_states()},
+            callbacks=self.callbacks,
+            scheduler=self.scheduler,
+            metadata={**self.model.metadata, **(metadata or {})},
+        )
+
+    def restore_checkpoint(self, path: str | Path) -> int:
+        """Load a checkpoint into the model, optimizer, RNGs, history and callbacks; returns the
+        number of completed epochs."""
+        from .serialization import ModelFileError, load_checkpoint
+
+        ckpt = load_checkpoint(path)
+        try:
+            self.model.load_state_dict(ckpt["weights"], strict=True)
+            self.optimizer.load_state_dict(ckpt["optimizer_state"])
+        except NablanetError as e:
+            raise ModelFileError(f"{path}: checkpoint does not fit this model: {e}") from None
+        self.history = History.from_dict(ckpt["history"])
+        rng = ckpt["rng"]
+        if "trainer" in rng:
+            self.rng.bit_generator.state = rng["trainer"]
+        self.model.set_rng_states(rng.get("layers", {}))
+        saved = ckpt["callbacks"]
+        for i, cb in enumerate(self.callbacks):
+            if i < len(saved) and saved[i][0] == type(cb).__name__:
+                cb.set_state(saved[i][1], saved[i][2])
+        self.resuming = True
+        return ckpt["epoch"]
+
+    # -- the loop -----------------------------------------------------------------------------
+    def fit(
+        self,
+        x,
+        y,
+        epochs: int = 1,
+        validation_data=None,
+        validation_split: float = 0.0,
+        initial_epoch: int = 0,
+        resume_from: str | Path | None = None,
+    ) -> History:
+        model = self.model
+        epochs = check_positive_int(epochs, "epochs", "fit")
+        x = model._as_input(x)
+        y = prepare_targets(model, y)
+        if len(x) != len(y):
+            raise NablanetError(f"x and y have different lengths: {len(x)} and {len(y)}")
+        if validation_split:
+            check_interval(validation_split, "validation_split", "fit", 0.0, 1.0, closed="neither")
+            if validation_data is not None:
+                raise NablanetError("give validation_data or validation_split, not both")
+            cut = int(round(len(x) * (1.0 - validation_split)))
+            if cut <= 0 or cut >= len(x):
+                raise NablanetError(
+                    f"validation_split={validation_split} leaves no training or "
+                    f"no validation samples out of {len(x)}"
+                )
+            validation_data = (x[cut:], y[cut:])
+            x, y = x[:cut], y[:cut]
+        if validation_data is not None:
+            x_val = model._as_input(validation_data[0])
+            y_val = prepare_targets(model, validation_data[1])
+        n = len(x)
+        if n == 0:
+            raise NablanetError("cannot train on an empty dataset")
+
+        start = initial_epoch
+        if resume_from is not None:
+            start = self.restore_checkpoint(resume_from)
+        callbacks = [self.history, *self.callbacks]
+        if self.verbose:
+            callbacks.append(_ProgressPrinter(epochs))
+        for cb in callbacks:
+            cb.set_trainer(self)
+        batch_callbacks = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+        optimizer = self.optimizer
+        if self.scheduler is not None:
+            self.scheduler.bind(optimizer.learning_rate)
+
+        bs = self.batch_size
+        if self.shuffle:
+            x_buf, y_buf = np.empty_like(x), np.empty_like(y)
+        tracker = _MetricTracker(model.metrics)
+        self.stop_training = False
+        model.stop_training = False
+
+        for cb in callbacks:
+            cb.on_train_begin({})
+        for epoch in range(start, epochs):
+            self.epoch = epoch
+            if self.scheduler is not None:
+                optimizer.learning_rate = self.scheduler(epoch)
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch, {})
+            if self.shuffle:
+                perm = self.rng.permutation(n)
+                np.take(x, perm, axis=0, out=x_buf, mode="clip")
+                np.take(y, perm, axis=0, out=y_buf, mode="clip")
+                xs, ys = x_buf, y_buf
+            else:
+                xs, ys = x, y
+            tracker.reset()
+            for step, i in enumerate(range(0, n, bs)):
+                xb, yb = xs[i : i + bs], ys[i : i + bs]
+                optimizer.zero_grad()
+                loss, out = model.train_step(xb, yb)
+                optimizer.step()
+                tracker.update(loss, out, yb)
+                if batch_callbacks:
+                    logs = {"loss": loss, "batch": step, "size": len(xb)}
+                    for cb in batch_callbacks:
+                        cb.on_batch_end(step, logs)
+                    if self.stop_training or model.stop_training:
+                        break
+            logs = tracker.result(extra_loss=model.regularization_loss())
+            if validation_data is not None:
+                val = evaluate_model(model, x_val, y_val, batch_size=max(bs, 1024))
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            logs["learning_rate"] = float(optimizer.learning_rate)
+            if not math.isfinite(logs["loss"]):
+                logger.warning(
+                    "epoch %d: the training loss is %s: training diverged (lower the "
+                    "learning rate, or add TerminateOnNaN)",
+                    epoch + 1,
+                    logs["loss"],
+                )
+            self.epoch = epoch + 1
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, logs)
+            if self.stop_training or model.stop_training:
+                break
+        for cb in callbacks:
+            cb.on_train_end({})
+        return self.history
