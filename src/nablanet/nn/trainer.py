@@ -226,7 +226,7 @@ class Trainer:
             check_interval(validation_split, "validation_split", "fit", 0.0, 1.0, closed="neither")
             if validation_data is not None:
                 raise NablanetError("give validation_data or validation_split, not both")
-            cut = int(round(len(x) * (1.0 - validation_split)))
+            cut = round(len(x) * (1.0 - validation_split))
             if cut <= 0 or cut >= len(x):
                 raise NablanetError(
                     f"validation_split={validation_split} leaves no training or "
