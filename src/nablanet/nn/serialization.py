@@ -69,6 +69,11 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
         raise ModelFileError(f"{path}: no such model file")
     if path.is_dir():
         raise ModelFileError(f"{path}: is a directory, not a model file")
+    if not zipfile.is_zipfile(path):
+        # also what a truncated .npz looks like (its zip directory sits at the end)
+        raise ModelFileError(
+            f"{path}: not a readable .npz model file (truncated, corrupt or another format)"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
@@ -151,7 +156,7 @@ def load_model(path: str | Path, compile: bool = True):
     header, weights, _ = read_model_file(path)
     try:
         model = Sequential.from_config(header["model"])
-    except (KeyError, TypeError) as e:
+    except (KeyError, TypeError, NablanetError) as e:
         raise ModelFileError(f"{path}: corrupt architecture ({e})") from None
     try:
         model.load_state_dict(weights, strict=True)
@@ -159,7 +164,10 @@ def load_model(path: str | Path, compile: bool = True):
         raise ModelFileError(f"{path}: {e}") from None
     model.metadata = header.get("metadata", {})
     if compile and header.get("compile"):
-        model.compile_from_config(header["compile"])
+        try:
+            model.compile_from_config(header["compile"])
+        except (KeyError, TypeError, NablanetError) as e:
+            raise ModelFileError(f"{path}: corrupt compile settings ({e!r})") from None
     return model
 
 
