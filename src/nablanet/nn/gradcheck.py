@@ -57,9 +57,11 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 def gradcheck_layer(
     layer, x: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6, seed: int = 0
 ) -> GradcheckResult:
-    """Check ``layer.backward`` against central differences of ``sum(forward(x) * r)``.
+    """Check ``layer.backward`` against central differences of
+    ``sum(forward(x) * r) + layer.regularization_loss()``.
 
-    ``r`` is a fixed random projection, so every output contributes. The layer and ``x`` should be
+    ``r`` is a fixed random projection, so every output contributes; the layer's weight
+    penalties are included because ``backward`` adds their gradients too. The layer and ``x`` should be
     float64. Layers with randomness at training time (dropout) are checked with their mask fixed
     by re-seeding, so use ``training=False`` semantics for them or a fixed mask.
     """
@@ -74,7 +76,7 @@ def gradcheck_layer(
     def f() -> float:
         if saved is not None:
             layer.rng.bit_generator.state = saved
-        return float(np.sum(layer.forward(x, training=True) * r))
+        return float(np.sum(layer.forward(x, training=True) * r)) + layer.regularization_loss()
 
     if saved is not None:
         layer.rng.bit_generator.state = saved
