@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import NablanetError
-from .layers.activations import sigmoid, softmax
+from .layers.activations import sigmoid
 
 EPSILON = 1e-7
 
@@ -184,16 +184,19 @@ class SoftmaxCrossEntropy(Loss):
         """Loss, ``dL/dz`` and the probabilities ``softmax(z)`` in one pass."""
         labels, onehot = _labels_or_onehot(z, y_true, "SoftmaxCrossEntropy")
         n = z.shape[0]
-        p = softmax(z)
+        # log p = z - max - log(sum exp(z - max)): exact even where p underflows to 0
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+        p = np.exp(shifted)
+        total = np.sum(p, axis=-1, keepdims=True)
+        p /= total
+        log_total = np.log(total)[:, 0]
         rows = np.arange(n)
         if labels is not None:
-            # -log p[y] with log p = z - max - log(sum exp(z - max)); floor p to avoid log(0)
-            picked = np.maximum(p[rows, labels], np.finfo(p.dtype).tiny)
-            loss = float(-np.mean(np.log(picked)))
+            loss = float(np.mean(log_total - shifted[rows, labels]))
             grad = p.copy()
             grad[rows, labels] -= 1
         else:
-            loss = float(-np.sum(onehot * np.log(np.maximum(p, np.finfo(p.dtype).tiny))) / n)
+            loss = float((np.dot(onehot.sum(axis=-1), log_total) - np.sum(onehot * shifted)) / n)
             grad = p - onehot
         grad *= z.dtype.type(1.0 / n)
         return loss, grad, p
