@@ -194,6 +194,11 @@ class Trainer:
         except NablanetError as e:
             raise ModelFileError(f"{path}: checkpoint does not fit this model: {e}") from None
         self.history = History.from_dict(ckpt["history"])
+        saved_scheduler = ckpt.get("scheduler") or {}
+        lr0 = saved_scheduler.get("config", {}).get("initial_learning_rate")
+        if self.scheduler is not None and self.scheduler.initial_learning_rate is None and lr0:
+            # the optimizer's restored rate is the scheduled one, not the initial one to bind
+            self.scheduler.initial_learning_rate = float(lr0)
         rng = ckpt["rng"]
         if "trainer" in rng:
             self.rng.bit_generator.state = rng["trainer"]
