@@ -5,7 +5,7 @@ read from the shape: ``(n_inputs, n_outputs)`` for dense weights and
 ``(kh, kw, in_channels, out_channels)`` for convolution kernels.
 
 >>> rng = np.random.default_rng(0)
->>> get("he_normal")((784, 10), rng, np.float32).std() < 0.06
+>>> bool(get("he_normal")((784, 10), rng, np.float32).std() < 0.06)
 True
 """
 
