@@ -1,0 +1,84 @@
+"""The data side of nablanet: datasets, file formats, preprocessing, splits and batching.
+
+This package imports NumPy and the standard library; scikit-learn (bundled datasets), Pillow
+(image folders) and tqdm (download progress) are imported only when they are needed. It does not
+import the library (:mod:`nablanet.nn`), and the library does not import it.
+
+>>> from nablanet.data import load_dataset, train_val_test_split, StandardScaler, DataLoader
+>>> ds = load_dataset("breast_cancer")
+>>> ds.task, ds.x.shape, ds.class_names
+('binary', (569, 30), ['malignant', 'benign'])
+>>> parts = ds.split(val_fraction=0.1, test_fraction=0.2, seed=0)
+>>> scaler = StandardScaler().fit(parts.x_train)
+>>> xb, yb = next(iter(DataLoader(scaler.transform(parts.x_train), parts.y_train, 64, seed=0)))
+>>> xb.shape, xb.dtype, yb.dtype
+((64, 30), dtype('float32'), dtype('int64'))
+"""
+
+from .builtin import FASHION_MNIST, MNIST, IdxSource, load_idx_dataset
+from .dataset import TASKS, Dataset, Split, encode_targets, infer_task
+from .errors import DataError
+from .fetch import DATA_ENV, default_data_dir, download_file
+from .formats import load_csv, load_image_folder, load_npy, load_npz
+from .idx import parse_idx, read_idx, write_idx
+from .loader import DataLoader
+from .preprocessing import (
+    TRANSFORMER_REGISTRY,
+    Compose,
+    Flatten,
+    ImageFlattener,
+    LabelEncoder,
+    MinMaxScaler,
+    OneHotEncoder,
+    Pipeline,
+    PixelScaler,
+    StandardScaler,
+    Transformer,
+    serialize_transformer,
+    transformer_from_config,
+)
+from .registry import DatasetInfo, list_datasets, load_dataset, register_dataset
+from .split import train_val_test_indices, train_val_test_split
+
+__all__ = [
+    "DATA_ENV",
+    "FASHION_MNIST",
+    "MNIST",
+    "TASKS",
+    "TRANSFORMER_REGISTRY",
+    "Compose",
+    "DataError",
+    "DataLoader",
+    "Dataset",
+    "DatasetInfo",
+    "Flatten",
+    "IdxSource",
+    "ImageFlattener",
+    "LabelEncoder",
+    "MinMaxScaler",
+    "OneHotEncoder",
+    "Pipeline",
+    "PixelScaler",
+    "Split",
+    "StandardScaler",
+    "Transformer",
+    "default_data_dir",
+    "download_file",
+    "encode_targets",
+    "infer_task",
+    "list_datasets",
+    "load_csv",
+    "load_dataset",
+    "load_idx_dataset",
+    "load_image_folder",
+    "load_npy",
+    "load_npz",
+    "parse_idx",
+    "read_idx",
+    "register_dataset",
+    "serialize_transformer",
+    "train_val_test_indices",
+    "train_val_test_split",
+    "transformer_from_config",
+    "write_idx",
+]

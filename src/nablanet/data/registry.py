@@ -1,0 +1,235 @@
+"""The dataset registry: ``load_dataset(spec)`` and ``list_datasets()``.
+
+``spec`` is what a config file's ``data.dataset`` holds: a registry name (``"mnist"``) or a dict
+describing user data (``{"csv": path, "target": column}``, ``{"npz": path}``,
+``{"npy": {"x": path, "y": path}}``, ``{"images": folder}``).
+
+>>> sorted(info.name for info in list_datasets())
+['breast_cancer', 'diabetes', 'digits', 'fashion_mnist', 'mnist']
+>>> load_dataset("diabetes")
+Dataset(name='diabetes', task='regression', x=(442, 10) float32, y=(442,) float32)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from . import builtin
+from .builtin import FASHION_MNIST, MNIST, IdxSource, find_idx_files, idx_search_dirs
+from .dataset import Dataset
+from .errors import DataError
+from .formats import load_from_spec
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What ``nablanet datasets`` shows about a registered dataset (no data is loaded)."""
+
+    name: str
+    task: str
+    n_train: int
+    n_test: int | None
+    input_shape: tuple[int, ...]
+    n_classes: int | None
+    available_offline: bool
+    location: str
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["input_shape"] = list(self.input_shape)
+        return d
+
+
+Loader = Callable[..., Dataset]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    loader: Loader  # loader(data_dir=..., download=..., progress=...) -> Dataset
+    info: Callable[[str | os.PathLike | None], DatasetInfo]
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+
+def _normalize(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def register_dataset(
+    name: str,
+    loader: Loader,
+    info: DatasetInfo | Callable[[str | os.PathLike | None], DatasetInfo],
+    *,
+    overwrite: bool = False,
+) -> None:
+    """Add a dataset to the registry.
+
+    Parameters
+    ----------
+    name : str
+        Registry name (``-`` and ``_`` are interchangeable in look-ups).
+    loader : callable
+        ``loader(data_dir=None, download=True, progress=True) -> Dataset``.
+    info : DatasetInfo or callable
+        Static info, or ``info(data_dir) -> DatasetInfo`` for availability that depends on the
+        data directory.
+    overwrite : bool
+        Replace an existing entry of the same name.
+    """
+    key = _normalize(name)
+    if key in _REGISTRY and not overwrite:
+        raise DataError(f"a dataset named {key!r} is already registered")
+    info_fn = info if callable(info) else (lambda data_dir, _info=info: _info)
+    _REGISTRY[key] = _Entry(loader=loader, info=info_fn)
+
+
+def _bundled(fn: Callable[[], Dataset]) -> Loader:
+    def loader(data_dir=None, download=True, progress=True) -> Dataset:
+        return fn()
+
+    return loader
+
+
+def _bundled_info(
+    name: str, task: str, n: int, shape: tuple[int, ...], n_classes: int | None, description: str
+) -> DatasetInfo:
+    return DatasetInfo(
+        name=name,
+        task=task,
+        n_train=n,
+        n_test=None,
+        input_shape=shape,
+        n_classes=n_classes,
+        available_offline=importlib.util.find_spec("sklearn") is not None,
+        location="bundled with scikit-learn",
+        description=description,
+    )
+
+
+def _register_idx(source: IdxSource) -> None:
+    def loader(data_dir=None, download=True, progress=True) -> Dataset:
+        return builtin.load_idx_dataset(source, data_dir, download=download, progress=progress)
+
+    def info(data_dir=None) -> DatasetInfo:
+        paths = find_idx_files(source, data_dir)
+        where = (
+            str(next(iter(paths.values())).parent)
+            if paths
+            else f"{idx_search_dirs(source, data_dir)[0]} (not downloaded yet)"
+        )
+        return DatasetInfo(
+            name=source.name,
+            task="multiclass",
+            n_train=60000,
+            n_test=10000,
+            input_shape=(28, 28, 1),
+            n_classes=len(source.class_names),
+            available_offline=paths is not None,
+            location=where,
+            description=source.description,
+        )
+
+    register_dataset(source.name, loader, info)
+
+
+_register_idx(MNIST)
+_register_idx(FASHION_MNIST)
+register_dataset(
+    "breast_cancer",
+    _bundled(builtin.load_breast_cancer),
+    _bundled_info(
+        "breast_cancer",
+        "binary",
+        569,
+        (30,),
+        2,
+        "Wisconsin diagnostic breast cancer: malignant vs benign from 30 measurements.",
+    ),
+)
+register_dataset(
+    "digits",
+    _bundled(builtin.load_digits),
+    _bundled_info(
+        "digits",
+        "multiclass",
+        1797,
+        (8, 8, 1),
+        10,
+        "Handwritten digits 0-9, 8x8 grayscale (values 0..16); fast offline images.",
+    ),
+)
+register_dataset(
+    "diabetes",
+    _bundled(builtin.load_diabetes),
+    _bundled_info(
+        "diabetes",
+        "regression",
+        442,
+        (10,),
+        None,
+        "Diabetes progression after one year from 10 clinical features (regression).",
+    ),
+)
+
+
+def list_datasets(data_dir: str | os.PathLike | None = None) -> list[DatasetInfo]:
+    """Info on every registered dataset, sorted by name: task, sizes, input shape, classes, and
+    where it is cached / whether it loads offline. Loads no data and uses no network."""
+    return [_REGISTRY[name].info(data_dir) for name in sorted(_REGISTRY)]
+
+
+def load_dataset(
+    spec: str | Mapping[str, Any],
+    data_dir: str | os.PathLike | None = None,
+    *,
+    download: bool = True,
+    progress: bool = True,
+) -> Dataset:
+    """Load a dataset by registry name or from a user-data spec.
+
+    Parameters
+    ----------
+    spec : str or dict
+        A registry name (see :func:`list_datasets`; ``"fashion-mnist"`` works too), or
+        ``{"name": <registry name>}``, ``{"csv": path, "target": column, ...}``,
+        ``{"npz": path, ...}``, ``{"npy": {"x": path, "y": path}, "mmap": "auto", ...}``,
+        ``{"images": folder, "size": [h, w], ...}`` (see :mod:`nablanet.data.formats`).
+        Relative paths are relative to the working directory.
+    data_dir : str or path-like, optional
+        Where downloaded datasets are cached and looked for; default ``$NABLANET_DATA`` or
+        ``~/.cache/nablanet``.
+    download : bool
+        Allow downloading a missing dataset.
+    progress : bool
+        Show a progress bar while downloading.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        Unknown name, bad spec, missing or malformed files (one line naming the problem).
+    """
+    if isinstance(spec, Mapping) and set(spec) == {"name"}:
+        spec = spec["name"]
+    if isinstance(spec, str):
+        entry = _REGISTRY.get(_normalize(spec))
+        if entry is None:
+            known = ", ".join(sorted(_REGISTRY))
+            raise DataError(
+                f"unknown dataset {spec!r}; built-in datasets are {known}, and user data is "
+                "given as {'csv': path, 'target': column}, {'npz': path}, "
+                "{'npy': {'x': path, 'y': path}} or {'images': folder}"
+            )
+        return entry.loader(data_dir=data_dir, download=download, progress=progress)
+    if isinstance(spec, Mapping):
+        return load_from_spec(dict(spec))
+    raise DataError(f"a dataset spec must be a name or a dict, got {type(spec).__name__}: {spec!r}")

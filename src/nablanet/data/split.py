@@ -1,0 +1,172 @@
+"""Seeded train / validation / test splits, stratified by class for classification.
+
+>>> import numpy as np
+>>> y = np.array([0] * 80 + [1] * 20)
+>>> parts = train_val_test_split(np.zeros((100, 2)), y, val_fraction=0.1, test_fraction=0.2, seed=0)
+>>> [len(a) for a in (parts.x_train, parts.x_val, parts.x_test)]
+[70, 10, 20]
+>>> int(parts.y_test.sum()), int(parts.y_val.sum())   # 20% and 10% of the 20 ones
+(4, 2)
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .dataset import Split
+from .errors import DataError
+
+
+def _check_fraction(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise DataError(
+            f"The '{name}' parameter of train_val_test_split must be a number in [0, 1). "
+            f"Got {value!r} instead."
+        )
+    return float(value)
+
+
+def _n_for(n: int, fraction: float) -> int:
+    """Samples for a fraction: rounded, and at least 1 when the fraction is positive."""
+    if fraction == 0:
+        return 0
+    return max(1, round(n * fraction))
+
+
+def _allocate(counts: np.ndarray, total: int, cap: np.ndarray) -> np.ndarray:
+    """Split ``total`` over classes in proportion to ``counts`` (largest remainder), at most
+    ``cap`` per class."""
+    exact = counts * (total / counts.sum())
+    alloc = np.minimum(np.floor(exact).astype(np.int64), cap)
+    remainder = exact - np.floor(exact)
+    # classes by fractional part, largest first; ties to the larger class, then the first one
+    order = np.lexsort((np.arange(len(counts)), -counts, -remainder))
+    while alloc.sum() < total:
+        room = order[alloc[order] < cap[order]]
+        if room.size == 0:
+            break
+        take = room[: total - alloc.sum()]
+        alloc[take] += 1
+    return alloc
+
+
+def _is_class_labels(y: np.ndarray) -> bool:
+    return y.ndim == 1 and y.dtype.kind in "biuUSO"
+
+
+def train_val_test_indices(
+    n_samples: int,
+    y: np.ndarray | None = None,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int | np.random.Generator | None = 0,
+    stratify: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays ``(train, val, test)`` of a seeded split (each in random order).
+
+    Use the indices to split data too big to copy (a memory-mapped ``x``); pass them to
+    :class:`~nablanet.data.DataLoader` as ``indices``.
+
+    Parameters
+    ----------
+    n_samples : int
+    y : ndarray of shape (n_samples,), optional
+        Class labels to stratify by (integers or strings). Floating-point (regression) targets
+        and ``stratify=False`` give a plain random split.
+    val_fraction, test_fraction : float
+        In [0, 1) with a sum below 1. A positive fraction gets at least one sample.
+    seed : int or numpy.random.Generator, optional
+    stratify : bool
+
+    Returns
+    -------
+    train, val, test : ndarray of int64
+    """
+    val_fraction = _check_fraction(val_fraction, "val_fraction")
+    test_fraction = _check_fraction(test_fraction, "test_fraction")
+    if val_fraction + test_fraction >= 1:
+        raise DataError(
+            f"val_fraction + test_fraction must be below 1 to leave training data, got "
+            f"{val_fraction} + {test_fraction}"
+        )
+    n_test, n_val = _n_for(n_samples, test_fraction), _n_for(n_samples, val_fraction)
+    if n_samples - n_test - n_val < 1:
+        raise DataError(
+            f"cannot split {n_samples} samples into {n_val} validation and {n_test} test "
+            "samples and still train on some"
+        )
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    order = rng.permutation(n_samples)
+    if not (stratify and y is not None and _is_class_labels(np.asarray(y))):
+        test, val, train = np.split(order, [n_test, n_test + n_val])
+        return train, val, test
+    y = np.asarray(y)
+    if len(y) != n_samples:
+        raise DataError(f"y has {len(y)} labels for {n_samples} samples")
+    _, cls, counts = np.unique(y, return_inverse=True, return_counts=True)
+    cls = cls.reshape(-1)
+    # at most count - 1 per class, so that every class keeps a training sample when it can
+    test_per_class = _allocate(counts, n_test, counts - 1)
+    val_per_class = _allocate(counts, n_val, np.maximum(counts - test_per_class - 1, 0))
+    # Shuffled indices grouped by class (stable sort keeps the random order within a class),
+    # then each sample's rank within its class decides its split.
+    grouped = order[np.argsort(cls[order], kind="stable")]
+    g_cls = cls[grouped]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(n_samples) - starts[g_cls]
+    in_test = rank < test_per_class[g_cls]
+    in_val = ~in_test & (rank < (test_per_class + val_per_class)[g_cls])
+    train = grouped[~in_test & ~in_val]
+    val = grouped[in_val]
+    test = grouped[in_test]
+    return rng.permutation(train), rng.permutation(val), rng.permutation(test)
+
+
+def train_val_test_split(
+    x: np.ndarray,
+    y: np.ndarray | None,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int | np.random.Generator | None = 0,
+    stratify: bool = True,
+) -> Split:
+    """Split arrays into train, validation and test sets.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples, ...)
+    y : ndarray of shape (n_samples,) or (n_samples, k), or None
+    val_fraction, test_fraction : float
+        Fractions of all samples, in [0, 1) with a sum below 1.
+    seed : int or numpy.random.Generator, optional
+        The same seed gives the same split.
+    stratify : bool
+        Keep the class proportions of ``y`` in every split (class labels only; ignored for
+        floating-point regression targets).
+
+    Returns
+    -------
+    Split
+        ``(x_train, y_train, x_val, y_val, x_test, y_test)``: gathered copies (a memory-mapped
+        ``x`` is read into memory; use :func:`train_val_test_indices` to avoid that).
+    """
+    x = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    if y is not None:
+        y = np.asarray(y)
+        if len(y) != len(x):
+            raise DataError(
+                f"x has {len(x)} samples but y has {len(y)} (shapes {x.shape} and {y.shape})"
+            )
+    train, val, test = train_val_test_indices(
+        len(x), y, val_fraction, test_fraction, seed=seed, stratify=stratify
+    )
+
+    def take(a: np.ndarray | None, idx: np.ndarray) -> np.ndarray | None:
+        return None if a is None else np.take(a, idx, axis=0)
+
+    return Split(
+        take(x, train), take(y, train), take(x, val), take(y, val), take(x, test), take(y, test)
+    )
