@@ -1,0 +1,238 @@
+"""Losses: values, numerical gradients, the fused paths, saturation, targets and errors."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nablanet as nb
+from nablanet.nn import losses
+from nablanet.nn.layers.activations import sigmoid, softmax
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+# -- values ----------------------------------------------------------------------------------------
+def test_values_by_hand():
+    y_pred = np.array([[0.5, 2.0], [1.0, -1.0]])
+    y_true = np.array([[0.0, 1.0], [1.0, 1.0]])
+    assert losses.MeanSquaredError().loss(y_pred, y_true) == pytest.approx((0.25 + 1 + 0 + 4) / 4)
+    assert losses.MeanAbsoluteError().loss(y_pred, y_true) == pytest.approx((0.5 + 1 + 0 + 2) / 4)
+    p = np.array([[0.9], [0.2]])
+    expected = -(math.log(0.9) + math.log(0.8)) / 2
+    assert losses.BinaryCrossentropy().loss(p, np.array([1, 0])) == pytest.approx(expected)
+    probs = np.array([[0.9, 0.1], [0.2, 0.8]])
+    expected = -(math.log(0.9) + math.log(0.8)) / 2
+    assert losses.CategoricalCrossentropy().loss(probs, np.array([0, 1])) == pytest.approx(expected)
+    z = np.array([[1.0, 2.0, 3.0]])
+    expected = math.log(math.exp(1) + math.exp(2) + math.exp(3)) - 2.0
+    assert losses.SoftmaxCrossEntropy().loss(z, np.array([1])) == pytest.approx(expected)
+    z = np.array([[0.5], [-2.0]])
+    expected = (math.log(1 + math.exp(-0.5)) + math.log(1 + math.exp(-2.0))) / 2
+    assert losses.SigmoidBinaryCrossentropy().loss(z, np.array([1, 0])) == pytest.approx(expected)
+
+
+def test_lookup_and_aliases():
+    assert isinstance(losses.get("mse"), losses.MeanSquaredError)
+    assert isinstance(losses.get("mean_absolute_error"), losses.MeanAbsoluteError)
+    assert isinstance(losses.get("sparse_categorical_crossentropy"), losses.CategoricalCrossentropy)
+    mse = losses.MeanSquaredError()
+    assert losses.get(mse) is mse
+
+
+@pytest.mark.parametrize("bad", ["cross_entropy", "MSE", None, 3])
+def test_unknown_loss_lists_the_options(bad):
+    with pytest.raises(nb.NablanetError) as err:
+        losses.get(bad)
+    for option in ("binary_crossentropy", "categorical_crossentropy", "mae", "mse"):
+        assert option in str(err.value)
+
+
+# -- numerical gradients on random shapes ----------------------------------------------------------
+def _case(name: str, n: int, k: int, rng: np.random.Generator, onehot: bool):
+    if name in ("mse", "mae"):
+        y_pred = rng.standard_normal((n, k))
+        y_true = y_pred + rng.choice([-1, 1], (n, k)) * rng.uniform(0.1, 1, (n, k))  # no kinks
+        return y_pred, y_true
+    if name == "binary_crossentropy":
+        return rng.uniform(0.05, 0.95, (n, k)), rng.integers(0, 2, (n, k)).astype(float)
+    if name == "sigmoid_binary_crossentropy":
+        return rng.standard_normal((n, k)) * 3, rng.uniform(0, 1, (n, k))  # soft targets too
+    # one class is degenerate: p == 1 sits on the clipping boundary and (n, 1) targets read as labels
+    k = max(k, 2)
+    labels = rng.integers(0, k, n)
+    y_true = np.eye(k)[labels] if onehot else labels
+    if name == "categorical_crossentropy":
+        return softmax(rng.standard_normal((n, k))), y_true
+    return rng.standard_normal((n, k)) * 3, y_true  # logits
+
+
+LOSS_NAMES = [
+    "mse",
+    "mae",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "softmax_crossentropy",
+    "sigmoid_binary_crossentropy",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(LOSS_NAMES),
+    n=st.integers(1, 6),
+    k=st.integers(1, 5),
+    onehot=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_gradient_check_random_shapes(name, n, k, onehot, seed):
+    y_pred, y_true = _case(name, n, k, _rng(seed), onehot)
+    result = nb.gradcheck_loss(losses.get(name), y_pred, y_true)
+    assert result.ok, f"{name}: {result}"
+
+
+@pytest.mark.parametrize("onehot", [False, True])
+def test_fused_softmax_crossentropy_equals_the_composition(onehot):
+    rng = _rng(1)
+    z = rng.standard_normal((6, 4))
+    labels = rng.integers(0, 4, 6)
+    y = np.eye(4)[labels] if onehot else labels
+    fused = losses.SoftmaxCrossEntropy()
+    plain = losses.CategoricalCrossentropy()
+    p = softmax(z)
+    assert fused.loss(z, y) == pytest.approx(plain.loss(p, y), rel=1e-12)
+    layer = nb.Softmax()
+    layer.forward(z, training=True)
+    chained = layer.backward(plain.gradient(p, y))
+    np.testing.assert_allclose(fused.gradient(z, y), chained, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(fused.gradient(z, y), (p - np.eye(4)[labels]) / 6, rtol=1e-12)
+    loss, grad, probs = fused.loss_gradient_output(z, y)
+    assert loss == fused.loss(z, y)
+    np.testing.assert_array_equal(grad, fused.gradient(z, y))
+    np.testing.assert_allclose(probs, p, rtol=1e-12)
+
+
+def test_fused_sigmoid_bce_equals_the_composition():
+    rng = _rng(2)
+    z = rng.standard_normal((7, 1)) * 2
+    y = rng.integers(0, 2, 7)
+    fused = losses.SigmoidBinaryCrossentropy()
+    plain = losses.BinaryCrossentropy()
+    p = sigmoid(z)
+    assert fused.loss(z, y) == pytest.approx(plain.loss(p, y), rel=1e-9)
+    np.testing.assert_allclose(fused.gradient(z, y), (p - y[:, None]) / 7, rtol=1e-12)
+    layer = nb.Sigmoid()
+    layer.forward(z, training=True)
+    np.testing.assert_allclose(
+        fused.gradient(z, y), layer.backward(plain.gradient(p, y)), rtol=1e-9
+    )
+
+
+# -- saturation ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_saturated_probabilities_give_finite_values(dtype):
+    p = np.array([[0.0], [1.0], [0.0], [1.0]], dtype=dtype)
+    y = np.array([0, 1, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bce = losses.BinaryCrossentropy()
+        assert math.isfinite(bce.loss(p, y))
+        assert np.isfinite(bce.gradient(p, y)).all()
+        probs = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=dtype)
+        cce = losses.CategoricalCrossentropy()
+        for target in (np.array([1, 1]), np.array([0, 2])):
+            assert math.isfinite(cce.loss(probs, target))
+            assert np.isfinite(cce.gradient(probs, target)).all()
+    # the right predictions cost (almost) nothing, the wrong ones a lot
+    assert bce.loss(p[:2], y[:2]) < 1e-6
+    assert bce.loss(p[2:], y[2:]) > 10
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_losses_are_exact_for_huge_logits(dtype):
+    z = np.array([[1e4, -1e4, 0.0], [0.0, 0.0, 0.0]], dtype=dtype)
+    sce = losses.SoftmaxCrossEntropy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad, p = sce.loss_gradient_output(z, np.array([1, 2]))
+    assert loss == pytest.approx((2e4 + math.log(3)) / 2, rel=1e-6)
+    assert np.isfinite(grad).all() and np.isfinite(p).all()
+    assert sce.loss(z[:1], np.array([0])) == 0.0
+    assert grad.dtype == dtype and p.dtype == dtype
+
+    zb = np.array([[1e4], [-1e4], [1e4]], dtype=dtype)
+    sbce = losses.SigmoidBinaryCrossentropy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad, p = sbce.loss_gradient_output(zb, np.array([0, 1, 1]))
+    assert loss == pytest.approx(2e4 / 3, rel=1e-6)
+    np.testing.assert_allclose(grad[:, 0], [1 / 3, -1 / 3, 0], atol=1e-7)
+
+
+# -- targets --------------------------------------------------------------------------------------
+def test_labels_and_one_hot_agree():
+    rng = _rng(3)
+    p = softmax(rng.standard_normal((5, 3)))
+    labels = np.array([0, 2, 1, 1, 0])
+    onehot = np.eye(3)[labels]
+    for loss in (losses.CategoricalCrossentropy(), losses.SoftmaxCrossEntropy()):
+        assert loss.loss(p, labels) == pytest.approx(loss.loss(p, onehot), rel=1e-12)
+        np.testing.assert_allclose(loss.gradient(p, labels), loss.gradient(p, onehot), rtol=1e-12)
+        # whole-number float labels and (n, 1) labels are accepted too
+        assert loss.loss(p, labels.astype(float)) == pytest.approx(loss.loss(p, labels))
+        assert loss.loss(p, labels[:, None]) == pytest.approx(loss.loss(p, labels))
+
+
+def test_column_targets_fit_column_outputs():
+    y_pred = np.array([[0.2], [0.7], [0.9]])
+    y = np.array([0, 1, 1])
+    for name in ("mse", "mae", "binary_crossentropy"):
+        loss = losses.get(name)
+        assert loss.loss(y_pred, y) == pytest.approx(loss.loss(y_pred, y[:, None]))
+        assert loss.gradient(y_pred, y).shape == (3, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_gradient_dtype_follows_predictions(name, dtype):
+    y_pred, y_true = _case(name, 4, 3, _rng(4), onehot=False)
+    grad = losses.get(name).gradient(y_pred.astype(dtype), y_true)
+    assert grad.dtype == dtype
+    assert grad.shape == y_pred.shape
+
+
+def test_shape_mismatch_names_the_shapes():
+    with pytest.raises(nb.NablanetError, match=r"MeanSquaredError: targets of shape \(4, 3\)"):
+        losses.MeanSquaredError().loss(np.zeros((4, 2)), np.zeros((4, 3)))
+    with pytest.raises(nb.NablanetError, match=r"targets of shape \(3,\).*\(4, 2\)"):
+        losses.CategoricalCrossentropy().loss(np.full((4, 2), 0.5), np.zeros(3, int))
+
+
+def test_bad_class_labels():
+    p = np.full((2, 3), 1 / 3)
+    with pytest.raises(nb.NablanetError, match=r"class labels must lie in \[0, 2\].*\[0, 3\]"):
+        losses.CategoricalCrossentropy().loss(p, np.array([0, 3]))
+    with pytest.raises(nb.NablanetError, match="whole numbers"):
+        losses.SoftmaxCrossEntropy().loss(p, np.array([0.5, 1.0]))
+    with pytest.raises(nb.NablanetError, match="must lie in"):
+        losses.SoftmaxCrossEntropy().loss(p, np.array([-1, 1]))
+
+
+def test_fused_path_is_chosen_by_the_model():
+    def model(last, loss):
+        m = nb.Sequential([nb.Dense(3, 4, "relu"), *last])
+        m.compile(loss, "sgd")
+        return m._fused_kind
+
+    assert model([nb.Dense(4, 3, "softmax")], "categorical_crossentropy") == "inner"
+    assert model([nb.Dense(4, 3), nb.Softmax()], "categorical_crossentropy") == "layer"
+    assert model([nb.Dense(4, 1, "sigmoid")], "binary_crossentropy") == "inner"
+    assert model([nb.Dense(4, 1, "sigmoid")], "mse") is None
+    assert model([nb.Dense(4, 3, "relu")], "categorical_crossentropy") is None
