@@ -60,4 +60,61 @@ LAYER_CASES: dict[str, list[tuple[dict, tuple]]] = {
     "Sigmoid": [({}, (4,))],
     "Tanh": [({}, (4,))],
     "Softmax": [({}, (4,)), ({}, (1,))],
+    "Conv2D": [
+        ({"in_channels": 2, "out_channels": 3, "kernel_size": 3}, (5, 5, 2)),
+        (
+            {
+                "in_channels": 1,
+                "out_channels": 4,
+                "kernel_size": 3,
+                "padding": "same",
+                "activation": "tanh",
+                "seed": 2,
+            },
+            (6, 5, 1),
+        ),
+        (
+            {
+                "in_channels": 5,
+                "out_channels": 2,
+                "kernel_size": [3, 2],
+                "stride": [2, 1],
+                "padding": [1, 0],
+                "use_bias": False,
+                "weight_regularizer": L2_SPEC,
+            },
+            (7, 6, 5),
+        ),
+        (
+            {
+                "in_channels": 3,
+                "out_channels": 2,
+                "kernel_size": 2,
+                "stride": 2,
+                "padding": "same",
+                "activation": "sigmoid",
+                "bias_initializer": "random_normal",
+                "bias_regularizer": L1_SPEC,
+                "dtype": "float64",
+            },
+            (5, 5, 3),
+        ),
+    ],
+    "MaxPool2D": [
+        ({"pool_size": 2}, (4, 4, 3)),
+        ({"pool_size": 3, "stride": 2}, (7, 6, 2)),
+        ({"pool_size": [2, 1], "stride": [1, 1]}, (3, 4, 2)),
+    ],
+    "AvgPool2D": [
+        ({"pool_size": 2}, (5, 4, 3)),
+        ({"pool_size": [3, 2], "stride": [1, 2]}, (4, 5, 2)),
+    ],
+    "GlobalAveragePooling2D": [({}, (3, 4, 2))],
+    "Flatten": [({}, (3, 2, 2)), ({}, (4,))],
+    "Reshape": [({"target_shape": [2, 6]}, (3, 4)), ({"target_shape": [-1, 3, 1]}, (2, 3, 3))],
+    "BatchNormalization": [
+        ({"n_features": 3}, (3,)),
+        ({"n_features": 2, "momentum": 0.5, "epsilon": 0.001}, (3, 3, 2)),
+        ({"n_features": 4, "dtype": "float64"}, (2, 4)),
+    ],
 }

@@ -2,19 +2,30 @@
 
 from .activations import Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .base import LAYER_REGISTRY, Layer, layer_from_config, serialize_layer
+from .conv import Conv2D
 from .dense import Dense, Neuron
 from .dropout import Dropout
+from .normalization import BatchNormalization
+from .pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
+from .reshape import Flatten, Reshape
 
 __all__ = [
     "LAYER_REGISTRY",
     "Activation",
+    "AvgPool2D",
+    "BatchNormalization",
+    "Conv2D",
     "Dense",
     "Dropout",
+    "Flatten",
+    "GlobalAveragePooling2D",
     "Layer",
     "LeakyReLU",
     "Linear",
+    "MaxPool2D",
     "Neuron",
     "ReLU",
+    "Reshape",
     "Sigmoid",
     "Softmax",
     "Tanh",

@@ -1,0 +1,411 @@
+"""2-D convolution in NHWC layout, as im2col + one matrix product.
+
+Memory layout
+-------------
+Images are ``(n_samples, height, width, channels)`` (NHWC, "channels last") everywhere in
+nablanet, and kernels are ``(kernel_height, kernel_width, in_channels, out_channels)``. With
+channels last, the patch under a kernel position is a run of ``kernel_width * channels``
+contiguous numbers per kernel row, so building the im2col matrix is one strided copy and the
+convolution is one GEMM ``(n * out_h * out_w, kh * kw * c_in) @ (kh * kw * c_in, c_out)`` whose
+result *is* the NHWC output, no transpose needed. NHWC was measured faster than NCHW here.
+
+im2col and col2im
+-----------------
+:func:`im2col` reads the windows with :func:`numpy.lib.stride_tricks.sliding_window_view` (a
+view, no copy) and copies them once into a contiguous matrix. For inputs with few channels (the
+first layer on grey images, ``c_in = 1``) that copy would move runs of 1 number; there it builds
+the transposed matrix ``(kh * kw * c_in, n * out_h * out_w)`` instead, one shifted image per row,
+and hands back its transpose: BLAS multiplies either layout without a copy.
+:func:`col2im` is the adjoint: it sums the column gradients back onto the (padded) image, one
+vectorised strided addition per kernel offset (``kh * kw`` of them, never a loop over pixels).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .. import initializers as inits
+from .. import regularizers as regs
+from .._validation import NablanetError, check_dtype, check_positive_int, param_error
+from ..parameter import Parameter
+from ..random import get_rng
+from . import activations as acts
+from .base import Layer
+
+#: below this many input channels, im2col builds the transposed (row-per-offset) matrix
+_TRANSPOSED_IM2COL_MAX_CHANNELS = 4
+
+
+# -- argument helpers ------------------------------------------------------------------------
+def as_pair(value, name: str, owner: str) -> tuple[int, int]:
+    """``3 -> (3, 3)``, ``(2, 3) -> (2, 3)``; both must be positive integers."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        pair = (value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        pair = tuple(value)
+    else:
+        raise param_error(owner, name, "a positive integer or a pair of them", value)
+    for v in pair:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
+            raise param_error(owner, name, "a positive integer or a pair of them", value)
+    return int(pair[0]), int(pair[1])
+
+
+def json_form(value):
+    """A validated size argument as it goes into ``get_config``: the user's own form (an int, a
+    string such as ``"same"``, or a list for a pair), so the config echoes the constructor."""
+    if value is None or isinstance(value, numbers.Integral):
+        return None if value is None else int(value)
+    if isinstance(value, str):
+        return value.lower()
+    return [int(v) for v in value]
+
+
+def normalize_padding(padding, owner: str):
+    """``"same"``/``"valid"`` (lower-cased), or a pair of non-negative ints."""
+    if isinstance(padding, str):
+        p = padding.lower()
+        if p not in ("same", "valid"):
+            raise param_error(owner, "padding", "'same', 'valid' or non-negative integers", padding)
+        return p
+    if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
+        pair = (padding, padding)
+    elif isinstance(padding, (tuple, list)) and len(padding) == 2:
+        pair = tuple(padding)
+    else:
+        raise param_error(owner, "padding", "'same', 'valid' or non-negative integers", padding)
+    for v in pair:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+            raise param_error(owner, "padding", "'same', 'valid' or non-negative integers", padding)
+    return int(pair[0]), int(pair[1])
+
+
+def resolve_padding(
+    padding, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)`` zero padding for an image of spatial ``size``.
+
+    ``"same"`` gives ``ceil(size / stride)`` outputs, the extra row/column (if any) going to the
+    bottom/right as in TensorFlow and PyTorch.
+    """
+    if padding == "valid":
+        return 0, 0, 0, 0
+    if padding == "same":
+        pads = []
+        for n, k, s in zip(size, kernel, stride):
+            out = -(-n // s)
+            total = max((out - 1) * s + k - n, 0)
+            pads += [total // 2, total - total // 2]
+        return tuple(pads)
+    ph, pw = padding
+    return ph, ph, pw, pw
+
+
+def conv_output_size(n: int, k: int, s: int, pad_total: int) -> int:
+    return (n + pad_total - k) // s + 1
+
+
+def pad_nhwc(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
+    """Zero-pad the two spatial axes of ``x`` (n, h, w, c); no copy when nothing to pad."""
+    top, bottom, left, right = pads
+    if not (top or bottom or left or right):
+        return x
+    n, h, w, c = x.shape
+    out = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
+    out[:, top : top + h, left : left + w, :] = x
+    return out
+
+
+# -- im2col / col2im -------------------------------------------------------------------------
+def im2col(
+    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Patches of an (already padded) NHWC batch as a matrix.
+
+    Parameters
+    ----------
+    xp : ndarray of shape (n, height, width, channels)
+    kernel, stride : (int, int)
+
+    Returns
+    -------
+    cols : ndarray of shape (n * out_h * out_w, kh * kw * channels)
+        Row ``(i, y, x)`` holds the patch of image ``i`` under output pixel ``(y, x)``, ordered
+        ``(kernel row, kernel column, channel)`` like a ``(kh, kw, c_in, c_out)`` kernel
+        reshaped to ``(kh * kw * c_in, c_out)``. C-contiguous, or the transpose of a
+        C-contiguous matrix when ``channels`` is small; either goes to BLAS without a copy.
+    (out_h, out_w) : the output's spatial size.
+
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> cols, size = im2col(x, (2, 2), (1, 1))
+    >>> size, cols[0].tolist()
+    ((2, 2), [0.0, 1.0, 3.0, 4.0])
+    """
+    n, hp, wp, c = xp.shape
+    kh, kw = kernel
+    sh, sw = stride
+    ho = (hp - kh) // sh + 1
+    wo = (wp - kw) // sw + 1
+    if c <= _TRANSPOSED_IM2COL_MAX_CHANNELS:
+        # one shifted (strided) copy of the images per kernel offset: long contiguous runs
+        cols_t = np.empty((kh, kw, c, n, ho, wo), dtype=xp.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                window = xp[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :]
+                cols_t[i, j] = window.transpose(3, 0, 1, 2)
+        return cols_t.reshape(kh * kw * c, n * ho * wo).T, (ho, wo)
+    windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))  # (n, hp-kh+1, wp-kw+1, c, kh, kw)
+    windows = windows[:, ::sh, ::sw].transpose(0, 1, 2, 4, 5, 3)  # (n, ho, wo, kh, kw, c)
+    cols = np.empty((n, ho, wo, kh, kw, c), dtype=xp.dtype)
+    np.copyto(cols, windows)
+    return cols.reshape(n * ho * wo, kh * kw * c), (ho, wo)
+
+
+def col2im(
+    cols: np.ndarray,
+    padded_shape: tuple[int, int, int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    out_size: tuple[int, int],
+) -> np.ndarray:
+    """The adjoint of :func:`im2col`: sum patch gradients back onto the padded image.
+
+    Parameters
+    ----------
+    cols : ndarray of shape (n * out_h * out_w, kh * kw * channels)
+    padded_shape : (n, height, width, channels) of the padded input
+    kernel, stride, out_size : (int, int)
+
+    Returns
+    -------
+    ndarray of shape ``padded_shape``
+
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> cols, size = im2col(x, (2, 2), (1, 1))
+    >>> col2im(np.ones_like(cols), x.shape, (2, 2), (1, 1), size)[0, :, :, 0].tolist()
+    [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
+    n, _, _, c = padded_shape
+    kh, kw = kernel
+    sh, sw = stride
+    ho, wo = out_size
+    cols = cols.reshape(n, ho, wo, kh, kw, c)
+    out = np.zeros(padded_shape, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :] += cols[
+                :, :, :, i, j, :
+            ]
+    return out
+
+
+def check_image_batch(x: np.ndarray, owner: str, channels: int | None = None) -> None:
+    """Raise a one-line error unless ``x`` is an NHWC batch (with ``channels`` channels)."""
+    if x.ndim != 4 or (channels is not None and x.shape[3] != channels):
+        c = "channels" if channels is None else channels
+        hint = ""
+        if x.ndim in (2, 3):
+            hint = " (images must be (n_samples, height, width, channels), channels last)"
+        raise NablanetError(
+            f"{owner} expected input of shape (n_samples, height, width, {c}), "
+            f"got array of shape {x.shape}{hint}"
+        )
+
+
+def check_image_shape(input_shape: tuple, owner: str, channels: int | None = None) -> None:
+    if len(input_shape) != 3 or (channels is not None and input_shape[2] != channels):
+        c = "channels" if channels is None else channels
+        raise NablanetError(
+            f"{owner} expected input of shape (height, width, {c}), got shape {tuple(input_shape)}"
+        )
+
+
+# -- the layer -------------------------------------------------------------------------------
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in every framework) over NHWC images.
+
+    ``y[n, i, j, o] = activation(b[o] + sum_{u, v, c} x_pad[n, i*sh + u, j*sw + v, c] * W[u, v, c, o])``
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input (1 for grey images).
+    out_channels : int
+        Number of filters (the output's channels).
+    kernel_size : int or (int, int)
+    stride : int or (int, int)
+    padding : int, (int, int), "valid" or "same"
+        Zeros added on each side of the height and width; ``"same"`` keeps
+        ``ceil(size / stride)`` outputs; ``"valid"`` (= 0) adds none.
+    activation : str or Activation, optional
+        ``None`` means linear.
+    use_bias : bool
+    weight_initializer, bias_initializer : str
+        Names from :mod:`nablanet.nn.initializers` (fans read from the kernel shape).
+    weight_regularizer, bias_regularizer : Regularizer, optional
+    dtype : {"float32", "float64"}
+    seed : int, optional
+
+    Attributes
+    ----------
+    weights : Parameter of shape (kernel_h, kernel_w, in_channels, out_channels)
+    biases : Parameter of shape (out_channels,) (absent when ``use_bias=False``)
+
+    Input ``(n_samples, height, width, in_channels)``; output
+    ``(n_samples, out_h, out_w, out_channels)`` with
+    ``out_h = (height + pad_top + pad_bottom - kernel_h) // stride_h + 1`` (same for widths).
+
+    >>> conv = Conv2D(1, 8, kernel_size=3, padding="same", activation="relu", seed=0)
+    >>> conv.forward(np.zeros((2, 28, 28, 1), dtype=np.float32)).shape
+    (2, 28, 28, 8)
+    >>> conv.compute_output_shape((28, 28, 1))
+    (28, 28, 8)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size=3,
+        stride=1,
+        padding=0,
+        activation=None,
+        use_bias: bool = True,
+        weight_initializer: str = "he_normal",
+        bias_initializer: str = "zeros",
+        weight_regularizer=None,
+        bias_regularizer=None,
+        dtype="float32",
+        seed: int | None = None,
+    ):
+        self.in_channels = check_positive_int(in_channels, "in_channels", "Conv2D")
+        self.out_channels = check_positive_int(out_channels, "out_channels", "Conv2D")
+        self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2D")
+        self.stride = as_pair(stride, "stride", "Conv2D")
+        self.padding = normalize_padding(padding, "Conv2D")
+        self._config_forms = {
+            "kernel_size": json_form(kernel_size),
+            "stride": json_form(stride),
+            "padding": json_form(padding),
+        }
+        self.activation = acts.deserialize(activation)
+        self.use_bias = bool(use_bias)
+        self.weight_initializer = weight_initializer
+        self.bias_initializer = bias_initializer
+        self.weight_regularizer = regs.deserialize(weight_regularizer)
+        self.bias_regularizer = regs.deserialize(bias_regularizer)
+        self.dtype = check_dtype(dtype, "Conv2D")
+        self.seed = seed
+        rng = get_rng(seed)
+        kh, kw = self.kernel_size
+        shape = (kh, kw, self.in_channels, self.out_channels)
+        self.weights = Parameter(inits.get(weight_initializer)(shape, rng, self.dtype), "weights")
+        if self.use_bias:
+            self.biases = Parameter(
+                inits.get(bias_initializer)((self.out_channels,), rng, self.dtype), "biases"
+            )
+        #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
+        self.input_grad = True
+        self._cols = None
+        self._padded_shape = None
+        self._pads = None
+        self._out_size = None
+
+    # -- shapes ------------------------------------------------------------------------------
+    def _geometry(self, height: int, width: int):
+        pads = resolve_padding(self.padding, (height, width), self.kernel_size, self.stride)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        ho = conv_output_size(height, kh, sh, pads[0] + pads[1])
+        wo = conv_output_size(width, kw, sw, pads[2] + pads[3])
+        return pads, ho, wo
+
+    def compute_output_shape(self, input_shape):
+        check_image_shape(input_shape, "Conv2D", self.in_channels)
+        _, ho, wo = self._geometry(input_shape[0], input_shape[1])
+        if ho <= 0 or wo <= 0:
+            raise NablanetError(
+                f"Conv2D kernel {self.kernel_size} does not fit input of shape "
+                f"{tuple(input_shape)} with padding {self.padding!r}"
+            )
+        return (ho, wo, self.out_channels)
+
+    # -- computation -------------------------------------------------------------------------
+    def forward_linear(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """The pre-activation convolution ``z = conv(x, W) + b``, shape (n, out_h, out_w, c_out)."""
+        check_image_batch(x, "Conv2D", self.in_channels)
+        n, h, w, _ = x.shape
+        pads, ho, wo = self._geometry(h, w)
+        if ho <= 0 or wo <= 0:
+            raise NablanetError(
+                f"Conv2D kernel {self.kernel_size} does not fit input of shape {x.shape} "
+                f"with padding {self.padding!r}"
+            )
+        xp = pad_nhwc(x, pads)
+        cols, _ = im2col(xp, self.kernel_size, self.stride)
+        kernel = self.weights.value.reshape(-1, self.out_channels)
+        z = cols @ kernel  # (n * ho * wo, c_out), already NHWC
+        if self.use_bias:
+            z += self.biases.value
+        if training:
+            self._cols = cols
+            self._padded_shape = xp.shape
+            self._pads = pads
+            self._out_size = (ho, wo)
+        return z.reshape(n, ho, wo, self.out_channels)
+
+    def forward(self, x, training=False):
+        return self.activation.forward(self.forward_linear(x, training), training)
+
+    def backward_linear(self, grad_z: np.ndarray) -> np.ndarray | None:
+        """Backward from ``dL/dz`` (skipping the activation); returns ``dL/dx`` or None."""
+        if self._cols is None:
+            raise NablanetError("Conv2D.backward called before forward(..., training=True)")
+        g = np.ascontiguousarray(grad_z).reshape(-1, self.out_channels)
+        cols = self._cols
+        self.weights.grad += (cols.T @ g).reshape(self.weights.grad.shape)
+        if self.use_bias:
+            self.biases.grad += g.sum(axis=0)
+        if self.weight_regularizer is not None:
+            self.weight_regularizer.add_gradient(self.weights.value, self.weights.grad)
+        if self.use_bias and self.bias_regularizer is not None:
+            self.bias_regularizer.add_gradient(self.biases.value, self.biases.grad)
+        if not self.input_grad:
+            return None
+        grad_cols = g @ self.weights.value.reshape(-1, self.out_channels).T
+        grad_xp = col2im(
+            grad_cols, self._padded_shape, self.kernel_size, self.stride, self._out_size
+        )
+        top, bottom, left, right = self._pads
+        if top or bottom or left or right:
+            h, w = self._padded_shape[1] - top - bottom, self._padded_shape[2] - left - right
+            grad_xp = grad_xp[:, top : top + h, left : left + w, :]
+        return grad_xp
+
+    def backward(self, grad):
+        return self.backward_linear(self.activation.backward(grad))
+
+    def regularization_loss(self):
+        total = 0.0
+        if self.weight_regularizer is not None:
+            total += self.weight_regularizer.penalty(self.weights.value)
+        if self.use_bias and self.bias_regularizer is not None:
+            total += self.bias_regularizer.penalty(self.biases.value)
+        return total
+
+    def get_config(self):
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            **self._config_forms,
+            "activation": acts.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "weight_initializer": self.weight_initializer,
+            "bias_initializer": self.bias_initializer,
+            "weight_regularizer": regs.serialize(self.weight_regularizer),
+            "bias_regularizer": regs.serialize(self.bias_regularizer),
+            "dtype": self.dtype.name,
+            "seed": self.seed,
+        }

@@ -1,0 +1,198 @@
+"""Pooling over NHWC images: ``MaxPool2D``, ``AvgPool2D``, ``GlobalAveragePooling2D``.
+
+The windows are visited one *offset* at a time: for a ``ph x pw`` pool there are ``ph * pw``
+strided views of the input (``x[:, u::sh, v::sw, :]`` cropped to the output size), and the pooled
+value is their element-wise maximum (or mean). That is ``ph * pw`` vectorised operations over the
+whole batch, never a loop over pixels, and it needs no copy of the windows.
+
+Max pooling routes each output's gradient to exactly **one** input: the first maximum of its
+window in row-major order (the rule of PyTorch's CPU kernel). A mask ``x == max`` would send it to
+every tied input; on MNIST's black backgrounds most windows are ties of zeros, and the gradient
+would be multiplied by up to four.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import NablanetError
+from .base import Layer
+from .conv import as_pair, check_image_batch, check_image_shape, json_form
+
+
+def _offset_view(x: np.ndarray, u: int, v: int, stride, out_size) -> np.ndarray:
+    """``x[:, u + i*sh, v + j*sw, :]`` for all output positions ``(i, j)`` (a view)."""
+    sh, sw = stride
+    ho, wo = out_size
+    return x[:, u : u + sh * (ho - 1) + 1 : sh, v : v + sw * (wo - 1) + 1 : sw, :]
+
+
+class _PoolGeometry:
+    """Shared geometry of the windowed pooling layers (``padding="valid"``).
+
+    A mixin, not a ``Layer``, so it stays out of the layer registry.
+    """
+
+    _owner = "Pool2D"
+
+    def __init__(self, pool_size=2, stride=None):
+        self.pool_size = as_pair(pool_size, "pool_size", self._owner)
+        self.stride = self.pool_size if stride is None else as_pair(stride, "stride", self._owner)
+        self._config_forms = {"pool_size": json_form(pool_size), "stride": json_form(stride)}
+        self._x_shape = None
+
+    def _out_size(self, height: int, width: int) -> tuple[int, int]:
+        (ph, pw), (sh, sw) = self.pool_size, self.stride
+        return (height - ph) // sh + 1, (width - pw) // sw + 1
+
+    def _check(self, shape: tuple, what: str) -> tuple[int, int]:
+        ho, wo = self._out_size(shape[-3], shape[-2])
+        if shape[-3] < self.pool_size[0] or shape[-2] < self.pool_size[1]:
+            raise NablanetError(
+                f"{self._owner} pool {self.pool_size} is larger than the input {what} {shape}"
+            )
+        return ho, wo
+
+    def compute_output_shape(self, input_shape):
+        check_image_shape(input_shape, self._owner)
+        ho, wo = self._check(tuple(input_shape), "shape")
+        return (ho, wo, input_shape[2])
+
+    def get_config(self):
+        return dict(self._config_forms)
+
+
+class MaxPool2D(_PoolGeometry, Layer):
+    """Maximum over ``pool_size`` windows moved by ``stride`` (default: ``pool_size``).
+
+    Parameters
+    ----------
+    pool_size : int or (int, int)
+    stride : int or (int, int), optional
+        Defaults to ``pool_size`` (non-overlapping windows). Trailing rows/columns that do not
+        fill a window are dropped ("valid" pooling).
+
+    Input ``(n_samples, height, width, channels)``; output
+    ``(n_samples, (height - ph) // sh + 1, (width - pw) // sw + 1, channels)``.
+
+    The gradient of each output goes to exactly one input, the first maximum of its window.
+
+    >>> pool = MaxPool2D(2)
+    >>> x = np.zeros((1, 2, 2, 1), dtype=np.float32)  # four tied maxima
+    >>> pool.forward(x, training=True).shape
+    (1, 1, 1, 1)
+    >>> pool.backward(np.ones((1, 1, 1, 1), dtype=np.float32))[0, :, :, 0].tolist()
+    [[1.0, 0.0], [0.0, 0.0]]
+    """
+
+    _owner = "MaxPool2D"
+
+    def __init__(self, pool_size=2, stride=None):
+        super().__init__(pool_size, stride)
+        self._argmax = None
+
+    def forward(self, x, training=False):
+        check_image_batch(x, "MaxPool2D")
+        out_size = self._check(x.shape, "of shape")
+        ph, pw = self.pool_size
+        y = _offset_view(x, 0, 0, self.stride, out_size).copy()
+        argmax = np.zeros(y.shape, dtype=np.uint8 if ph * pw <= 256 else np.int32)
+        for k in range(1, ph * pw):
+            view = _offset_view(x, k // pw, k % pw, self.stride, out_size)
+            if training:
+                # strictly greater: a tie keeps the earlier offset, so one winner per window
+                np.copyto(argmax, k, where=view > y)
+            np.maximum(y, view, out=y)
+        if training:
+            self._argmax = argmax
+            self._x_shape = x.shape
+        return y
+
+    def backward(self, grad):
+        if self._argmax is None:
+            raise NablanetError("MaxPool2D.backward called before forward(..., training=True)")
+        ph, pw = self.pool_size
+        sh, sw = self.stride
+        out_size = self._argmax.shape[1:3]
+        grad_x = np.zeros(self._x_shape, dtype=grad.dtype)
+        overlapping = sh < ph or sw < pw
+        for k in range(ph * pw):
+            view = _offset_view(grad_x, k // pw, k % pw, self.stride, out_size)
+            winners = self._argmax == k
+            if overlapping:
+                view += np.where(winners, grad, grad.dtype.type(0))
+            else:
+                np.copyto(view, grad, where=winners)  # windows do not overlap: one write each
+        return grad_x
+
+
+class AvgPool2D(_PoolGeometry, Layer):
+    """Mean over ``pool_size`` windows moved by ``stride`` (default: ``pool_size``).
+
+    Parameters
+    ----------
+    pool_size : int or (int, int)
+    stride : int or (int, int), optional
+
+    Input ``(n_samples, height, width, channels)``; output as for :class:`MaxPool2D`.
+
+    >>> x = np.arange(4.0).reshape(1, 2, 2, 1)
+    >>> AvgPool2D(2).forward(x).ravel().tolist()
+    [1.5]
+    """
+
+    _owner = "AvgPool2D"
+
+    def forward(self, x, training=False):
+        check_image_batch(x, "AvgPool2D")
+        out_size = self._check(x.shape, "of shape")
+        ph, pw = self.pool_size
+        y = _offset_view(x, 0, 0, self.stride, out_size).copy()
+        for k in range(1, ph * pw):
+            y += _offset_view(x, k // pw, k % pw, self.stride, out_size)
+        y *= y.dtype.type(1.0 / (ph * pw))
+        if training:
+            self._x_shape = x.shape
+        return y
+
+    def backward(self, grad):
+        if self._x_shape is None:
+            raise NablanetError("AvgPool2D.backward called before forward(..., training=True)")
+        ph, pw = self.pool_size
+        share = grad * grad.dtype.type(1.0 / (ph * pw))
+        grad_x = np.zeros(self._x_shape, dtype=grad.dtype)
+        for k in range(ph * pw):
+            view = _offset_view(grad_x, k // pw, k % pw, self.stride, share.shape[1:3])
+            view += share
+        return grad_x
+
+
+class GlobalAveragePooling2D(Layer):
+    """Mean over the spatial axes: ``(n, height, width, channels) -> (n, channels)``.
+
+    >>> x = np.ones((2, 5, 5, 3), dtype=np.float32)
+    >>> GlobalAveragePooling2D().forward(x).shape
+    (2, 3)
+    """
+
+    def __init__(self):
+        self._x_shape = None
+
+    def forward(self, x, training=False):
+        check_image_batch(x, "GlobalAveragePooling2D")
+        if training:
+            self._x_shape = x.shape
+        return x.mean(axis=(1, 2), dtype=x.dtype)
+
+    def backward(self, grad):
+        if self._x_shape is None:
+            raise NablanetError(
+                "GlobalAveragePooling2D.backward called before forward(..., training=True)"
+            )
+        _, h, w, _ = self._x_shape
+        share = grad * grad.dtype.type(1.0 / (h * w))
+        return np.broadcast_to(share[:, None, None, :], self._x_shape).copy()
+
+    def compute_output_shape(self, input_shape):
+        check_image_shape(input_shape, "GlobalAveragePooling2D")
+        return (input_shape[2],)
