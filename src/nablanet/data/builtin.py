@@ -274,6 +274,49 @@ def load_idx_dataset(
 
 
 # -- scikit-learn's bundled data ---------------------------------------------------------------
+# Importing ``sklearn.datasets`` pulls in SciPy and takes seconds, so the small CSV files that
+# scikit-learn ships are read directly when they are where scikit-learn keeps them and have the
+# expected shape; otherwise the scikit-learn functions are called. A test checks both agree.
+
+_CELL_NUCLEUS_FEATURES = (
+    "radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
+    "concave points", "symmetry", "fractal dimension",
+)  # fmt: skip
+BREAST_CANCER_FEATURES = (
+    [f"mean {f}" for f in _CELL_NUCLEUS_FEATURES]
+    + [f"{f} error" for f in _CELL_NUCLEUS_FEATURES]
+    + [f"worst {f}" for f in _CELL_NUCLEUS_FEATURES]
+)
+DIABETES_FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
+
+
+def _bundled_file(name: str) -> Path | None:
+    """Path of a data file shipped with scikit-learn, found without importing it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("sklearn")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / name
+    return path if path.is_file() else None
+
+
+def _read_bundled(
+    name: str, shape: tuple[int, int], skiprows: int = 0, delimiter: str | None = ","
+) -> np.ndarray | None:
+    path = _bundled_file(name)
+    if path is None:
+        return None
+    try:
+        data = np.loadtxt(path, delimiter=delimiter, skiprows=skiprows, ndmin=2)
+    except (ValueError, OSError):
+        return None
+    return data if data.shape == shape else None
+
+
 def _sklearn_datasets():
     try:
         from sklearn import datasets
@@ -284,17 +327,43 @@ def _sklearn_datasets():
     return datasets
 
 
+def _breast_cancer_arrays(fast: bool = True) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    table = _read_bundled("breast_cancer.csv", (569, 31), skiprows=1) if fast else None
+    if table is not None:
+        return table[:, :30], table[:, 30], ["malignant", "benign"], BREAST_CANCER_FEATURES
+    bunch = _sklearn_datasets().load_breast_cancer()
+    names = [str(c) for c in bunch.target_names]
+    return bunch.data, bunch.target, names, [str(f) for f in bunch.feature_names]
+
+
+def _digits_arrays(fast: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    table = _read_bundled("digits.csv.gz", (1797, 65)) if fast else None
+    if table is not None:
+        return table[:, :64].reshape(-1, 8, 8), table[:, 64]
+    bunch = _sklearn_datasets().load_digits()
+    return bunch.images, bunch.target
+
+
+def _diabetes_arrays(fast: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    data = _read_bundled("diabetes_data_raw.csv.gz", (442, 10), delimiter=None) if fast else None
+    target = _read_bundled("diabetes_target.csv.gz", (442, 1), delimiter=None) if fast else None
+    if data is not None and target is not None:
+        return data, target[:, 0], DIABETES_FEATURES
+    bunch = _sklearn_datasets().load_diabetes(scaled=False)
+    return bunch.data, bunch.target, [str(f) for f in bunch.feature_names]
+
+
 def load_breast_cancer() -> Dataset:
     """Wisconsin diagnostic breast cancer: 569 x 30 measurements, binary (0 malignant,
     1 benign), from scikit-learn's bundled copy."""
-    bunch = _sklearn_datasets().load_breast_cancer()
+    x, y, class_names, feature_names = _breast_cancer_arrays()
     return Dataset(
-        x=bunch.data.astype(np.float32),
-        y=bunch.target.astype(np.int64),
+        x=x.astype(np.float32),
+        y=y.astype(np.int64),
         task="binary",
         name="breast_cancer",
-        class_names=[str(c) for c in bunch.target_names],
-        feature_names=[str(f) for f in bunch.feature_names],
+        class_names=class_names,
+        feature_names=feature_names,
         description="Wisconsin diagnostic breast cancer: 569 tumours, 30 features, "
         "malignant vs benign.",
         source="scikit-learn (bundled)",
@@ -304,13 +373,13 @@ def load_breast_cancer() -> Dataset:
 def load_digits() -> Dataset:
     """scikit-learn's 8x8 handwritten digits: 1797 images ``(8, 8, 1)`` ``uint8`` with values
     0..16, 10 classes."""
-    bunch = _sklearn_datasets().load_digits()
+    images, target = _digits_arrays()
     return Dataset(
-        x=bunch.images.astype(np.uint8)[..., np.newaxis],
-        y=bunch.target.astype(np.int64),
+        x=images.astype(np.uint8)[..., np.newaxis],
+        y=target.astype(np.int64),
         task="multiclass",
         name="digits",
-        class_names=[str(c) for c in bunch.target_names],
+        class_names=[str(i) for i in range(10)],
         value_range=(0.0, 16.0),
         description="Handwritten digits 0-9, 8x8 grayscale with values 0..16; 1797 images.",
         source="scikit-learn (bundled)",
@@ -320,13 +389,13 @@ def load_digits() -> Dataset:
 def load_diabetes() -> Dataset:
     """Diabetes progression (regression): 442 patients x 10 raw (unscaled) features; the target
     is a disease-progression score one year later (25..346)."""
-    bunch = _sklearn_datasets().load_diabetes(scaled=False)
+    x, y, feature_names = _diabetes_arrays()
     return Dataset(
-        x=bunch.data.astype(np.float32),
-        y=bunch.target.astype(np.float32),
+        x=x.astype(np.float32),
+        y=y.astype(np.float32),
         task="regression",
         name="diabetes",
-        feature_names=[str(f) for f in bunch.feature_names],
+        feature_names=feature_names,
         description="Diabetes progression after one year (regression): 442 patients, "
         "10 features (age, sex, bmi, bp, six blood serum measurements).",
         source="scikit-learn (bundled)",
