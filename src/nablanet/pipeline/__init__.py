@@ -1,0 +1,67 @@
+"""``nablanet.pipeline``: train, evaluate, predict and plot from a YAML config.
+
+Data flows one way: ``config -> data -> build -> Trainer.fit -> evaluate -> artifacts``.
+
+>>> from nablanet import pipeline
+>>> config = pipeline.load_config(["configs/breast_cancer.yaml"], ["training.epochs=5"])  # doctest: +SKIP
+>>> result = pipeline.train(config)                                  # doctest: +SKIP
+>>> result.run_dir, result.metrics["test"]["accuracy"]               # doctest: +SKIP
+>>> pipeline.predict(result.run_dir / "model.npz", "sample.csv").labels  # doctest: +SKIP
+
+The public API (see ``docs/pipeline.md``):
+
+- configs: :func:`load_config`, :func:`config_from_dict`, :class:`Config`, :func:`dump_config`;
+- data: :func:`prepare_data` -> :class:`PreparedData`;
+- build: :func:`build_model`, :func:`register_layer_type` (table of layer types);
+- runs: :func:`train`, :func:`resume` -> :class:`RunResult`; :func:`load_run`, :func:`list_runs`
+  -> :class:`RunInfo`;
+- use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
+  :func:`predict`;
+- errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
+  :class:`RunDirError`), all one-line user errors.
+"""
+
+from .build import LAYER_TYPES, LayerContext, LayerSpec, build_model, register_layer_type
+from .callbacks import StopOnEvent
+from .config import Config, config_from_dict, dump_config, load_config, save_config
+from .errors import ConfigError, InputError, PipelineError, RunDirError
+from .evaluate import EvaluationResult, evaluate_model_file
+from .logs import configure_logging
+from .predict import Predictions, predict
+from .prepare import PreparedData, prepare_data
+from .run import RunInfo, RunResult, create_run_dir, list_runs, load_run, resume, train
+from .trained import TrainedModel, load_trained_model
+
+__all__ = [
+    "LAYER_TYPES",
+    "Config",
+    "ConfigError",
+    "EvaluationResult",
+    "InputError",
+    "LayerContext",
+    "LayerSpec",
+    "PipelineError",
+    "Predictions",
+    "PreparedData",
+    "RunDirError",
+    "RunInfo",
+    "RunResult",
+    "StopOnEvent",
+    "TrainedModel",
+    "build_model",
+    "config_from_dict",
+    "configure_logging",
+    "create_run_dir",
+    "dump_config",
+    "evaluate_model_file",
+    "list_runs",
+    "load_config",
+    "load_run",
+    "load_trained_model",
+    "predict",
+    "prepare_data",
+    "register_layer_type",
+    "resume",
+    "save_config",
+    "train",
+]

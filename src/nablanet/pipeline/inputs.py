@@ -1,0 +1,208 @@
+"""Raw inputs for ``predict``: ``.npy``, ``.npz``, ``.csv`` files, images (PNG, JPEG, ...) and
+folders of images, turned into a batch of raw samples of the model's input shape.
+
+Images are read with Pillow in the model's colour mode, resized to its image size, and inverted
+when their background is the opposite of the training images' (MNIST digits are white on black;
+a digit drawn black on white is inverted).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..data.formats import IMAGE_EXTENSIONS
+from .errors import InputError
+from .trained import TrainedModel
+
+__all__ = ["read_csv_features", "read_image", "read_inputs"]
+
+logger = logging.getLogger("nablanet.pipeline")
+
+TABLE_EXTENSIONS = (".csv", ".tsv", ".txt")
+
+
+def read_inputs(path: str | Path, model: TrainedModel) -> tuple[np.ndarray, list[str]]:
+    """Read raw samples for ``model`` from ``path``.
+
+    Returns
+    -------
+    x : ndarray of shape (n, *model.input_shape)
+    ids : list of str
+        One label per sample (row number, or image file name).
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file, unsupported format, wrong feature count or shape, NaN.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        files = sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+        )
+        if not files:
+            raise InputError(f"{path}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
+        x = np.stack([read_image(f, model) for f in files])
+        return model.check_inputs(x, str(path)), [f.name for f in files]
+    if suffix in IMAGE_EXTENSIONS:
+        x = read_image(path, model)[np.newaxis]
+        return model.check_inputs(x, str(path)), [path.name]
+    if suffix == ".npy":
+        x = _load_npy(path)
+    elif suffix == ".npz":
+        x = _load_npz(path)
+    elif suffix in TABLE_EXTENSIONS:
+        x = read_csv_features(path, model)
+    else:
+        raise InputError(
+            f"{path}: unsupported input format {suffix or '(no extension)'!r}; use .npy, .npz, "
+            f".csv or an image ({', '.join(IMAGE_EXTENSIONS)})"
+        )
+    x = model.check_inputs(x, str(path))
+    return x, [str(i) for i in range(len(x))]
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as e:
+        raise InputError(f"{path}: not a plain numeric .npy array ({e})") from None
+    except (OSError, EOFError) as e:
+        raise InputError(f"{path}: not a readable .npy file ({e})") from None
+
+
+def _load_npz(path: Path) -> np.ndarray:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            keys = list(archive.files)
+            key = "x" if "x" in keys else (keys[0] if len(keys) == 1 else None)
+            if key is None:
+                raise InputError(
+                    f"{path}: expected an array 'x' in the archive, found {', '.join(keys) or 'none'}"
+                )
+            return archive[key]
+    except InputError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise InputError(f"{path}: not a readable .npz file ({e})") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_csv_features(path: str | Path, model: TrainedModel) -> np.ndarray:
+    """Feature rows from a CSV file, in the model's feature order.
+
+    With a header row whose names include every feature the model knows, columns are picked by
+    name (extra columns such as the target or an id are ignored); otherwise the columns are
+    taken in order and their number must match. Empty cells and ``nan`` are rejected.
+    """
+    path = Path(path)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = [row for row in csv.reader(f, delimiter=delimiter) if row]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"{path}: cannot read the CSV file ({e})") from None
+    if not rows:
+        raise InputError(f"{path}: the file is empty")
+    header = None
+    if not all(_is_number(c) or c.strip() == "" for c in rows[0]):
+        header, rows = [c.strip() for c in rows[0]], rows[1:]
+    if not rows:
+        raise InputError(f"{path}: no data rows after the header")
+    width = len(rows[0])
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise InputError(
+                f"{path}: row {i + 1 + (header is not None)} has {len(row)} columns, the first "
+                f"row has {width}"
+            )
+    table = np.array(rows, dtype=object)
+    names = model.feature_names
+    columns = list(range(width))
+    if header is not None and names and set(names) <= set(header):
+        columns = [header.index(n) for n in names]
+        ignored = [h for h in header if h not in names]
+        if ignored:
+            logger.info("%s: ignoring column(s) %s", path, ", ".join(ignored))
+    elif len(model.input_shape) == 1 and width != model.n_features:
+        extra = ""
+        if header is not None and names:
+            missing = [n for n in names if n not in header]
+            extra = f"; missing column(s): {', '.join(missing[:5])}" if missing else ""
+        raise InputError(
+            f"{path}: wrong feature count: the model expects {model.describe_inputs()}, the file "
+            f"has {width} column(s){extra}"
+        )
+    x = np.empty((len(table), len(columns)), dtype=np.float32)
+    for j, col in enumerate(columns):
+        cells = table[:, col]
+        try:
+            x[:, j] = np.array([c.strip() or "nan" for c in cells], dtype=np.float64)
+        except ValueError:
+            bad = next(i for i, c in enumerate(cells) if c.strip() and not _is_number(c))
+            label = header[col] if header is not None else f"column {col + 1}"
+            raise InputError(
+                f"{path}: non-numeric value {cells[bad]!r} in {label!r} (row "
+                f"{bad + 1 + (header is not None)})"
+            ) from None
+    return x
+
+
+def read_image(path: str | Path, model: TrainedModel) -> np.ndarray:
+    """One image as a raw sample of ``model.input_shape`` ``(H, W, C)``, uint8-like values.
+
+    Converted to grayscale (C = 1) or RGB (C = 3), resized to (H, W), inverted when its
+    background is light and the training images' was dark (or the reverse), and rescaled to the
+    training pixel range (e.g. 0..16 for scikit-learn's digits).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not model.is_image:
+        raise InputError(
+            f"{path}: this model takes {model.describe_inputs()}, not images; give a .csv or .npy"
+        )
+    h, w, c = model.input_shape
+    try:
+        with Image.open(path) as img:
+            img = img.convert("L" if c == 1 else "RGB")
+            if img.size != (w, h):
+                img = img.resize((w, h), Image.Resampling.LANCZOS)
+            arr = np.asarray(img, dtype=np.float32)
+    except (UnidentifiedImageError, OSError) as e:
+        raise InputError(f"{path}: cannot read the image ({e})") from None
+    arr = arr.reshape(h, w, c)
+    border = np.concatenate(
+        [arr[0].ravel(), arr[-1].ravel(), arr[:, 0].ravel(), arr[:, -1].ravel()]
+    )
+    background = "dark" if border.mean() < 127.5 else "light"
+    wanted = model.image_background
+    if wanted is not None and background != wanted:
+        arr = 255.0 - arr
+        logger.info(
+            "%s: inverted the image (%s background, the model was trained on %s)",
+            path.name,
+            background,
+            wanted,
+        )
+    lo, hi = model.value_range or (0.0, 255.0)
+    if (lo, hi) != (0.0, 255.0):
+        arr = lo + arr * ((hi - lo) / 255.0)
+    return arr
