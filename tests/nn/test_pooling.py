@@ -1,0 +1,183 @@
+"""Pooling (max, average, global average) and the shape layers (Flatten, Reshape)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nablanet as nb
+
+
+def _rand(shape, seed=0, dtype=np.float64):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def naive_pool(x, pool, stride, reduce):
+    ph, pw = pool
+    sh, sw = stride
+    ho = (x.shape[1] - ph) // sh + 1
+    wo = (x.shape[2] - pw) // sw + 1
+    y = np.zeros((x.shape[0], ho, wo, x.shape[3]), x.dtype)
+    for i in range(ho):
+        for j in range(wo):
+            y[:, i, j, :] = reduce(x[:, i * sh : i * sh + ph, j * sw : j * sw + pw, :], axis=(1, 2))
+    return y
+
+
+GEOMETRIES = [
+    (2, None, (6, 6)),
+    (2, None, (7, 5)),  # odd sizes: the last row/column is dropped
+    (3, 2, (7, 8)),  # overlapping windows
+    ((2, 3), (1, 2), (5, 7)),
+    (2, 3, (8, 8)),  # gaps between windows
+    (1, 1, (3, 3)),
+]
+
+
+# -- max pooling -----------------------------------------------------------------------------
+@pytest.mark.parametrize(("pool", "stride", "size"), GEOMETRIES)
+def test_maxpool_forward_matches_the_definition(pool, stride, size):
+    layer = nb.MaxPool2D(pool, stride)
+    x = _rand((2, *size, 3))
+    y = layer.forward(x, training=True)
+    np.testing.assert_array_equal(y, naive_pool(x, layer.pool_size, layer.stride, np.max))
+    assert y.shape == (2, *layer.compute_output_shape((*size, 3)))
+    np.testing.assert_array_equal(layer.forward(x, training=False), y)
+
+
+@pytest.mark.parametrize(("pool", "stride", "size"), GEOMETRIES)
+def test_maxpool_gradcheck(pool, stride, size):
+    x = _rand((2, *size, 2), seed=1)  # continuous values: no ties
+    result = nb.gradcheck_layer(nb.MaxPool2D(pool, stride), x)
+    assert result.ok, str(result)
+
+
+def test_maxpool_routes_each_gradient_to_exactly_one_tied_maximum():
+    # an all-black MNIST-like patch: every window is a four-way tie of zeros
+    x = np.zeros((2, 4, 4, 3), np.float32)
+    x[0, 0, 1, 0] = 1.0  # one window with a unique maximum
+    layer = nb.MaxPool2D(2)
+    y = layer.forward(x, training=True)
+    g = np.random.default_rng(0).uniform(1, 2, y.shape).astype(np.float32)
+    gx = layer.backward(g)
+    # the total is preserved (a `x == max` mask would multiply it by four on ties)
+    assert gx.sum() == pytest.approx(g.sum(), rel=1e-6)
+    # one non-zero per window, at the first maximum in row-major order
+    windows = gx.reshape(2, 2, 2, 2, 2, 3)  # (n, i, u, j, v, c)
+    assert np.all(np.count_nonzero(windows, axis=(2, 4)) == 1)
+    assert gx[0, 0, 1, 0] == g[0, 0, 0, 0]  # the unique maximum wins
+    assert gx[0, 0, 0, 0] == 0
+    assert gx[1, 0, 0, 0] == g[1, 0, 0, 0]  # a tie: the first position wins
+    assert gx[1, 2, 2, 1] == g[1, 1, 1, 1]
+
+
+def test_maxpool_ties_with_overlapping_windows_still_route_once_per_window():
+    x = np.zeros((1, 5, 5, 1))
+    layer = nb.MaxPool2D(3, 1)
+    y = layer.forward(x, training=True)
+    gx = layer.backward(np.ones_like(y))
+    assert gx.sum() == y.size  # each of the 9 windows sends its 1 to a single input
+    # first maximum of each window = its top-left corner
+    np.testing.assert_array_equal(gx[0, :3, :3, 0], np.ones((3, 3)))
+
+
+def test_maxpool_keeps_dtype_and_accepts_large_pools():
+    x = _rand((1, 17, 17, 2), dtype=np.float32)
+    layer = nb.MaxPool2D(17)  # 289 offsets: argmax needs more than uint8
+    y = layer.forward(x, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y[0, 0, 0], x[0].max(axis=(0, 1)))
+    gx = layer.backward(np.ones_like(y))
+    assert gx.dtype == np.float32
+    assert gx.sum() == 2
+    assert gx[0][x[0] == x[0].max(axis=(0, 1))].sum() == 2
+
+
+# -- average pooling -------------------------------------------------------------------------
+@pytest.mark.parametrize(("pool", "stride", "size"), GEOMETRIES)
+def test_avgpool_forward_and_gradcheck(pool, stride, size):
+    layer = nb.AvgPool2D(pool, stride)
+    x = _rand((2, *size, 3))
+    np.testing.assert_allclose(
+        layer.forward(x), naive_pool(x, layer.pool_size, layer.stride, np.mean), rtol=1e-12
+    )
+    result = nb.gradcheck_layer(nb.AvgPool2D(pool, stride), x)
+    assert result.ok, str(result)
+
+
+def test_global_average_pooling():
+    x = _rand((3, 4, 5, 2))
+    layer = nb.GlobalAveragePooling2D()
+    np.testing.assert_allclose(layer.forward(x), x.mean(axis=(1, 2)))
+    assert layer.compute_output_shape((4, 5, 2)) == (2,)
+    assert nb.gradcheck_layer(layer, x).ok
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kind=st.sampled_from([nb.MaxPool2D, nb.AvgPool2D]),
+    pool=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))),
+    size=st.tuples(st.integers(3, 7), st.integers(3, 7)),
+    seed=st.integers(0, 2**16),
+)
+def test_pooling_gradcheck_random_geometries(kind, pool, stride, size, seed):
+    x = np.random.default_rng(seed).standard_normal((2, *size, 2))
+    result = nb.gradcheck_layer(kind(pool, stride), x)
+    assert result.ok, str(result)
+
+
+# -- errors ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", [nb.MaxPool2D, nb.AvgPool2D])
+def test_pooling_errors(cls):
+    name = cls.__name__
+    with pytest.raises(nb.NablanetError, match=f"'pool_size' parameter of {name}"):
+        cls(0)
+    with pytest.raises(nb.NablanetError, match=f"'stride' parameter of {name}"):
+        cls(2, (1, 0))
+    layer = cls(3)
+    with pytest.raises(nb.NablanetError, match="larger than the input"):
+        layer.forward(np.zeros((1, 2, 5, 1), np.float32))
+    with pytest.raises(nb.NablanetError, match="larger than the input"):
+        layer.compute_output_shape((5, 2, 1))
+    with pytest.raises(nb.NablanetError, match=r"got array of shape \(4, 25\)"):
+        layer.forward(np.zeros((4, 25), np.float32))
+    with pytest.raises(nb.NablanetError, match="before forward"):
+        cls(2).backward(np.zeros((1, 1, 1, 1), np.float32))
+
+
+def test_pooling_config_echoes_the_arguments():
+    assert nb.MaxPool2D(2).get_config() == {"pool_size": 2, "stride": None}
+    assert nb.MaxPool2D(2).stride == (2, 2)
+    assert nb.AvgPool2D((3, 2), 1).get_config() == {"pool_size": [3, 2], "stride": 1}
+
+
+# -- Flatten and Reshape ---------------------------------------------------------------------
+def test_flatten_orders_features_row_column_channel():
+    x = np.arange(2 * 2 * 3 * 4, dtype=np.float32).reshape(2, 2, 3, 4)
+    layer = nb.Flatten()
+    y = layer.forward(x, training=True)
+    np.testing.assert_array_equal(y, x.reshape(2, 24))
+    assert layer.compute_output_shape((2, 3, 4)) == (24,)
+    np.testing.assert_array_equal(layer.backward(y), x)
+    with pytest.raises(nb.NablanetError, match="Flatten"):
+        layer.forward(np.zeros(3))
+
+
+def test_reshape():
+    layer = nb.Reshape((28, 28, 1))
+    x = _rand((3, 784))
+    y = layer.forward(x, training=True)
+    assert y.shape == (3, 28, 28, 1)
+    np.testing.assert_array_equal(layer.backward(y), x)
+    assert nb.Reshape((-1, 4)).compute_output_shape((2, 6)) == (3, 4)
+    assert nb.Reshape(12).compute_output_shape((3, 4)) == (12,)
+    with pytest.raises(nb.NablanetError, match=r"cannot reshape input of shape \(5,\)"):
+        nb.Reshape((2, 3)).compute_output_shape((5,))
+    with pytest.raises(nb.NablanetError, match="cannot reshape"):
+        nb.Reshape((-1, 4)).forward(np.zeros((2, 6)))
+    for bad in [(), (0, 3), (-1, -1), (2.5,), "28x28"]:
+        with pytest.raises(nb.NablanetError, match="'target_shape' parameter of Reshape"):
+            nb.Reshape(bad)
