@@ -1,0 +1,82 @@
+"""The course notebooks run top to bottom on small data, and are committed without outputs.
+
+Each notebook is executed with nbclient in a fresh ``python3`` kernel running this interpreter
+(its folder goes first on ``PATH``), with ``NABLANET_SMALL=1``. The notebooks are generated from
+``notebooks/src/*.py`` by ``notebooks/build.py``; a test checks they are up to date.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+EXPECTED = [
+    "01_from_neuron_to_mlp.ipynb",
+]
+
+
+def load_builder():
+    spec = importlib.util.spec_from_file_location("notebook_build", NOTEBOOKS / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def notebooks() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_the_notebooks_exist():
+    assert [p.name for p in notebooks()] == EXPECTED
+
+
+def test_notebooks_are_built_from_their_sources():
+    builder = load_builder()
+    targets = builder.targets()
+    assert sorted(p.name for p in targets.values()) == EXPECTED
+    for source, notebook in targets.items():
+        assert notebook.read_text(encoding="utf-8") == builder.render(source), (
+            f"{notebook.name} is out of date with {source.name}: run python notebooks/build.py"
+        )
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.name)
+def test_notebook_has_no_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert not cell.outputs, f"{path.name}: cell {i} has outputs: strip them"
+            assert cell.execution_count is None, f"{path.name}: cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.name)
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    # the kernel spec runs "python": make it this interpreter (the project's virtual environment)
+    bin_dir = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ.get("PATH", ""))
+    monkeypatch.setenv("NABLANET_SMALL", "1")
+    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},  # the kernel's working directory
+    )
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError as e:
+        pytest.fail(f"{path.name} failed:\n{e}")
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            assert output.get("output_type") != "error", f"{path.name}: {output}"
