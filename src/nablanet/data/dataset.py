@@ -392,7 +392,8 @@ def encode_targets(
     if task is not None and task not in TASKS:
         raise DataError(f"{where}: task must be one of {', '.join(TASKS)}, got {task!r}")
     if task is None:
-        task = infer_task(y)
+        same_kind = y_test is not None and y.ndim == y_test.ndim == 1
+        task = infer_task(np.concatenate([y, y_test]) if same_kind else y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y_test is not None and y_test.ndim == 2 and y_test.shape[1] == 1:
@@ -401,7 +402,7 @@ def encode_targets(
         for a, what in ((y, where), (y_test, f"{where} (test)")):
             if a is not None and a.dtype.kind not in "biuf":
                 raise DataError(
-                    f"{what}: regression needs numeric targets, got values like {a.flat[0]!r}"
+                    f"{what}: regression needs numeric targets, got values like {a.flat[0].item()!r}"
                 )
         y = y.astype(np.float32)
         y_test = None if y_test is None else y_test.astype(np.float32)

@@ -92,7 +92,7 @@ def _numeric_column(values: np.ndarray, path: Path, column: str) -> np.ndarray:
     if missing.any():
         row = int(np.argmax(missing))
         raise DataError(
-            f"{path}: column {column!r} has a missing value {values[row]!r} on line {row + 2}; "
+            f"{path}: column {column!r} has a missing value {str(values[row])!r} on line {row + 2}; "
             "fill or drop missing values first"
         )
     try:
@@ -116,7 +116,7 @@ def _raw_target(values: np.ndarray, path: Path, column: str) -> np.ndarray:
     if missing.any():
         row = int(np.argmax(missing))
         raise DataError(
-            f"{path}: target column {column!r} has a missing value {values[row]!r} on line "
+            f"{path}: target column {column!r} has a missing value {str(values[row])!r} on line "
             f"{row + 2}"
         )
     try:

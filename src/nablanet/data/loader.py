@@ -124,9 +124,9 @@ class DataLoader:
         if isinstance(sel, slice):
             xb = self.x[sel]
             yb = None if self.y is None else self.y[sel]
-        else:
-            xb = np.take(self.x, sel, axis=0)
-            yb = None if self.y is None else np.take(self.y, sel, axis=0)
+        else:  # a plain in-memory copy of the batch, also when x is a numpy.memmap
+            xb = np.take(np.asarray(self.x), sel, axis=0)
+            yb = None if self.y is None else np.take(np.asarray(self.y), sel, axis=0)
         if self.transform is not None:
             xb = self.transform(xb)
         if yb is not None and self.target_transform is not None:

@@ -73,7 +73,8 @@ class Transformer:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        TRANSFORMER_REGISTRY[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):
+            TRANSFORMER_REGISTRY[cls.__name__] = cls
 
     # -- interface ---------------------------------------------------------------------------
     def fit(self, x: np.ndarray, y: np.ndarray | None = None) -> Transformer:
@@ -519,7 +520,7 @@ class LabelEncoder(Transformer):
         unknown = self.classes[codes] != labels
         if unknown.any():
             raise DataError(
-                f"LabelEncoder: unknown label {labels[unknown][0]!r}; known: "
+                f"LabelEncoder: unknown label {labels[unknown][0].item()!r}; known: "
                 f"{self.classes.tolist()}"
             )
         return codes.astype(np.int64)
