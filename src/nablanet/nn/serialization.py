@@ -99,7 +99,9 @@ def _header(arrays: dict, key: str, path: Path) -> dict:
     return doc
 
 
-def model_arrays(model, metadata: dict | None = None) -> dict[str, np.ndarray]:
+def model_arrays(
+    model, metadata: dict | None = None, weights: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
     from .. import __version__
 
     header = {
@@ -111,7 +113,7 @@ def model_arrays(model, metadata: dict | None = None) -> dict[str, np.ndarray]:
         "metadata": metadata or {},
     }
     arrays = {HEADER_KEY: _encode_json(header)}
-    for name, value in model.state_dict().items():
+    for name, value in (model.state_dict() if weights is None else weights).items():
         arrays[f"weights/{name}"] = value
     return arrays
 
@@ -182,9 +184,13 @@ def save_checkpoint(
     callbacks: list | None = None,
     scheduler=None,
     metadata: dict | None = None,
+    weights: dict[str, np.ndarray] | None = None,
 ) -> Path:
-    """A full training state: model file + optimizer state, epoch, history, RNG, callbacks."""
-    arrays = model_arrays(model, metadata)
+    """A full training state: model file + optimizer state, epoch, history, RNG, callbacks.
+
+    ``weights`` (a state dict) replaces the model's current weights in the file.
+    """
+    arrays = model_arrays(model, metadata, weights)
     opt_state = optimizer.state_dict()
     scalars = {k: v for k, v in opt_state.items() if not isinstance(v, np.ndarray)}
     for key, value in opt_state.items():

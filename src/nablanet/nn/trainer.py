@@ -158,6 +158,9 @@ class Trainer:
         self.stop_training = False
         self.resuming = False
         self.epoch = 0
+        # the weights of the last epoch, kept when fit() ends and callbacks (EarlyStopping) may put
+        # older weights back: a checkpoint written after fit() must continue from the last epoch
+        self._last_epoch_weights: dict[str, np.ndarray] | None = None
 
     @property
     def optimizer(self):
@@ -167,7 +170,12 @@ class Trainer:
     def save_checkpoint(
         self, path: str | Path, epoch: int | None = None, metadata: dict | None = None
     ) -> Path:
-        """Write the full training state after ``epoch`` completed epochs (atomic)."""
+        """Write the full training state after ``epoch`` completed epochs (atomic).
+
+        After ``fit`` the file holds the weights of the last epoch, even where a callback
+        (``EarlyStopping(restore_best_weights=True)``) put older weights back into the model, so
+        that resuming from it continues exactly.
+        """
         from .serialization import save_checkpoint
 
         return save_checkpoint(
@@ -180,6 +188,7 @@ class Trainer:
             callbacks=self.callbacks,
             scheduler=self.scheduler,
             metadata={**self.model.metadata, **(metadata or {})},
+            weights=self._last_epoch_weights,
         )
 
     def restore_checkpoint(self, path: str | Path) -> int:
@@ -263,6 +272,7 @@ class Trainer:
         if self.shuffle:
             x_buf, y_buf = np.empty_like(x), np.empty_like(y)
         tracker = _MetricTracker(model.metrics)
+        self._last_epoch_weights = None
         self.stop_training = False
         model.stop_training = False
 
@@ -311,6 +321,7 @@ class Trainer:
                 cb.on_epoch_end(epoch, logs)
             if self.stop_training or model.stop_training:
                 break
+        self._last_epoch_weights = model.state_dict()
         for cb in callbacks:
             cb.on_train_end({})
         return self.history
