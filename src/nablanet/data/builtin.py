@@ -61,6 +61,13 @@ class IdxSource:
     class_names : tuple of str
     system_dirs : tuple of str
         Read-only folders where a system package may have installed the files.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> local = dataclasses.replace(MNIST, mirrors=("http://127.0.0.1:8000/",))
+    >>> local.folder, local.md5["t10k-labels-idx1-ubyte"]
+    ('mnist', '27ae3e4e09519cfbb04c329615203637')
     """
 
     name: str

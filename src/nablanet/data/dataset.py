@@ -34,7 +34,15 @@ CHUNK_BYTES = 32 * 2**20
 
 
 class Split(NamedTuple):
-    """Arrays of a train / validation / test split (empty arrays when a fraction is 0)."""
+    """Arrays of a train / validation / test split (empty arrays when a fraction is 0).
+
+    Examples
+    --------
+    >>> parts = Split(*(np.zeros(n) for n in (6, 6, 2, 2, 2, 2)))
+    >>> x_train, y_train, x_val, y_val, x_test, y_test = parts
+    >>> len(parts.x_train), len(x_val)
+    (6, 2)
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray | None
@@ -77,6 +85,13 @@ class Dataset:
         scikit-learn's digits: ``(0, 16)``).
     description, source : str
         One line on what the data is, and where it was read from.
+
+    Examples
+    --------
+    >>> ds = Dataset(x=np.zeros((3, 2), np.float32), y=np.array([2.5, 1.0, 0.5]),
+    ...              task="regression", feature_names=["a", "b"])
+    >>> ds.y.dtype, ds.n_outputs, ds.n_classes, ds.input_shape
+    (dtype('float32'), 1, None, (2,))
     """
 
     x: np.ndarray

@@ -66,6 +66,17 @@ class Transformer:
 
     Subclasses list their constructor arguments in ``params`` and their fitted attributes in
     ``state``; :meth:`get_config` returns both as JSON values.
+
+    Examples
+    --------
+    >>> class Doubler(Transformer):
+    ...     def transform(self, x):
+    ...         return np.asarray(x, np.float32) * 2
+    ...     def inverse_transform(self, x):
+    ...         return np.asarray(x, np.float32) / 2
+    >>> Doubler().fit_transform(np.array([[1.0, 2.0]])).tolist(), Doubler().get_config()
+    ([[2.0, 4.0]], {})
+    >>> del TRANSFORMER_REGISTRY["Doubler"]
     """
 
     params: ClassVar[tuple[str, ...]] = ()

@@ -27,7 +27,14 @@ from .formats import load_from_spec
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """What ``nablanet datasets`` shows about a registered dataset (no data is loaded)."""
+    """What ``nablanet datasets`` shows about a registered dataset (no data is loaded).
+
+    Examples
+    --------
+    >>> info = {i.name: i for i in list_datasets()}["digits"]
+    >>> info.task, info.n_train, info.input_shape, info.available_offline
+    ('multiclass', 1797, (8, 8, 1), True)
+    """
 
     name: str
     task: str
