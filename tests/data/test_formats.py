@@ -320,6 +320,11 @@ def test_rgb_image_folder_and_resize(tmp_path):
     assert ds.x.shape == (9, 5, 4, 3) and ds.task == "multiclass"
     small = load_dataset({"images": root, "size": [2, 3], "color": "grayscale"})
     assert small.x.shape == (9, 2, 3, 1)
+    save_png(root / "a" / "gray.png", np.full((5, 4), 200, np.uint8))  # one grayscale image
+    mixed = load_dataset({"images": root})
+    assert mixed.x.shape == (10, 5, 4, 3)  # auto: RGB as soon as one image is in colour
+    gray = mixed.x[mixed.y == 0][-1]
+    assert (gray == 200).all()
 
 
 def test_image_folder_with_train_and_test(tmp_path):
