@@ -33,6 +33,8 @@ def prepare_targets(model, y) -> np.ndarray:
     """Targets in the form the loss wants: integer labels stay integers, the rest become the
     model's dtype (no hidden float64)."""
     y = np.asarray(y)
+    if isinstance(model.loss, _CLASS_LOSSES) and y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]  # a column of labels, not one-hot (accuracy would compare with argmax 0)
     if isinstance(model.loss, _CLASS_LOSSES) and y.ndim == 1:
         if y.dtype.kind == "f":
             if not np.all(np.mod(y, 1) == 0):
