@@ -320,3 +320,14 @@ def test_adding_a_layer_needs_a_new_compile():
     x, y = _xy()
     with pytest.raises(nb.NablanetError, match="must be compiled"):
         model.fit(x, y, verbose=0)
+
+
+def test_column_of_class_labels_is_read_as_labels():
+    model = nb.Sequential([nb.Dense(3, 8, "relu"), nb.Dense(8, 4, "softmax")])
+    model.compile("categorical_crossentropy", "adam")
+    x, y = _xy()
+    expected = model.evaluate(x, y)
+    assert model.evaluate(x, y[:, None]) == expected
+    assert model.evaluate(x, y[:, None].astype(np.float64)) == expected
+    history = model.fit(x, y[:, None], epochs=1, batch_size=40, shuffle=False, verbose=0)
+    assert history.history["accuracy"][0] == pytest.approx(expected["accuracy"])
