@@ -27,7 +27,15 @@ FIGURES = {
 
 
 def run_example(script: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    # one BLAS thread: small matrix products are fastest single-threaded, and parallel test runs
+    # on a small machine do not oversubscribe it
+    env = {
+        **os.environ,
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), "--small", "--output", str(tmp_path), *extra],
         cwd=tmp_path,

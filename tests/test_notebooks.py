@@ -22,7 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = [
     "01_from_neuron_to_mlp.ipynb",
+    "02_optimizers_regularization_initialization.ipynb",
 ]
+# one BLAS thread: these small matrix products are fastest single-threaded, and test runs on a
+# shared 2-core machine do not oversubscribe it
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def load_builder():
@@ -65,6 +69,8 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     bin_dir = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ.get("PATH", ""))
     monkeypatch.setenv("NABLANET_SMALL", "1")
+    for key, value in ONE_THREAD.items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
