@@ -326,4 +326,5 @@ class Trainer:
         self._last_epoch_weights = model.state_dict()
         for cb in callbacks:
             cb.on_train_end({})
+        self.resuming = False  # a later fit() starts afresh unless a checkpoint is restored again
         return self.history
