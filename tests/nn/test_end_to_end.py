@@ -243,3 +243,17 @@ def test_resume_into_a_different_architecture_is_refused(tmp_path):
     other.compile("categorical_crossentropy", nb.Adam())
     with pytest.raises(nb.ModelFileError, match=r"ckpt.npz: checkpoint does not fit this model"):
         _fit(_trainer(other), 2, resume_from=path)
+
+
+def test_a_fit_after_a_resumed_fit_starts_afresh(tmp_path):
+    nb.set_seed(42)
+    trainer = _trainer(_build())
+    _fit(trainer, 2)
+    path = trainer.save_checkpoint(tmp_path / "ckpt.npz")
+    es = nb.EarlyStopping(patience=20)
+    resumed = nb.Trainer(_build(), batch_size=8, callbacks=[es], verbose=0)
+    _fit(resumed, 3, resume_from=path)
+    assert resumed.resuming is False
+    x, y = _resume_data()
+    history = resumed.fit(x * 0 + 100.0, y, epochs=1, validation_split=0.25)
+    assert es.best == history.history["val_loss"][-1]  # not the best of the earlier run
