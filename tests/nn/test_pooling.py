@@ -181,3 +181,20 @@ def test_reshape():
     for bad in [(), (0, 3), (-1, -1), (2.5,), "28x28"]:
         with pytest.raises(nb.NablanetError, match="'target_shape' parameter of Reshape"):
             nb.Reshape(bad)
+
+
+@pytest.mark.parametrize("size", [(6, 6), (7, 9), (2, 3)])
+def test_maxpool_2x2_fast_path_agrees_with_the_general_path(size):
+    # integers in 0..2 after a ReLU-like clamp: ties everywhere
+    x = np.maximum(np.random.default_rng(0).integers(-2, 3, (3, *size, 4)), 0).astype(np.float32)
+    g = _rand((3, size[0] // 2, size[1] // 2, 4), seed=1, dtype=np.float32)
+    fast = nb.MaxPool2D(2)
+    y_fast = fast.forward(x, training=True)
+    assert fast._right is not None  # the 2x2 tournament ran
+    gx_fast = fast.backward(g)
+    general = nb.MaxPool2D(2)
+    y_general = general._forward_general(x, y_fast.shape[1:3], training=True)
+    general._x_shape = x.shape
+    assert general._argmax is not None
+    np.testing.assert_array_equal(y_fast, y_general)
+    np.testing.assert_array_equal(gx_fast, general.backward(g))

@@ -14,6 +14,7 @@ would be multiplied by up to four.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from .._validation import NablanetError
 from .base import Layer
@@ -90,10 +91,23 @@ class MaxPool2D(_PoolGeometry, Layer):
     def __init__(self, pool_size=2, stride=None):
         super().__init__(pool_size, stride)
         self._argmax = None
+        self._right = None
+        self._bottom = None
 
     def forward(self, x, training=False):
         check_image_batch(x, "MaxPool2D")
         out_size = self._check(x.shape, "of shape")
+        if training:
+            self._argmax = self._right = self._bottom = None
+        if self.pool_size == (2, 2) and self.stride == (2, 2):
+            y = self._forward_2x2(x, out_size, training)
+        else:
+            y = self._forward_general(x, out_size, training)
+        if training:
+            self._x_shape = x.shape
+        return y
+
+    def _forward_general(self, x, out_size, training):
         ph, pw = self.pool_size
         y = _offset_view(x, 0, 0, self.stride, out_size).copy()
         argmax = np.zeros(y.shape, dtype=np.uint8 if ph * pw <= 256 else np.int32)
@@ -105,12 +119,26 @@ class MaxPool2D(_PoolGeometry, Layer):
             np.maximum(y, view, out=y)
         if training:
             self._argmax = argmax
-            self._x_shape = x.shape
         return y
 
+    def _forward_2x2(self, x, out_size, training):
+        # the common case as a tournament: the larger of each horizontal pair, then the larger
+        # of the two rows; a tie keeps the left / the top, i.e. the first maximum in row-major
+        # order, and the two decisions are all the backward needs.
+        w6 = _windows_2x2(x, out_size)  # (n, ho, 2, wo, 2, c) view
+        left, right = w6[:, :, :, :, 0], w6[:, :, :, :, 1]
+        rows = np.maximum(left, right)  # (n, ho, 2, wo, c)
+        top, bottom = rows[:, :, 0], rows[:, :, 1]
+        if training:
+            self._right = right > left
+            self._bottom = bottom > top
+        return np.maximum(top, bottom)
+
     def backward(self, grad):
-        if self._argmax is None:
+        if self._x_shape is None or (self._argmax is None and self._right is None):
             raise NablanetError("MaxPool2D.backward called before forward(..., training=True)")
+        if self._right is not None:
+            return self._backward_2x2(grad)
         ph, pw = self.pool_size
         sh, sw = self.stride
         out_size = self._argmax.shape[1:3]
@@ -120,10 +148,39 @@ class MaxPool2D(_PoolGeometry, Layer):
             view = _offset_view(grad_x, k // pw, k % pw, self.stride, out_size)
             winners = self._argmax == k
             if overlapping:
-                view += np.where(winners, grad, grad.dtype.type(0))
+                view += grad * winners
             else:
-                np.copyto(view, grad, where=winners)  # windows do not overlap: one write each
+                np.multiply(grad, winners, out=view)  # windows do not overlap: one write each
         return grad_x
+
+    def _backward_2x2(self, grad):
+        _, h, w, _ = self._x_shape
+        out_size = grad.shape[1:3]
+        ho, wo = out_size
+        cropped = h != 2 * ho or w != 2 * wo
+        grad_x = (np.zeros if cropped else np.empty)(self._x_shape, dtype=grad.dtype)
+        g6 = _windows_2x2(grad_x, out_size, writeable=True)
+        # route to a row, then within the row to a column: multiplications by the boolean
+        # decisions and exact subtractions (g - g * 1 == 0, g - g * 0 == g)
+        to_bottom = grad * self._bottom
+        for r, g_row in ((0, grad - to_bottom), (1, to_bottom)):
+            right = g6[:, :, r, :, 1]
+            np.multiply(g_row, self._right[:, :, r], out=right)
+            np.subtract(g_row, right, out=g6[:, :, r, :, 0])
+        return grad_x
+
+
+def _windows_2x2(x: np.ndarray, out_size, writeable: bool = False) -> np.ndarray:
+    """The 2x2 windows of ``x`` (n, h, w, c) as a view of shape (n, ho, 2, wo, 2, c)."""
+    n, _, _, c = x.shape
+    ho, wo = out_size
+    s0, s1, s2, s3 = x.strides
+    return as_strided(
+        x,
+        shape=(n, ho, 2, wo, 2, c),
+        strides=(s0, 2 * s1, s1, 2 * s2, s2, s3),
+        writeable=writeable,
+    )
 
 
 class AvgPool2D(_PoolGeometry, Layer):
