@@ -270,3 +270,22 @@ def preprocess_for_shape(image: Any, input_shape: tuple[int, ...]) -> np.ndarray
     if len(shape) == 3:
         digit = np.repeat(digit[:, :, None], shape[2], axis=2)
     return digit[None].astype(np.float32)
+
+
+def ink_to_raw(
+    ink: np.ndarray,
+    value_range: tuple[float, float] | None = None,
+    background: str | None = "dark",
+) -> np.ndarray:
+    """Ink in [0, 1] as raw pixels like the training images: ``value_range`` (default 0..255),
+    white ink on black when the training images have a ``"dark"`` background (MNIST), black ink
+    on white when ``"light"``.
+
+    >>> ink_to_raw(np.array([0.0, 1.0]), (0.0, 16.0)).tolist()
+    [0.0, 16.0]
+    >>> ink_to_raw(np.array([0.0, 1.0]), None, "light").tolist()
+    [255.0, 0.0]
+    """
+    lo, hi = value_range if value_range is not None else (0.0, 255.0)
+    level = 1.0 - ink if background == "light" else ink
+    return (lo + level * (hi - lo)).astype(np.float32)

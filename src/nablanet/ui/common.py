@@ -1,0 +1,117 @@
+"""What the tabs of the app share: the :class:`AppContext` (folders, the training session,
+caches of datasets and models) and the way messages are shown in the page."""
+
+from __future__ import annotations
+
+import html
+import json
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import pipeline_api as api
+from . import views
+from .session import TrainingSession
+
+#: the Predict tab's "other model" entry
+UPLOAD_MODEL = "__upload__"
+UPLOAD_MODEL_LABEL = "Upload a model file / type a path…"
+
+
+@dataclass
+class AppContext:
+    """State shared by every browser tab of one app.
+
+    Attributes
+    ----------
+    runs_dir : Path
+        Where runs are written and read.
+    configs_dir : Path
+        Example configs for the Model tab.
+    data_dir : str or None
+        Dataset cache folder.
+    session : TrainingSession
+        The one background trainer (one run at a time on this machine).
+    tmp_dir : Path
+        Files made for download (YAML, predictions).
+    """
+
+    runs_dir: Path
+    configs_dir: Path
+    data_dir: str | None = None
+    session: TrainingSession = field(default_factory=TrainingSession)
+    tmp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="nablanet-ui-")))
+    _datasets: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _models: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def dataset(self, spec: str | dict[str, Any]):
+        """The dataset of a spec, loaded once (the last 3 are cached)."""
+        key = json.dumps(spec, sort_keys=True)
+        with self._lock:
+            if key in self._datasets:
+                self._datasets.move_to_end(key)
+                return self._datasets[key]
+        ds = api.load_dataset(spec, self.data_dir)
+        with self._lock:
+            self._datasets[key] = ds
+            while len(self._datasets) > 3:
+                self._datasets.popitem(last=False)
+        return ds
+
+    def trained(self, path: str | Path):
+        """The ``TrainedModel`` of a run directory or model file (cached while unchanged)."""
+        path = Path(path)
+        model_file = path / "model.npz" if path.is_dir() else path
+        try:
+            stamp = model_file.stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        key = (str(model_file.resolve()), stamp)
+        with self._lock:
+            if key in self._models:
+                return self._models[key]
+        model = api.load_trained(path)
+        with self._lock:
+            self._models[key] = model
+            while len(self._models) > 4:
+                self._models.popitem(last=False)
+        return model
+
+    def run_choices(self) -> list[tuple[str, str]]:
+        """(label, run directory) of every readable run, newest first."""
+        return [(views.run_label(r), str(r.run_dir)) for r in api.list_runs(self.runs_dir)]
+
+    def model_choices(self) -> list[tuple[str, str]]:
+        """The runs that have a model, plus the "other model" entry."""
+        runs = [
+            (views.run_label(r), str(r.run_dir))
+            for r in api.list_runs(self.runs_dir)
+            if r.model_path is not None
+        ]
+        return [*runs, (UPLOAD_MODEL_LABEL, UPLOAD_MODEL)]
+
+    def config_files(self) -> list[tuple[str, str]]:
+        """(file name, path) of the example configs."""
+        if not self.configs_dir.is_dir():
+            return []
+        return [(p.name, str(p)) for p in sorted(self.configs_dir.glob("*.y*ml"))]
+
+
+def ok(text: str) -> str:
+    """A success line for a status area."""
+    return f'<span class="nb-ok">✓ {html.escape(text)}</span>' if text else ""
+
+
+def info(text: str) -> str:
+    """A neutral hint for a status area."""
+    return f'<span class="nb-info">{html.escape(text)}</span>' if text else ""
+
+
+def error_text(err: Exception | str) -> str:
+    """An error line for a status area (the message, never a traceback)."""
+    text = str(err) or type(err).__name__
+    return f'<span class="nb-error">⚠ {html.escape(text)}</span>'

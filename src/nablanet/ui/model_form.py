@@ -1,0 +1,402 @@
+"""The Model tab's form <-> a run configuration (the same YAML the CLI takes).
+
+The form describes a multi-layer perceptron: hidden dense layers (units, activation, dropout
+after it), one initializer and L1/L2 penalties for every dense layer, then an output layer whose
+size comes from the data (``units: auto``) and whose activation follows the loss. Training
+settings map one to one onto ``training:`` keys. :func:`form_to_config` builds the plain config
+dict and validates it with the pipeline's schema; :func:`form_from_config` fills the form from a
+config file (layers it cannot show are kept as they are, see ``ModelForm.custom_layers``).
+
+>>> form = default_form("breast_cancer", "binary")
+>>> cfg = form_to_config(form, "breast_cancer", "binary")
+>>> [layer["type"] for layer in cfg["model"]["layers"]]
+['dense', 'dropout', 'dense']
+>>> cfg["model"]["layers"][-1]["activation"], cfg["training"]["loss"]
+('sigmoid', 'binary_crossentropy')
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .errors import UIError
+
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
+INITIALIZERS = (
+    "he_normal",
+    "he_uniform",
+    "xavier_normal",
+    "xavier_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "random_normal",
+)
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad")
+SCHEDULERS = ("none", "step", "exponential", "cosine")
+LOSSES_BY_TASK = {
+    "binary": ("binary_crossentropy", "categorical_crossentropy"),
+    "multiclass": ("categorical_crossentropy",),
+    "regression": ("mse", "mae"),
+}
+#: output activation that goes with each loss
+OUTPUT_ACTIVATION = {
+    "binary_crossentropy": "sigmoid",
+    "categorical_crossentropy": "softmax",
+    "sparse_categorical_crossentropy": "softmax",
+    "mse": None,
+    "mae": None,
+    "mean_squared_error": None,
+    "mean_absolute_error": None,
+}
+_LOSS_ALIASES = {
+    "sparse_categorical_crossentropy": "categorical_crossentropy",
+    "mean_squared_error": "mse",
+    "mean_absolute_error": "mae",
+}
+#: most hidden layers the form shows
+MAX_HIDDEN = 4
+
+
+@dataclass
+class HiddenLayer:
+    """One hidden dense layer of the form, with an optional dropout after it."""
+
+    units: int = 64
+    activation: str = "relu"
+    dropout: float = 0.0
+
+
+@dataclass
+class ModelForm:
+    """Everything the Model tab's form holds.
+
+    ``custom_layers`` holds the ``model.layers`` of a loaded config that the form cannot show
+    (other layer types, per-layer settings); while set, it is used instead of ``layers``.
+    ``base`` holds a loaded config's other keys (preprocessing, evaluation...), kept as they are.
+    """
+
+    layers: list[HiddenLayer] = field(default_factory=lambda: [HiddenLayer(64)])
+    initializer: str = "he_normal"
+    l1: float = 0.0
+    l2: float = 0.0
+    loss: str = "categorical_crossentropy"
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    scheduler: str = "none"
+    epochs: int = 20
+    batch_size: int = 32
+    validation_split: float = 0.15
+    max_samples: int | None = None
+    early_stopping: bool = True
+    patience: int = 5
+    seed: int = 42
+    name: str = "run"
+    custom_layers: list[dict[str, Any]] | None = None
+    base: dict[str, Any] | None = None
+
+
+def default_loss(task: str) -> str:
+    return LOSSES_BY_TASK.get(task, LOSSES_BY_TASK["multiclass"])[0]
+
+
+def default_form(dataset: str, task: str) -> ModelForm:
+    """A sensible starting network for a dataset (quick to train on a laptop)."""
+    loss = default_loss(task)
+    safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in dataset).strip("-.") or "data"
+    name = f"{safe[:40]}-mlp"
+    if dataset in ("mnist", "fashion_mnist"):
+        return ModelForm(
+            layers=[HiddenLayer(128, "relu", 0.1), HiddenLayer(64, "relu")],
+            loss=loss,
+            epochs=5,
+            batch_size=128,
+            early_stopping=True,
+            patience=3,
+            name=name,
+        )
+    if dataset == "digits":
+        return ModelForm(
+            layers=[HiddenLayer(64, "relu")], loss=loss, epochs=30, batch_size=32, name=name
+        )
+    if task == "regression":
+        return ModelForm(
+            layers=[HiddenLayer(32, "relu"), HiddenLayer(16, "relu")],
+            loss=loss,
+            learning_rate=3e-3,
+            epochs=60,
+            batch_size=32,
+            patience=10,
+            name=name,
+        )
+    return ModelForm(
+        layers=[HiddenLayer(32, "relu", 0.1)], loss=loss, epochs=30, batch_size=32, name=name
+    )
+
+
+# -- checks with messages for people who fill a form, not YAML ----------------------------------
+def _whole(value: Any, what: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise UIError(f"{what} must be a whole number, got {value!r}.")
+    if float(value) != int(value):
+        raise UIError(f"{what} must be a whole number, got {value}.")
+    if int(value) < minimum:
+        raise UIError(f"{what} must be at least {minimum}, got {int(value)}.")
+    return int(value)
+
+
+def _number(value: Any, what: str, low: float, high: float | None = None, *, open_low=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise UIError(f"{what} must be a number, got {value!r}.")
+    value = float(value)
+    too_low = value <= low if open_low else value < low
+    if too_low or (high is not None and value >= high):
+        span = f"{'>' if open_low else '≥'} {low:g}" + (f" and < {high:g}" if high else "")
+        raise UIError(f"{what} must be {span}, got {value:g}.")
+    return value
+
+
+def _choice(value: Any, options: Sequence[str], what: str) -> str:
+    if value not in options:
+        raise UIError(f"{what} must be one of {', '.join(options)}, got {value!r}.")
+    return str(value)
+
+
+def check_form(form: ModelForm, task: str) -> ModelForm:
+    """The form with numbers made ints where needed; a :class:`UIError` naming the field when a
+    value is missing or out of range."""
+    if form.custom_layers is None:
+        if not form.layers:
+            raise UIError("Add at least one hidden layer (or load a config).")
+        layers = []
+        for i, layer in enumerate(form.layers, start=1):
+            layers.append(
+                HiddenLayer(
+                    units=_whole(layer.units, f"Hidden layer {i}: units"),
+                    activation=_choice(
+                        layer.activation, ACTIVATIONS, f"Hidden layer {i}: activation"
+                    ),
+                    dropout=_number(layer.dropout or 0.0, f"Hidden layer {i}: dropout", 0.0, 1.0),
+                )
+            )
+    else:
+        layers = list(form.layers)
+    losses = LOSSES_BY_TASK.get(task, tuple(OUTPUT_ACTIVATION))
+    max_samples = form.max_samples
+    if max_samples in (None, 0, ""):
+        max_samples = None
+    else:
+        max_samples = _whole(max_samples, "Max training samples", minimum=10)
+    return replace(
+        form,
+        layers=layers,
+        initializer=_choice(form.initializer, INITIALIZERS, "Initializer"),
+        l1=_number(form.l1 or 0.0, "L1 penalty", 0.0),
+        l2=_number(form.l2 or 0.0, "L2 penalty", 0.0),
+        loss=_choice(form.loss, losses, f"Loss (for a {task} dataset)"),
+        optimizer=_choice(form.optimizer, OPTIMIZERS, "Optimizer"),
+        learning_rate=_number(form.learning_rate, "Learning rate", 0.0, open_low=True),
+        scheduler=_choice(form.scheduler or "none", SCHEDULERS, "Scheduler"),
+        epochs=_whole(form.epochs, "Epochs"),
+        batch_size=_whole(form.batch_size, "Batch size"),
+        validation_split=_number(form.validation_split, "Validation split", 0.0, 0.9),
+        max_samples=max_samples,
+        early_stopping=bool(form.early_stopping),
+        patience=_whole(form.patience, "Patience", minimum=0),
+        seed=_whole(form.seed, "Seed", minimum=0),
+        name=(str(form.name).strip() or "run"),
+    )
+
+
+# -- form -> config -----------------------------------------------------------------------------
+def _layers(form: ModelForm) -> list[dict[str, Any]]:
+    if form.custom_layers is not None:
+        return copy.deepcopy(form.custom_layers)
+    dense_extra: dict[str, Any] = {"initializer": form.initializer}
+    if form.l1:
+        dense_extra["l1"] = form.l1
+    if form.l2:
+        dense_extra["l2"] = form.l2
+    out: list[dict[str, Any]] = []
+    for layer in form.layers:
+        out.append(
+            {"type": "dense", "units": layer.units, "activation": layer.activation, **dense_extra}
+        )
+        if layer.dropout:
+            out.append({"type": "dropout", "rate": layer.dropout})
+    head: dict[str, Any] = {"type": "dense", "units": "auto"}
+    act = OUTPUT_ACTIVATION.get(form.loss)
+    if act is not None:
+        head["activation"] = act
+    head["initializer"] = "xavier_uniform" if act in ("sigmoid", "softmax") else form.initializer
+    for key in ("l1", "l2"):
+        if key in dense_extra:
+            head[key] = dense_extra[key]
+    out.append(head)
+    return out
+
+
+def form_to_config(
+    form: ModelForm, dataset: str | Mapping[str, Any], task: str, *, validate: bool = True
+) -> dict[str, Any]:
+    """The run configuration (plain data, as in a YAML file) the form describes.
+
+    Parameters
+    ----------
+    form : ModelForm
+    dataset : str or dict
+        ``data.dataset``: a registry name or a user-data spec (``{"csv": ..., "target": ...}``).
+    task : {"binary", "multiclass", "regression"}
+        The dataset's task (chooses the losses on offer).
+    validate : bool
+        Check the result with the pipeline's schema too.
+
+    Raises
+    ------
+    UIError
+        A field out of range (named as in the form), or the config's own validation message.
+    """
+    form = check_form(form, task)
+    base = copy.deepcopy(form.base or {})
+    data = dict(base.get("data") or {})
+    data["dataset"] = copy.deepcopy(dataset) if not isinstance(dataset, str) else dataset
+    data["validation_split"] = form.validation_split
+    if form.max_samples is not None:
+        data["max_samples"] = form.max_samples
+    else:
+        data.pop("max_samples", None)
+    training = dict(base.get("training") or {})
+    training.update(
+        {
+            "loss": form.loss,
+            "optimizer": {"name": form.optimizer, "learning_rate": form.learning_rate},
+            "epochs": form.epochs,
+            "batch_size": form.batch_size,
+        }
+    )
+    if form.scheduler == "none":
+        training.pop("scheduler", None)
+    else:
+        old = training.get("scheduler")
+        keep = isinstance(old, Mapping) and old.get("name") == form.scheduler
+        training["scheduler"] = dict(old) if keep else {"name": form.scheduler}
+    if form.early_stopping:
+        monitor = "val_loss" if form.validation_split > 0 else "loss"
+        training["early_stopping"] = {"monitor": monitor, "patience": form.patience}
+    else:
+        training.pop("early_stopping", None)
+    if form.validation_split == 0:
+        training["checkpoint"] = {"monitor": "loss"}
+    elif isinstance(training.get("checkpoint"), Mapping) and str(
+        training["checkpoint"].get("monitor", "")
+    ) in ("loss", "accuracy", "mae", "mse"):
+        training.pop("checkpoint")
+    config = {
+        **base,
+        "name": form.name,
+        "seed": form.seed,
+        "data": data,
+        "model": {"layers": _layers(form)},
+        "training": training,
+    }
+    if validate:
+        validate_config(config)
+    return config
+
+
+def validate_config(config: Mapping[str, Any]):
+    """The pipeline's validated ``Config`` of plain data; its error as a :class:`UIError`."""
+    from nablanet.pipeline.config import config_from_dict
+    from nablanet.pipeline.errors import ConfigError
+
+    try:
+        return config_from_dict(config)
+    except ConfigError as e:
+        raise UIError(f"Invalid settings: {e}") from None
+
+
+def config_yaml(config: Mapping[str, Any]) -> str:
+    """The YAML text of a config, every default filled in (what a run directory keeps)."""
+    return validate_config(config).to_yaml()
+
+
+# -- config -> form -----------------------------------------------------------------------------
+def _hidden_from_layers(layers: list[Any]) -> tuple[list[HiddenLayer], dict[str, Any]] | None:
+    """Hidden layers + shared dense settings, or None when the form cannot show the layers."""
+    if not layers or not all(isinstance(spec, Mapping) for spec in layers):
+        return None
+    head = layers[-1]
+    if head.get("type") != "dense":
+        return None
+    hidden: list[HiddenLayer] = []
+    shared: dict[str, Any] | None = None
+    allowed = {"type", "units", "activation", "initializer", "l1", "l2"}
+    for spec in layers[:-1]:
+        kind = spec.get("type")
+        if kind == "dropout" and hidden and hidden[-1].dropout == 0:
+            hidden[-1].dropout = float(spec.get("rate", 0.5))
+            continue
+        if kind != "dense" or not set(spec) <= allowed or spec.get("units") == "auto":
+            return None
+        settings = {
+            k: spec.get(k, d) for k, d in (("initializer", "he_normal"), ("l1", 0.0), ("l2", 0.0))
+        }
+        if shared is None:
+            shared = settings
+        elif settings != shared:
+            return None
+        activation = spec.get("activation") or "linear"
+        if activation not in ACTIVATIONS:
+            return None
+        hidden.append(HiddenLayer(int(spec["units"]), activation, 0.0))
+    if not hidden or len(hidden) > MAX_HIDDEN:
+        return None
+    return hidden, shared or {}
+
+
+def form_from_config(config: Mapping[str, Any]) -> tuple[ModelForm, str | None]:
+    """Fill the form from a config (plain data); returns the form and the dataset spec.
+
+    Layers the form cannot show (other layer types, settings that differ per layer) are kept
+    in ``custom_layers``; the other sections the form does not cover are kept in ``base``.
+    """
+    valid = validate_config(config).to_dict()
+    training = valid["training"]
+    layers = valid["model"]["layers"]
+    parsed = _hidden_from_layers(layers)
+    form = ModelForm(base={k: v for k, v in valid.items() if k not in ("model",)})
+    if parsed is None:
+        form.custom_layers = layers
+        form.layers = []
+    else:
+        form.layers, shared = parsed
+        form.initializer = shared.get("initializer", "he_normal")
+        if form.initializer not in INITIALIZERS:
+            form.initializer = {
+                "glorot_uniform": "xavier_uniform",
+                "glorot_normal": "xavier_normal",
+                "kaiming_normal": "he_normal",
+                "kaiming_uniform": "he_uniform",
+            }.get(form.initializer, "he_normal")
+        form.l1 = float(shared.get("l1", 0.0))
+        form.l2 = float(shared.get("l2", 0.0))
+    form.loss = _LOSS_ALIASES.get(training["loss"], training["loss"])
+    form.optimizer = training["optimizer"]["name"]
+    form.learning_rate = float(training["optimizer"]["learning_rate"])
+    sched = training.get("scheduler")
+    form.scheduler = sched["name"] if sched else "none"
+    form.epochs = int(training["epochs"])
+    form.batch_size = int(training["batch_size"])
+    form.validation_split = float(valid["data"]["validation_split"])
+    form.max_samples = valid["data"].get("max_samples")
+    es = training.get("early_stopping")
+    form.early_stopping = es is not None
+    form.patience = int(es["patience"]) if es else 5
+    form.seed = int(valid["seed"])
+    form.name = str(valid["name"])
+    dataset = valid["data"]["dataset"]
+    return form, dataset

@@ -1,0 +1,94 @@
+"""Tab 6, Compare: overlay the validation curves of several runs, with their final metrics
+and main settings side by side."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+
+from . import pipeline_api as api
+from . import views
+from .common import AppContext, error_text
+from .errors import UIError
+
+CURVES = ["val_loss", "val_accuracy", "val_mae", "loss", "accuracy", "mae"]
+
+
+def compare_view(run_dirs: list[str] | None, key: str) -> dict[str, Any]:
+    """Curves, table and messages for the selected runs (unreadable runs are reported)."""
+    runs, problems = [], []
+    for run_dir in run_dirs or []:
+        try:
+            runs.append(api.load_run(run_dir))
+        except UIError as e:
+            problems.append(str(e))
+    frame = views.compare_frame(runs, key)
+    missing = [r.name for r in runs if not (r.history or {}).get(key)]
+    if missing:
+        problems.append(f"No {key} curve in: {', '.join(missing)}.")
+    return {
+        "curves": frame if len(frame) else None,
+        "table": views.compare_table(runs) if runs else pd.DataFrame(),
+        "status": error_text(" ".join(problems)) if problems else "",
+    }
+
+
+def build(ui: SimpleNamespace, ctx: AppContext) -> None:
+    import gradio as gr
+
+    with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
+        ui.cmp_runs = gr.Dropdown(
+            choices=[],
+            multiselect=True,
+            label="Runs to compare",
+            elem_id="compare-runs",
+            scale=5,
+        )
+        ui.cmp_key = gr.Dropdown(
+            choices=CURVES,
+            value="val_loss",
+            label="Curve",
+            elem_id="compare-metric",
+            scale=1,
+            min_width=140,
+        )
+        ui.cmp_refresh = gr.Button("↻ Refresh", elem_id="compare-refresh", scale=1)
+    ui.cmp_status = gr.Markdown("", elem_id="compare-status")
+    ui.cmp_plot = gr.LinePlot(
+        None,
+        x="epoch",
+        y="value",
+        color="series",
+        title="val_loss",
+        x_title="epoch",
+        y_title="val_loss",
+        height=360,
+        elem_id="compare-plot",
+    )
+    ui.cmp_table = gr.Dataframe(
+        label="Final metrics and settings", interactive=False, wrap=True, elem_id="compare-table"
+    )
+
+
+def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
+    import gradio as gr
+
+    def compare(selected, key):
+        view = compare_view(selected, key)
+        return (
+            gr.update(value=view["curves"], title=key, y_title=key),
+            view["table"],
+            view["status"],
+        )
+
+    def refresh(current):
+        choices = ctx.run_choices()
+        values = {v for _, v in choices}
+        return gr.update(choices=choices, value=[v for v in (current or []) if v in values])
+
+    outputs = [ui.cmp_plot, ui.cmp_table, ui.cmp_status]
+    ui.cmp_runs.change(compare, [ui.cmp_runs, ui.cmp_key], outputs)
+    ui.cmp_key.change(compare, [ui.cmp_runs, ui.cmp_key], outputs)
+    ui.cmp_refresh.click(refresh, [ui.cmp_runs], [ui.cmp_runs])

@@ -1,0 +1,146 @@
+"""Tab 4, Evaluate: a run's test metrics, confusion matrix, ROC curve and misclassified
+examples (the plots the pipeline wrote into the run directory); evaluation on other data."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+
+from . import data_view, views
+from . import pipeline_api as api
+from .common import AppContext, error_text, info
+from .errors import UIError
+
+NOTHING = "Train a model (or pick a run) to see its metrics."
+
+
+def run_view(run_dir: str | None) -> dict[str, Any]:
+    """Headline, tables and plot paths of a run (raises UIError)."""
+    if not run_dir:
+        return {"headline": info(NOTHING), "metrics": None, "per_class": None, "plots": {}}
+    run = api.load_run(run_dir)
+    plots = {p.name: str(p) for p in run.plots if p.parent.name == "plots"}
+    head = views.headline(run.metrics)
+    if run.metrics is None:
+        head = f"This run is {run.status}: it has no final metrics yet."
+    return {
+        "headline": f"**{run.name}** — {head}",
+        "metrics": views.metrics_table(run.metrics),
+        "per_class": views.per_class_table((run.metrics or {}).get("test")),
+        "plots": plots,
+    }
+
+
+def other_data_view(ctx: AppContext, run_dir: str | None, dataset: str | None, file: str | None):
+    """Markdown of an evaluation of a run's model on a dataset's test set or a labelled file."""
+    if not run_dir:
+        raise UIError("Pick a run first.")
+    if not dataset and not file:
+        raise UIError("Choose a dataset or upload a labelled CSV / NPZ file.")
+    trained = ctx.trained(run_dir)
+    result = api.evaluate(trained, file or dataset, output_dir=ctx.tmp_dir / "evaluations")
+    m = result.metrics
+    table = views.metrics_table({"test": m})
+    lines = "\n".join(f"| {r.metric} | {r.test} |" for r in table.itertuples())
+    source = m.get("source", "")
+    return (
+        f"**{source}** — {m.get('n_samples', '?')} samples\n\n| metric | value |\n|---|---|\n"
+        f"{lines}"
+    )
+
+
+def build(ui: SimpleNamespace, ctx: AppContext) -> None:
+    import gradio as gr
+
+    with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
+        ui.eval_run = gr.Dropdown(choices=[], label="Run", elem_id="eval-run", scale=5)
+        ui.eval_refresh = gr.Button("↻ Refresh", elem_id="eval-refresh", scale=1)
+    ui.eval_headline = gr.Markdown(info(NOTHING), elem_id="eval-headline")
+    with gr.Row(equal_height=False):
+        ui.eval_table = gr.Dataframe(
+            value=pd.DataFrame(columns=["metric", "train", "validation", "test"]),
+            label="Metrics",
+            interactive=False,
+            elem_id="eval-metrics",
+            max_height=360,
+        )
+        ui.eval_classes = gr.Dataframe(
+            value=pd.DataFrame(columns=["class", "precision", "recall", "f1", "support"]),
+            label="Per class (test split)",
+            interactive=False,
+            elem_id="eval-per-class",
+            max_height=360,
+        )
+    with gr.Row(equal_height=False):
+        image = {"type": "filepath", "interactive": False, "buttons": ["fullscreen"], "height": 380}
+        ui.eval_cm = gr.Image(
+            label="Confusion matrix (test split)", elem_id="eval-confusion", **image
+        )
+        ui.eval_roc = gr.Image(label="ROC curve (test split)", elem_id="eval-roc", **image)
+    ui.eval_mis = gr.Image(
+        label="Misclassified examples (test split)",
+        type="filepath",
+        interactive=False,
+        visible=False,
+        elem_id="eval-misclassified",
+        buttons=["fullscreen"],
+    )
+    with gr.Accordion("Evaluate this model on other data", open=False):
+        with gr.Row(equal_height=True):
+            ui.other_data = gr.Dropdown(
+                choices=[(label, f"dataset:{v}") for label, v in data_view.dataset_choices()[:-1]],
+                label="A dataset's test set",
+                elem_id="eval-other-dataset",
+                scale=2,
+            )
+            ui.other_file = gr.File(
+                label="…or a labelled CSV / NPZ",
+                file_types=[".csv", ".npz"],
+                type="filepath",
+                elem_id="eval-other-file",
+                scale=2,
+                height=120,
+            )
+            ui.other_btn = gr.Button("Evaluate", elem_id="eval-other-button", scale=1)
+        ui.other_out = gr.Markdown("", elem_id="eval-other-result")
+
+
+def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
+    import gradio as gr
+
+    outputs = [ui.eval_headline, ui.eval_table, ui.eval_classes, ui.eval_cm, ui.eval_roc,
+               ui.eval_mis]  # fmt: skip
+
+    def show(run_dir):
+        try:
+            view = run_view(run_dir)
+        except UIError as e:
+            return [error_text(e), None, None, None, None, gr.update(value=None, visible=False)]
+        plots = view["plots"]
+        mis = plots.get("misclassified.png")
+        return [
+            view["headline"],
+            view["metrics"],
+            view["per_class"],
+            plots.get("confusion_matrix.png") or plots.get("regression.png"),
+            plots.get("roc.png"),
+            gr.update(value=mis, visible=mis is not None),
+        ]
+
+    def refresh(current):
+        choices = ctx.run_choices()
+        values = [v for _, v in choices]
+        value = current if current in values else (values[0] if values else None)
+        return gr.update(choices=choices, value=value)
+
+    def other(run_dir, dataset, file):
+        try:
+            return other_data_view(ctx, run_dir, dataset, file)
+        except UIError as e:
+            return error_text(e)
+
+    ui.eval_run.change(show, [ui.eval_run], outputs)
+    ui.eval_refresh.click(refresh, [ui.eval_run], [ui.eval_run]).then(show, [ui.eval_run], outputs)
+    ui.other_btn.click(other, [ui.eval_run, ui.other_data, ui.other_file], [ui.other_out])

@@ -1,0 +1,330 @@
+"""Tab 5, Predict: draw or upload a digit for an image model; fill a form or upload a CSV for a
+tabular one. Works with any run of ``runs/``, an uploaded ``model.npz`` or a typed path."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import pipeline_api as api
+from .common import UPLOAD_MODEL, AppContext, error_text, info, ok
+from .errors import UIError
+from .sketch import ink_to_raw, preprocess_for_shape
+
+
+def model_source(choice: str | None, path_text: str | None, file: str | None) -> str:
+    """The model the user picked: a run directory, an uploaded file or a typed path."""
+    if choice == UPLOAD_MODEL:
+        source = file or (path_text or "").strip()
+        if not source:
+            raise UIError("Upload a model.npz or type the path of a run directory.")
+        if not Path(source).exists():
+            raise UIError(f"{source}: no such file or folder.")
+        return str(source)
+    if not choice:
+        raise UIError("Pick a model first.")
+    return str(choice)
+
+
+def describe_model(trained: Any, source: str) -> str:
+    meta = trained.metadata or {}
+    name = Path(source).name
+    if name == "model.npz":
+        name = Path(source).parent.name
+    classes = trained.class_names
+    parts = [
+        f"**{name}**",
+        f"trained on `{meta.get('dataset', 'unknown data')}`",
+        trained.task,
+        f"inputs: {trained.describe_inputs()}",
+    ]
+    if classes:
+        parts.append("classes: " + ", ".join(classes[:10]) + (" …" if len(classes) > 10 else ""))
+    return " · ".join(parts)
+
+
+def label_value(preds: Any, index: int = 0) -> str | dict[str, float]:
+    """What ``gr.Label`` shows for sample ``index``: class probabilities, or the value."""
+    if preds.task == "regression":
+        return f"{float(preds.values[index, 0]):.4g}"
+    return {c: float(p) for c, p in zip(preds.class_names, preds.probabilities[index])}
+
+
+def predict_drawing(ctx: AppContext, source: str, image: Any) -> dict[str, Any]:
+    """Preprocess a sketch or picture like MNIST and predict it (raises UIError)."""
+    trained = ctx.trained(source)
+    if not trained.is_image:
+        raise UIError(
+            f"This model takes {trained.describe_inputs()}, not drawings: use the form instead."
+        )
+    ink = preprocess_for_shape(image, trained.input_shape)
+    x = ink_to_raw(ink, trained.value_range, trained.image_background)
+    preds = api.predict(trained, x)
+    small = (np.clip(ink[0].mean(axis=-1), 0.0, 1.0) * 255).astype(np.uint8)
+    zoom = max(1, 224 // max(small.shape))
+    preview = np.kron(small, np.ones((zoom, zoom), np.uint8))
+    top = preds.labels[0] if preds.labels else label_value(preds)
+    conf = float(preds.probabilities[0].max()) if preds.probabilities is not None else None
+    status = ok(f"Prediction: {top}" + (f" ({conf:.0%})" if conf is not None else ""))
+    return {"preview": preview, "label": label_value(preds), "status": status}
+
+
+def feature_frame(trained: Any, row: np.ndarray | None = None) -> pd.DataFrame:
+    """The Predict form of a tabular model: one row per feature (name, value)."""
+    names = trained.feature_names or [f"x{j}" for j in range(trained.n_features)]
+    values = np.zeros(len(names)) if row is None else np.asarray(row, np.float64).ravel()
+    return pd.DataFrame({"feature": names, "value": [round(float(v), 6) for v in values]})
+
+
+def row_values(frame: Any, trained: Any) -> np.ndarray:
+    """The ``value`` column of the form as float32, with a clear error for a bad cell."""
+    if frame is None or len(frame) == 0:
+        raise UIError("The form is empty: pick a tabular model first.")
+    df = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+    if df.shape[1] < 2:
+        raise UIError("The form needs a feature column and a value column.")
+    out = []
+    for name, cell in zip(df.iloc[:, 0], df.iloc[:, 1]):
+        text = "" if cell is None else str(cell).strip()
+        try:
+            value = float(text)
+        except ValueError:
+            shown = text if text else "an empty cell"
+            raise UIError(f"Feature '{name}': {shown!r} is not a number.") from None
+        if not np.isfinite(value):
+            raise UIError(f"Feature '{name}': {text!r} is not a finite number.")
+        out.append(value)
+    if len(out) != trained.n_features:
+        raise UIError(f"The model expects {trained.n_features} features, the form has {len(out)}.")
+    return np.asarray(out, dtype=np.float32)
+
+
+def predict_row(ctx: AppContext, source: str, frame: Any) -> dict[str, Any]:
+    trained = ctx.trained(source)
+    if trained.is_image:
+        raise UIError("This model takes images: draw or upload one instead.")
+    preds = api.predict(trained, row_values(frame, trained)[None, :])
+    shown = preds.labels[0] if preds.labels else label_value(preds)
+    return {"label": label_value(preds), "status": ok(f"Prediction: {shown}")}
+
+
+def predict_upload(ctx: AppContext, source: str, path: str) -> dict[str, Any]:
+    """Predictions of every sample of an uploaded CSV / NPY / NPZ file (raises UIError)."""
+    trained = ctx.trained(source)
+    preds = api.predict_file(trained, path)
+    if len(preds) == 0:
+        raise UIError(f"{Path(path).name}: no samples in the file.")
+    frame = pd.DataFrame(preds.rows(), columns=preds.header())
+    out = ctx.tmp_dir / f"predictions-{Path(path).stem}.csv"
+    preds.to_csv(out)
+    first = replace(
+        preds,
+        ids=preds.ids[:1],
+        classes=None if preds.classes is None else preds.classes[:1],
+        labels=None if preds.labels is None else preds.labels[:1],
+        probabilities=None if preds.probabilities is None else preds.probabilities[:1],
+        values=None if preds.values is None else preds.values[:1],
+    )
+    return {
+        "table": frame,
+        "file": str(out),
+        "label": label_value(first),
+        "status": ok(f"{len(preds)} predictions (the first one is shown below)."),
+    }
+
+
+def random_sample(ctx: AppContext, source: str) -> dict[str, Any]:
+    """A random test sample of the model's dataset, for the form."""
+    trained = ctx.trained(source)
+    spec = ((trained.metadata or {}).get("config") or {}).get("data", {}).get("dataset")
+    if spec is None or trained.is_image:
+        raise UIError("This model file does not record a tabular dataset to take a sample from.")
+    ds = ctx.dataset(spec)
+    x, y = (ds.x_test, ds.y_test) if ds.x_test is not None else (ds.x, ds.y)
+    i = int(np.random.default_rng().integers(len(x)))
+    if ds.class_names is not None:
+        truth = f"true class: {ds.class_names[int(y[i])]}"
+    else:
+        truth = f"true value: {float(np.ravel(y[i])[0]):.4g}"
+    return {"frame": feature_frame(trained, x[i]), "status": info(f"Sample {i} ({truth}).")}
+
+
+def build(ui: SimpleNamespace, ctx: AppContext) -> None:
+    import gradio as gr
+
+    with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
+        ui.pred_model = gr.Dropdown(
+            choices=[],
+            label="Model (a run, or your own model file)",
+            elem_id="predict-model",
+            scale=5,
+        )
+        ui.pred_refresh = gr.Button("↻ Refresh", elem_id="predict-refresh", scale=1)
+    with gr.Row(visible=False) as ui.pred_upload_row:
+        ui.pred_model_file = gr.File(
+            label="model.npz",
+            file_types=[".npz"],
+            type="filepath",
+            elem_id="predict-model-file",
+            height=120,
+        )
+        ui.pred_model_path = gr.Textbox(
+            label="…or the path of a run directory or model.npz (press Enter)",
+            elem_id="predict-model-path",
+        )
+    ui.pred_info = gr.Markdown(info("Pick a model."), elem_id="predict-info")
+    with gr.Column(visible=False) as ui.image_col:
+        ui.sketch = gr.Sketchpad(
+            label="Draw a digit (dark ink on the white canvas)",
+            canvas_size=(420, 420),
+            height=470,
+            brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+            layers=False,
+            type="numpy",
+            image_mode="RGBA",
+            elem_id="sketchpad",
+        )
+        with gr.Row(equal_height=True):
+            ui.pred_image = gr.Image(
+                label="…or upload a picture",
+                type="numpy",
+                image_mode="RGBA",
+                sources=["upload", "clipboard"],
+                height=240,
+                elem_id="predict-image",
+            )
+            ui.pred_preview = gr.Image(
+                label="What the model sees",
+                interactive=False,
+                height=240,
+                elem_id="predict-preview",
+                buttons=[],
+            )
+        ui.predict_btn = gr.Button("Predict", variant="primary", elem_id="predict-button")
+    with gr.Column(visible=False) as ui.tab_col:
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                ui.feat_table = gr.Dataframe(
+                    headers=["feature", "value"],
+                    datatype=["str", "number"],
+                    interactive=True,
+                    static_columns=[0],
+                    label="One sample (edit the values)",
+                    max_height=420,
+                    elem_id="predict-form",
+                )
+                with gr.Row():
+                    ui.sample_btn = gr.Button("Random test sample", elem_id="predict-sample")
+                    ui.predict_row_btn = gr.Button(
+                        "Predict", variant="primary", elem_id="predict-row-button"
+                    )
+            with gr.Column(scale=2):
+                ui.pred_csv = gr.File(
+                    label="…or a CSV of samples (same columns)",
+                    file_types=[".csv", ".npy", ".npz"],
+                    type="filepath",
+                    elem_id="predict-csv",
+                    height=140,
+                )
+                ui.pred_table = gr.Dataframe(
+                    label="Predictions",
+                    interactive=False,
+                    visible=False,
+                    max_height=300,
+                    elem_id="predict-table",
+                )
+                ui.pred_download = gr.DownloadButton(
+                    "Download predictions", visible=False, elem_id="predict-download"
+                )
+    ui.pred_status = gr.Markdown("", elem_id="predict-status")
+    ui.prediction = gr.Label(label="Prediction", num_top_classes=5, elem_id="prediction")
+
+
+def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
+    import gradio as gr
+
+    sources = [ui.pred_model, ui.pred_model_path, ui.pred_model_file]
+
+    def choose(choice, path_text, file):
+        row = gr.update(visible=choice == UPLOAD_MODEL)
+        hidden = [gr.update(visible=False), gr.update(visible=False), None, None, ""]
+        try:
+            source = model_source(choice, path_text, file)
+            trained = ctx.trained(source)
+        except UIError as e:
+            message = info(str(e)) if choice in (None, UPLOAD_MODEL) else error_text(e)
+            return [row, message, *hidden]
+        text = describe_model(trained, source)
+        if trained.is_image:
+            return [row, text, gr.update(visible=True), gr.update(visible=False), None, None, ""]
+        try:
+            view = random_sample(ctx, source)
+            frame, status = view["frame"], view["status"]
+        except UIError:
+            frame, status = feature_frame(trained), ""
+        return [row, text, gr.update(visible=False), gr.update(visible=True), frame, None, status]
+
+    def drawing(choice, path_text, file, image):
+        try:
+            view = predict_drawing(ctx, model_source(choice, path_text, file), image)
+        except UIError as e:
+            return None, None, error_text(e)
+        return view["preview"], view["label"], view["status"]
+
+    def form(choice, path_text, file, frame):
+        try:
+            view = predict_row(ctx, model_source(choice, path_text, file), frame)
+        except UIError as e:
+            return None, error_text(e)
+        return view["label"], view["status"]
+
+    def sample(choice, path_text, file):
+        try:
+            view = random_sample(ctx, model_source(choice, path_text, file))
+        except UIError as e:
+            return gr.skip(), error_text(e)
+        return view["frame"], view["status"]
+
+    def upload(choice, path_text, file, path):
+        hide = [gr.update(visible=False), gr.update(visible=False)]
+        if not path:
+            return [*hide, gr.skip(), ""]
+        try:
+            view = predict_upload(ctx, model_source(choice, path_text, file), path)
+        except UIError as e:
+            return [*hide, None, error_text(e)]
+        return [
+            gr.update(value=view["table"], visible=True),
+            gr.update(value=view["file"], visible=True),
+            view["label"],
+            view["status"],
+        ]
+
+    def refresh(current):
+        choices = ctx.model_choices()
+        values = [v for _, v in choices]
+        return gr.update(choices=choices, value=current if current in values else None)
+
+    chosen = [ui.pred_upload_row, ui.pred_info, ui.image_col, ui.tab_col, ui.feat_table,
+              ui.prediction, ui.pred_status]  # fmt: skip
+    ui.pred_model.change(choose, sources, chosen)
+    ui.pred_model_file.upload(choose, sources, chosen)
+    ui.pred_model_path.submit(choose, sources, chosen)
+    ui.pred_refresh.click(refresh, [ui.pred_model], [ui.pred_model])
+    drawn = [ui.pred_preview, ui.prediction, ui.pred_status]
+    ui.sketch.change(
+        drawing, [*sources, ui.sketch], drawn, trigger_mode="always_last", show_progress="hidden"
+    )
+    ui.predict_btn.click(drawing, [*sources, ui.sketch], drawn)
+    ui.pred_image.upload(drawing, [*sources, ui.pred_image], drawn)
+    ui.sample_btn.click(sample, sources, [ui.feat_table, ui.pred_status])
+    ui.predict_row_btn.click(form, [*sources, ui.feat_table], [ui.prediction, ui.pred_status])
+    ui.pred_csv.upload(
+        upload, [*sources, ui.pred_csv],
+        [ui.pred_table, ui.pred_download, ui.prediction, ui.pred_status],
+    )  # fmt: skip

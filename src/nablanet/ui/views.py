@@ -1,0 +1,284 @@
+"""What the Train, Evaluate and Compare tabs display, as pure functions of plain data.
+
+Curves become long-format tables (``epoch``, ``value``, ``series``) for ``gr.LinePlot``; a
+training snapshot becomes a progress bar; ``metrics.json`` becomes a table. No Gradio here.
+
+>>> history = [{"epoch": 1, "loss": 0.7, "val_loss": 0.8}, {"epoch": 2, "loss": 0.5, "val_loss": 0.6}]
+>>> curve_frame(history, "loss")
+   epoch  value      series
+0    1.0    0.7       train
+1    2.0    0.5       train
+2    1.0    0.8  validation
+3    2.0    0.6  validation
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+SERIES_COLORS = {
+    "train": "#4f46e5",
+    "validation": "#f97316",
+    "train (recent batches)": "#a5b4fc",
+}
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def metric_key(history: Sequence[Mapping[str, Any]] | Mapping[str, Any], task: str | None) -> str:
+    """The training metric to plot next to the loss: accuracy, or mae for regression."""
+    keys: set[str] = set()
+    if isinstance(history, Mapping):
+        keys = set(history)
+    else:
+        for row in history:
+            keys.update(row)
+    for key in ("accuracy", "mae", "mse"):
+        if key in keys:
+            return key
+    return "mae" if task == "regression" else "accuracy"
+
+
+def curves(rows: Sequence[tuple[float, float, str]]) -> pd.DataFrame:
+    """A typed long-format table (float ``epoch`` and ``value``, str ``series``); typed even
+    when empty, so that a plot never reads the epochs as categories."""
+    return pd.DataFrame(
+        {
+            "epoch": pd.Series([r[0] for r in rows], dtype="float64"),
+            "value": pd.Series([r[1] for r in rows], dtype="float64"),
+            "series": pd.Series([r[2] for r in rows], dtype="object"),
+        }
+    )
+
+
+def curve_frame(
+    history: Sequence[Mapping[str, Any]],
+    key: str,
+    batch_points: Sequence[tuple[float, float]] = (),
+) -> pd.DataFrame:
+    """Long-format curves of ``key`` (train) and ``val_<key>`` (validation) per epoch; the
+    optional batch points (fractional epoch, loss) become a third series."""
+    rows: list[tuple[float, float, str]] = []
+    for series, name in (("train", key), ("validation", f"val_{key}")):
+        for r in history:
+            v = r.get(name)
+            if _finite(v):
+                rows.append((float(r["epoch"]), float(v), series))
+    for x, v in batch_points:
+        if _finite(v):
+            rows.append((float(x), float(v), "train (recent batches)"))
+    return curves(rows)
+
+
+def progress_html(snap: Any) -> str:
+    """A progress bar with the epoch, batch, learning rate and timing of a training snapshot."""
+    pct = round(100 * snap.fraction, 1)
+    parts: list[str] = []
+    if snap.status == "idle":
+        parts.append("Not started: set up the data and the model, then press Start.")
+    else:
+        parts.append(f"Epoch <b>{snap.epoch}</b> / {snap.epochs}")
+        if snap.status in ("training", "stopping") and snap.step:
+            total = f" / {snap.steps_per_epoch}" if snap.steps_per_epoch else ""
+            parts.append(f"batch {snap.step}{total}")
+        if snap.learning_rate is not None:
+            parts.append(f"learning rate <b>{snap.learning_rate:.3g}</b>")
+        if snap.history:
+            secs = [r.get("seconds", 0.0) for r in snap.history]
+            parts.append(f"{sum(secs) / len(secs):.2f} s/epoch")
+        parts.append(f"{snap.elapsed:.0f} s elapsed")
+    state = html.escape(snap.status)
+    return (
+        f'<div class="nb-progress" data-status="{state}" data-epoch="{snap.epoch}">'
+        f'<div class="nb-progress-track"><div class="nb-progress-fill nb-{state}" '
+        f'style="width:{pct}%"></div></div>'
+        f'<div class="nb-progress-text"><span class="nb-badge nb-{state}">{state}</span> '
+        + " · ".join(parts)
+        + "</div></div>"
+    )
+
+
+def last_epoch_line(history: Sequence[Mapping[str, Any]]) -> str:
+    """``loss 0.312 · val_loss 0.298 · accuracy 0.912 · val_accuracy 0.921`` (last epoch)."""
+    if not history:
+        return ""
+    last = history[-1]
+    keys = [k for k in last if k not in ("epoch", "seconds", "learning_rate")]
+    keys.sort(key=lambda k: (k.startswith("val_"), k))
+    return " · ".join(f"{k} {last[k]:.4g}" for k in keys if _finite(last[k]))
+
+
+# -- metrics --------------------------------------------------------------------------------------
+_SCALARS = (
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "roc_auc",
+    "log_loss",
+    "loss",
+    "mse",
+    "rmse",
+    "mae",
+    "r2",
+)
+
+
+def metrics_table(metrics: Mapping[str, Any] | None) -> pd.DataFrame:
+    """``metrics.json`` as a table: one row per metric, one column per split."""
+    if not metrics:
+        return pd.DataFrame(columns=["metric"])
+    splits = [s for s in ("train", "validation", "test") if isinstance(metrics.get(s), Mapping)]
+    names: list[str] = []
+    for s in splits:
+        for k in _SCALARS:
+            if _finite(metrics[s].get(k)) and k not in names:
+                names.append(k)
+    names.sort(key=_SCALARS.index)
+    data: dict[str, list[Any]] = {"metric": names}
+    for s in splits:
+        data[s] = [
+            round(float(metrics[s][k]), 4) if _finite(metrics[s].get(k)) else None for k in names
+        ]
+    return pd.DataFrame(data)
+
+
+def per_class_table(report: Mapping[str, Any] | None) -> pd.DataFrame:
+    """Precision / recall / F1 / support per class of a test report (classification)."""
+    per = (report or {}).get("per_class")
+    if not per:
+        return pd.DataFrame(columns=["class"])
+    if isinstance(per, Mapping):
+        items = list(per.items())
+    else:
+        items = [(row.get("class", str(i)), row) for i, row in enumerate(per)]
+    rows = []
+    for name, row in items:
+        rows.append(
+            {
+                "class": str(name),
+                **{
+                    k: (round(float(row[k]), 4) if _finite(row.get(k)) else row.get(k))
+                    for k in ("precision", "recall", "f1", "support")
+                    if k in row
+                },
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def headline(metrics: Mapping[str, Any] | None) -> str:
+    """One Markdown line of a run's test results: ``**Test accuracy 0.965** · loss 0.09 ...``."""
+    if not metrics:
+        return "No metrics yet."
+    test = metrics.get("test") or metrics.get("validation") or {}
+    where = "Test" if metrics.get("test") else "Validation"
+    keys = ("accuracy", "f1", "roc_auc", "loss") if "accuracy" in test else ("r2", "rmse", "mae")
+    parts = [f"{k} **{test[k]:.4f}**" for k in keys if _finite(test.get(k))]
+    status = metrics.get("status", "")
+    epochs = metrics.get("epochs")
+    best = metrics.get("best_epoch")
+    tail = f" — {status}, {epochs} epoch(s)" + (f", best epoch {best}" if best else "")
+    return f"{where}: " + " · ".join(parts) + tail if parts else f"{where}: no metrics{tail}"
+
+
+# -- runs -----------------------------------------------------------------------------------------
+def layers_text(config: Mapping[str, Any] | None) -> str:
+    """``dense 64 relu → dropout 0.1 → dense auto softmax`` of a config's layers."""
+    if not config:
+        return ""
+    parts = []
+    for spec in (config.get("model") or {}).get("layers", []):
+        kind = spec.get("type", "?")
+        if kind == "dense":
+            act = spec.get("activation")
+            parts.append(f"dense {spec.get('units')}" + (f" {act}" if act else ""))
+        elif kind == "dropout":
+            parts.append(f"dropout {spec.get('rate')}")
+        else:
+            extra = spec.get("filters") or spec.get("activation") or ""
+            parts.append(f"{kind} {extra}".strip())
+    return " → ".join(parts)
+
+
+def run_label(info: Any) -> str:
+    """Dropdown label of a run: ``name · status · test accuracy 0.96``."""
+    m = info.metrics or {}
+    test = m.get("test") or {}
+    score = ""
+    for key in ("accuracy", "r2"):
+        if _finite(test.get(key)):
+            score = f" · test {key} {test[key]:.3f}"
+            break
+    return f"{info.name} · {info.status}{score}"
+
+
+def compare_table(runs: Sequence[Any]) -> pd.DataFrame:
+    """Final metrics and the main settings of several runs (``RunInfo`` objects)."""
+    rows = []
+    for info in runs:
+        cfg = info.config.to_dict() if info.config is not None else {}
+        m = info.metrics or {}
+        test = m.get("test") or {}
+        val = m.get("validation") or {}
+        tr = cfg.get("training", {})
+        opt = tr.get("optimizer", {}) if isinstance(tr.get("optimizer"), Mapping) else {}
+        row = {
+            "run": info.name,
+            "dataset": m.get("dataset") or (cfg.get("data") or {}).get("dataset"),
+            "status": info.status,
+            "epochs": m.get("epochs"),
+            "best epoch": m.get("best_epoch"),
+        }
+        for key in ("accuracy", "f1", "roc_auc", "loss", "r2", "rmse", "mae"):
+            if _finite(test.get(key)):
+                row[f"test {key}"] = round(float(test[key]), 4)
+        for key in ("accuracy", "loss", "mae"):
+            if _finite(val.get(key)):
+                row[f"val {key}"] = round(float(val[key]), 4)
+        row.update(
+            {
+                "layers": layers_text(cfg),
+                "optimizer": opt.get("name"),
+                "learning rate": opt.get("learning_rate"),
+                "batch size": tr.get("batch_size"),
+                "time (s)": m.get("training_time_s"),
+            }
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare_frame(runs: Sequence[Any], key: str) -> pd.DataFrame:
+    """Long-format curves of ``key`` (e.g. ``val_loss``) for several runs (series = run)."""
+    rows = []
+    for info in runs:
+        hist = info.history or {}
+        values = hist.get(key) or []
+        for i, v in enumerate(values):  # history.json counts epochs from 0
+            if _finite(v):
+                rows.append((float(i + 1), float(v), info.name))
+    return curves(rows)
+
+
+def history_rows(history: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
+    """A column-wise ``history.json`` as one dict per epoch (the live snapshot's format)."""
+    if not history:
+        return []
+    n = max((len(v) for v in history.values() if isinstance(v, list)), default=0)
+    rows = []
+    for i in range(n):
+        row = {k: v[i] for k, v in history.items() if isinstance(v, list) and i < len(v)}
+        row["epoch"] = i + 1  # history.json counts from 0, the page from 1
+        rows.append(row)
+    return rows
