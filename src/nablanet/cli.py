@@ -192,24 +192,22 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# The web UI lives in nablanet.ui (imported only when `nablanet ui` runs, so the other commands
-# never pay for gradio). Its owner extends _add_ui_arguments and _cmd_ui.
+# The web UI lives in nablanet.ui (gradio is imported only when `nablanet ui` runs, so the other
+# commands never pay for it). nablanet.ui.launch owns the options and the launch.
 def _add_ui_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (%(default)s)")
-    p.add_argument("--port", type=int, default=7860, help="port (%(default)s)")
-    p.add_argument("--runs-dir", default="runs", help="where runs are listed and written")
-    p.add_argument("--share", action="store_true", help="create a public Gradio link")
+    from .ui.launch import add_arguments
+
+    add_arguments(p)
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
     try:
-        from . import ui
+        import gradio  # noqa: F401
+
+        from .ui.launch import run
     except ImportError as e:
         raise UsageError(f"the web UI is not available ({e}); pip install 'nablanet[ui]'") from None
-    launch = getattr(ui, "launch", None)
-    if launch is None:
-        raise UsageError("this version of nablanet has no web UI yet")
-    result = launch(host=args.host, port=args.port, runs_dir=args.runs_dir, share=args.share)
+    result = run(args)
     return result if isinstance(result, int) else EXIT_OK
 
 
