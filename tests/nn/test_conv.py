@@ -229,6 +229,18 @@ def test_both_im2col_layouts_give_the_same_layer(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
+def test_blockwise_input_gradient_matches_the_whole_batch(monkeypatch):
+    layer = nb.Conv2D(6, 4, 3, stride=(1, 2), padding="same", dtype="float64", seed=0)
+    x = _rand((5, 7, 8, 6))
+    y = layer.forward(x, training=True)
+    g = _rand(y.shape, seed=1)
+    whole = layer.backward(g)
+    monkeypatch.setattr(conv_mod, "_COL2IM_BLOCK_BYTES", 1)  # one image per block
+    np.testing.assert_allclose(layer.backward(g), whole, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(conv_mod, "_COL2IM_BLOCK_BYTES", 2 * 4 * 4 * 9 * 6 * 8)  # 2 per block
+    np.testing.assert_allclose(layer.backward(g), whole, rtol=1e-12, atol=1e-12)
+
+
 # -- errors ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kwargs", "match"),

@@ -37,6 +37,8 @@ from .base import Layer
 
 #: below this many input channels, im2col builds the transposed (row-per-offset) matrix
 _TRANSPOSED_IM2COL_MAX_CHANNELS = 4
+#: size of the blocks of dL/dcols computed and summed back at once in Conv2D.backward
+_COL2IM_BLOCK_BYTES = 1 << 20
 
 
 # -- argument helpers ------------------------------------------------------------------------
@@ -170,6 +172,7 @@ def col2im(
     kernel: tuple[int, int],
     stride: tuple[int, int],
     out_size: tuple[int, int],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """The adjoint of :func:`im2col`: sum patch gradients back onto the padded image.
 
@@ -178,6 +181,8 @@ def col2im(
     cols : ndarray of shape (n * out_h * out_w, kh * kw * channels)
     padded_shape : (n, height, width, channels) of the padded input
     kernel, stride, out_size : (int, int)
+    out : ndarray of shape ``padded_shape``, optional
+        Added into (instead of a fresh array of zeros).
 
     Returns
     -------
@@ -193,7 +198,8 @@ def col2im(
     sh, sw = stride
     ho, wo = out_size
     cols = cols.reshape(n, ho, wo, kh, kw, c)
-    out = np.zeros(padded_shape, dtype=cols.dtype)
+    if out is None:
+        out = np.zeros(padded_shape, dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             out[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :] += cols[
@@ -374,10 +380,19 @@ class Conv2D(Layer):
             self.bias_regularizer.add_gradient(self.biases.value, self.biases.grad)
         if not self.input_grad:
             return None
-        grad_cols = g @ self.weights.value.reshape(-1, self.out_channels).T
-        grad_xp = col2im(
-            grad_cols, self._padded_shape, self.kernel_size, self.stride, self._out_size
-        )
+        # dL/dcols = g @ W^T, then col2im; a few images at a time, so that each block of
+        # dL/dcols is summed back while it is still in cache
+        n = self._padded_shape[0]
+        ho, wo = self._out_size
+        kernel_t = self.weights.value.reshape(-1, self.out_channels).T
+        per_image = ho * wo * kernel_t.shape[1] * g.itemsize
+        chunk = max(1, _COL2IM_BLOCK_BYTES // per_image)
+        grad_xp = np.zeros(self._padded_shape, dtype=g.dtype)
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            grad_cols = g[start * ho * wo : stop * ho * wo] @ kernel_t
+            block = grad_xp[start:stop]
+            col2im(grad_cols, block.shape, self.kernel_size, self.stride, (ho, wo), out=block)
         top, bottom, left, right = self._pads
         if top or bottom or left or right:
             h, w = self._padded_shape[1] - top - bottom, self._padded_shape[2] - left - right
