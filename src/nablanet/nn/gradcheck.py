@@ -107,16 +107,33 @@ def gradcheck_loss(
 def gradcheck_model(
     model, x: np.ndarray, y: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
 ) -> GradcheckResult:
-    """Check a compiled float64 model's training gradients (loss + fused path) end to end."""
+    """Check a compiled float64 model's training gradients (loss + fused path) end to end.
+
+    The gradients left by one ``train_step`` are compared with central differences of the same
+    training-mode loss plus ``regularization_loss()``: dropout masks are fixed by replaying the
+    layers' generators before every evaluation, batch normalization uses batch statistics, and
+    buffers (running statistics) are put back afterwards.
+    """
     x = np.asarray(x, dtype=np.float64)
-    for p in model.parameters():
+    named = model.named_parameters()
+    saved_state = model.state_dict()
+    rng_states = model.rng_states()
+
+    def training_loss() -> float:
+        model.set_rng_states(rng_states)
+        return model.train_step(x, y)[0] + model.regularization_loss()
+
+    for p in named.values():
         p.grad[...] = 0
+    model.set_rng_states(rng_states)
     model.train_step(x, y)
+    analytic = {name: p.grad.copy() for name, p in named.items()}
     result = GradcheckResult(tolerance=tolerance)
-    for name, p in model.named_parameters().items():
-        analytic = p.grad.copy()
-        numeric = numerical_gradient(
-            lambda: model.loss_on_batch(x, y)[0] + model.regularization_loss(), p.value, eps
-        )
-        result.errors[name] = relative_error(analytic, numeric)
+    for name, p in named.items():
+        numeric = numerical_gradient(training_loss, p.value, eps)
+        result.errors[name] = relative_error(analytic[name], numeric)
+    model.load_state_dict(saved_state)
+    model.set_rng_states(rng_states)
+    for name, p in named.items():
+        p.grad[...] = analytic[name]
     return result
