@@ -61,3 +61,25 @@ def test_tolerance_is_applied(tolerance):
     assert result.tolerance == tolerance
     assert result.ok == (max(result.errors.values()) <= tolerance)
     assert "gradcheck" in str(result)
+
+
+def test_gradcheck_model_with_dropout_and_batch_normalization():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
+    model = nb.Sequential(
+        [
+            nb.Dense(3, 5, "tanh", dtype="float64", weight_regularizer=nb.L2(0.01)),
+            nb.Dropout(0.3, seed=1),
+            nb.BatchNormalization(5, dtype="float64"),
+            nb.Dense(5, 3, "softmax", dtype="float64"),
+        ]
+    )
+    model.compile("categorical_crossentropy", "sgd")
+    before = model.state_dict()
+    rng_before = model.rng_states()
+    result = nb.gradcheck_model(model, x, y)
+    assert result.ok, str(result)
+    # running statistics and the dropout generator are left as they were
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+    assert model.rng_states() == rng_before
