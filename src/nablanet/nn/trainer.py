@@ -219,6 +219,7 @@ class Trainer:
             if i < len(saved) and saved[i][0] == type(cb).__name__:
                 cb.set_state(saved[i][1], saved[i][2])
         self.resuming = True
+        self._last_epoch_weights = None
         return ckpt["epoch"]
 
     # -- the loop -----------------------------------------------------------------------------
@@ -323,8 +324,11 @@ class Trainer:
                 cb.on_epoch_end(epoch, logs)
             if self.stop_training or model.stop_training:
                 break
-        self._last_epoch_weights = model.state_dict()
+        last_weights = model.state_dict()
         for cb in callbacks:
             cb.on_train_end({})
+        current = model.state_dict()
+        if any(not np.array_equal(v, current[k]) for k, v in last_weights.items()):
+            self._last_epoch_weights = last_weights  # a callback put other weights back
         self.resuming = False  # a later fit() starts afresh unless a checkpoint is restored again
         return self.history
