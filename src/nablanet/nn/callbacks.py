@@ -205,7 +205,13 @@ class ModelCheckpoint(Callback):
             if not better:
                 return
             self.best = float(value)
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as e:
+            raise NablanetError(
+                f"ModelCheckpoint cannot fill in the file name {self.filepath!r} ({e!r}); "
+                f"available: epoch, {', '.join(sorted(logs))}"
+            ) from None
         if self.full_state:
             self.trainer.save_checkpoint(path, epoch=epoch + 1)
         else:
