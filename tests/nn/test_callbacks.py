@@ -318,3 +318,11 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("Epoch 1/2") and "loss:" in lines[0]
+
+
+def test_model_checkpoint_bad_file_name_template(tmp_path):
+    x, y = _data()
+    cb = nb.ModelCheckpoint(tmp_path / "m-{val_loss:.2f}.npz", monitor="loss")
+    with pytest.raises(nb.NablanetError, match=r"cannot fill in the file name.*available: epoch"):
+        _model().fit(x, y, epochs=1, callbacks=[cb], verbose=0)
+    assert not list(tmp_path.iterdir())
