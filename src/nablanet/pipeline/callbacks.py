@@ -2,8 +2,8 @@
 run's checkpoints.
 
 The order in a run is fixed (see :func:`nablanet.pipeline.run.train`): early stopping and
-NaN-termination first, then logging and the progress bar, the stop flag, the user's callbacks and,
-last, :class:`RunCheckpoint`, so that the state it saves includes every other callback's update
+NaN-termination first, then logging and the progress bar, the user's callbacks, the stop flag
+and, last, :class:`RunCheckpoint`, so that the state it saves includes every other callback's update
 of the epoch.
 """
 

@@ -31,6 +31,7 @@ import yaml
 from pydantic import (
     BeforeValidator,
     Field,
+    PlainSerializer,
     PlainValidator,
     SerializeAsAny,
     ValidationError,
@@ -158,8 +159,14 @@ def _dataset_source(value: Any) -> Any:
     return _SOURCES[kinds[0]].model_validate(dict(value))
 
 
+def _dump_source(value: Any) -> Any:
+    return value.model_dump(exclude_none=True) if isinstance(value, StrictModel) else value
+
+
 DatasetSource = Annotated[
-    str | CsvSource | NpzSource | NpySource | ImagesSource, PlainValidator(_dataset_source)
+    str | CsvSource | NpzSource | NpySource | ImagesSource,
+    PlainValidator(_dataset_source),
+    PlainSerializer(_dump_source),
 ]
 
 

@@ -190,10 +190,13 @@ def evaluation_plots(
     """Confusion matrix, ROC curve(s) and misclassified images (classification) or predicted
     vs true values (regression), written into ``out_dir``. A plot that fails is logged and
     skipped: plots never fail an evaluation."""
-    from . import plots
-
     out_dir = Path(out_dir)
     written: list[Path] = []
+    try:
+        from . import plots
+    except ImportError as e:  # matplotlib missing: metrics still count
+        logger.warning("Could not draw the evaluation plots: %s", e)
+        return written
 
     def attempt(name: str, fn, *args, **kwargs) -> None:
         try:

@@ -185,8 +185,9 @@ def train(
         Extra callbacks (e.g. a UI streaming live curves), called after the pipeline's own and
         before the checkpoint callback, which is always last.
     stop_event : threading.Event, optional
-        Set it (from another thread) to stop training after the current batch; the run then
-        finishes normally (model, metrics, plots) with status ``"stopped"``.
+        Set it (from another thread, or from a callback) to stop training after the current
+        batch (a partial epoch is logged as an epoch); the run then finishes normally (model,
+        metrics, plots) with status ``"stopped"``.
     resume_from : path of a run directory, optional
         Continue that run from ``checkpoints/last.npz`` (use :func:`resume` to also read its
         config).
@@ -313,11 +314,12 @@ def _train(
             nan_stop,
             EpochLogger(epochs),
             ProgressBar(n_batches, epochs) if progress else None,
-            stop_cb,
         )
         if cb is not None
     ]
     cbs.extend(user_callbacks)
+    if stop_cb is not None:  # after the user's callbacks: a stop they ask for counts at once
+        cbs.append(stop_cb)
     cbs.append(checkpoint)  # last: its state includes every other callback's update
     trainer = nn.Trainer(
         model,
@@ -466,10 +468,10 @@ def _finish(
 
     plot_paths: list[Path] = []
     if config.evaluation.plots:
-        from . import plots
-
         plot_dir = run_dir / PLOTS_DIR
         try:
+            from . import plots
+
             plot_paths.extend(plots.plot_history(history, plot_dir))
         except Exception as e:  # a plot must not lose a finished run
             logger.warning("Could not draw the learning curves: %s", e)
