@@ -284,3 +284,17 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert zipfile.is_zipfile(path)
     nb.load_model(path)
+
+
+@pytest.mark.parametrize(
+    "loss_cls", sorted(set(nb.losses.LOSSES.values()), key=lambda cls: cls.__name__)
+)
+@pytest.mark.parametrize("opt_name", sorted(nb.optimizers.OPTIMIZERS))
+def test_compile_settings_round_trip_for_every_loss_and_optimizer(tmp_path, loss_cls, opt_name):
+    model = nb.Sequential([nb.Dense(3, 2)])
+    model.compile(loss_cls(), nb.optimizers.get(opt_name, learning_rate=0.123))
+    loaded = nb.load_model(model.save(tmp_path / "m.npz"))
+    assert type(loaded.loss) is loss_cls
+    assert type(loaded.optimizer) is type(model.optimizer)
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    assert loaded.metrics == model.metrics
