@@ -18,8 +18,18 @@ EXAMPLES = ROOT / "examples"
 
 # script -> figure files it must write
 # what the (small) run must print: the examples must still *work*, not only run
-EXPECTED_OUTPUT = {"xor.py": "accuracy 1.00"}
+EXPECTED_OUTPUT = {
+    "xor.py": "accuracy 1.00",
+    # an empty data folder: MNIST is not there, so the script must fall back to the bundled
+    # digits (and never try the network)
+    "mnist.py": "Falling back to scikit-learn's 8x8 digits",
+    "breast_cancer.py": "test accuracy",
+}
+# extra arguments per script
+EXTRA_ARGS = {"mnist.py": ["--data-dir", "{tmp}/empty-data-dir"]}
 FIGURES = {
+    "breast_cancer.py": ["breast_cancer.png"],
+    "mnist.py": ["mnist.png"],
     "xor.py": ["xor.png"],
     "spiral.py": ["spiral.png"],
     "sine_regression.py": ["sine_regression.png"],
@@ -48,7 +58,8 @@ def run_example(script: str, tmp_path: Path, *extra: str) -> subprocess.Complete
 
 @pytest.mark.parametrize("script", sorted(FIGURES))
 def test_example_runs_and_saves_its_figure(script, tmp_path):
-    result = run_example(script, tmp_path)
+    extra = [a.format(tmp=tmp_path) for a in EXTRA_ARGS.get(script, [])]
+    result = run_example(script, tmp_path, *extra)
     assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
     for name in FIGURES[script]:
         figure = tmp_path / name
