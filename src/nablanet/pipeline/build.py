@@ -88,7 +88,12 @@ def _default(cls: type, name: str) -> Any:
 
 # -- layers -------------------------------------------------------------------------------------
 class LayerSpec(StrictModel):
-    """Base of the schema of one entry of ``model.layers``; subclasses fix ``type``."""
+    """Base of the schema of one entry of ``model.layers``; subclasses fix ``type``.
+
+    >>> spec = DenseSpec(units=4, activation="relu")
+    >>> spec.type, spec.initializer, spec.l2
+    ('dense', 'he_normal', 0.0)
+    """
 
     type: str
 
@@ -138,6 +143,10 @@ class LayerContext:
         Position of the layer in ``model.layers``.
     is_last : bool
     dtype : str
+
+    >>> ctx = LayerContext(input_shape=(30,), n_outputs=1, index=2, is_last=True)
+    >>> ctx.path
+    'model.layers[2]'
     """
 
     input_shape: tuple[int, ...]

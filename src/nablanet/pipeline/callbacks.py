@@ -113,7 +113,17 @@ class ProgressBar(Callback):
 
 
 class StopOnEvent(Callback):
-    """Stop training (after the current batch) once ``event.is_set()``; for UIs and threads."""
+    """Stop training (after the current batch) once ``event.is_set()``; for UIs and threads.
+
+    :func:`nablanet.pipeline.train` adds one when given ``stop_event=``.
+
+    >>> import threading
+    >>> stop = threading.Event()
+    >>> cb = StopOnEvent(stop)
+    >>> stop.set()   # e.g. from a "Stop" button in another thread
+    >>> cb.event.is_set(), cb.stopped
+    (True, False)
+    """
 
     def __init__(self, event: threading.Event):
         super().__init__()

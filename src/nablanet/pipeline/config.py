@@ -315,7 +315,19 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 class Config(StrictModel):
     """A whole run: ``name``, ``seed``, ``data``, ``model``, ``training``, ``evaluation``,
-    ``output_dir``. See ``docs/pipeline.md`` for every key."""
+    ``output_dir``. See ``docs/pipeline.md`` for every key.
+
+    Build it with :func:`load_config` (YAML files + overrides) or :func:`config_from_dict`;
+    every default is filled in.
+
+    >>> cfg = Config.model_validate({
+    ...     "data": {"dataset": "diabetes"},
+    ...     "model": {"layers": [{"type": "dense", "units": 1}]},
+    ...     "training": {"loss": "mse", "epochs": 10},
+    ... })
+    >>> cfg.name, cfg.training.batch_size, cfg.training.optimizer.learning_rate
+    ('run', 32, 0.001)
+    """
 
     name: str = "run"
     seed: NonNegativeInt = 42

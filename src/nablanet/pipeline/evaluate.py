@@ -77,7 +77,23 @@ class EvaluationData:
 
 @dataclass
 class EvaluationResult:
-    """Metrics of one evaluation, the predictions behind them, and the files written."""
+    """Metrics of one evaluation, the predictions behind them, and the files written.
+
+    Attributes
+    ----------
+    metrics : dict
+        JSON-safe report (``accuracy``, ``f1_macro``, ``confusion_matrix``, ``roc_auc``, ...
+        or ``mse``, ``rmse``, ``mae``, ``r2``), plus ``loss`` and ``source``.
+    predictions : ndarray
+        Probabilities (n, n_classes), or regression values (n, n_targets).
+    plots : list of Path
+    metrics_path : Path or None
+        The ``evaluation-<label>.json`` written.
+
+    >>> r = EvaluationResult({"accuracy": 1.0}, np.array([[0.2, 0.8]]))
+    >>> r.metrics["accuracy"], r.predictions.argmax(axis=1).tolist()
+    (1.0, [1])
+    """
 
     metrics: dict[str, Any]
     predictions: np.ndarray

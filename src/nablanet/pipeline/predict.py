@@ -32,6 +32,12 @@ class Predictions:
     values : ndarray of shape (n, n_targets) or None
         Regression predictions in the targets' original units.
     class_names : list of str or None
+
+    >>> p = Predictions(["0"], "binary", classes=np.array([1]), labels=["yes"],
+    ...                 probabilities=np.array([[0.1, 0.9]]), class_names=["no", "yes"])
+    >>> print(p.to_csv(), end="")
+    id,prediction,probability,p_no,p_yes
+    0,yes,0.900000,0.100000,0.900000
     """
 
     ids: list[str]

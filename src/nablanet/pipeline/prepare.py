@@ -68,6 +68,18 @@ class PreparedData:
         a user's image whose background differs.
     test_source : str
         ``"test split"`` (held out with ``data.test_split``) or ``"dataset test set"``.
+
+    >>> from nablanet.pipeline import config_from_dict
+    >>> cfg = config_from_dict({
+    ...     "data": {"dataset": "breast_cancer"},
+    ...     "model": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]},
+    ...     "training": {"loss": "binary_crossentropy", "epochs": 1},
+    ... })
+    >>> data = prepare_data(cfg)
+    >>> data.x_train.shape, data.x_test.shape, data.n_outputs, data.class_names
+    ((399, 30), (85, 30), 1, ['malignant', 'benign'])
+    >>> round(float(data.x_train.mean()), 6), data.preprocessing.steps[0]
+    (0.0, StandardScaler(per_feature=True))
     """
 
     x_train: np.ndarray

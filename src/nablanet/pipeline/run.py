@@ -79,6 +79,19 @@ class RunResult:
     status : {"completed", "early_stopped", "stopped", "diverged"}
     plots : list of Path
     data : PreparedData
+
+    >>> from nablanet.pipeline import config_from_dict, train
+    >>> cfg = config_from_dict({
+    ...     "name": "doc", "data": {"dataset": "breast_cancer"},
+    ...     "model": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]},
+    ...     "training": {"loss": "binary_crossentropy", "epochs": 2},
+    ...     "evaluation": {"plots": False},
+    ... })
+    >>> result = train(cfg, progress=False)
+    >>> result.status, result.metrics["epochs"], result.history["epoch"]
+    ('completed', 2, [0, 1])
+    >>> sorted(p.name for p in result.run_dir.iterdir())
+    ['checkpoints', 'config.yaml', 'history.json', 'metrics.json', 'model.npz', 'train.log']
     """
 
     run_dir: Path
@@ -521,6 +534,16 @@ class RunInfo:
         ``metrics.json``'s status, or ``"running"``/``"interrupted"`` from the checkpoint.
     model_path : Path or None
     plots : list of Path
+
+    >>> from nablanet.pipeline import config_from_dict, train
+    >>> cfg = config_from_dict({
+    ...     "name": "doc", "data": {"dataset": "diabetes"},
+    ...     "model": {"layers": [{"type": "dense", "units": 1}]},
+    ...     "training": {"loss": "mse", "epochs": 2}, "evaluation": {"plots": False},
+    ... })
+    >>> run = load_run(train(cfg, progress=False).run_dir)
+    >>> run.status, run.config.name, sorted(run.checkpoints), run.load_model().task
+    ('completed', 'doc', ['best', 'last'], 'regression')
     """
 
     run_dir: Path
