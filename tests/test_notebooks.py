@@ -23,6 +23,7 @@ NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = [
     "01_from_neuron_to_mlp.ipynb",
     "02_optimizers_regularization_initialization.ipynb",
+    "03_pipeline_on_mnist.ipynb",
 ]
 # one BLAS thread: these small matrix products are fastest single-threaded, and test runs on a
 # shared 2-core machine do not oversubscribe it
@@ -69,6 +70,8 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     bin_dir = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ.get("PATH", ""))
     monkeypatch.setenv("NABLANET_SMALL", "1")
+    # an empty data cache: notebook 3 must fall back to the bundled digits, never download
+    monkeypatch.setenv("NABLANET_DATA", str(tmp_path / "empty-data-cache"))
     for key, value in ONE_THREAD.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
