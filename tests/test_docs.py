@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import math
 import pkgutil
 import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,144 @@ def test_docstring_examples(name, tmp_path, monkeypatch):
         runner.run(test, out=out.append)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, "".join(out)
+
+
+# --- docs/configuration.md against the config schema -------------------------------------------
+REQUIRED = object()
+SCHEMA_COMMENT = re.compile(r"^<!-- schema: ?(\S*) -->$")
+
+
+def _models_in(annotation) -> list[type]:
+    """The pydantic models named anywhere in a field's type (unions, lists, Annotated...)."""
+    from pydantic import BaseModel
+
+    found: list[type] = []
+
+    def visit(t) -> None:
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            if t not in found:
+                found.append(t)
+            return
+        for arg in typing.get_args(t):
+            visit(arg)
+
+    visit(annotation)
+    return found
+
+
+def _variants(models: list[type]) -> list[tuple[str | None, type, str | None]]:
+    """``(tag, model, discriminator key)`` for each model a field may hold: the registered
+    layer types, optimizers and schedulers for their base specs; the first key of each
+    alternative of a plain union (``data.dataset``: csv, npz, npy, images)."""
+    from nablanet.pipeline import build
+
+    out: list[tuple[str | None, type, str | None]] = []
+    for model in models:
+        if model is build.LayerSpec:
+            out += [(f"type={k}", t.spec, "type") for k, t in build.LAYER_TYPES.items()]
+        elif model is build.OptimizerSpec:
+            out += [(f"name={k}", s, "name") for k, s in build.OPTIMIZER_SPECS.items()]
+        elif model is build.SchedulerSpec:
+            out += [(f"name={k}", s, "name") for k, s in build.SCHEDULER_SPECS.items()]
+        else:
+            out.append((None, model, None))
+    if len(out) > 1:
+        out = [(tag or next(iter(m.model_fields)), m, key) for tag, m, key in out]
+    return out
+
+
+def schema_keys(model=None, prefix: str = "", skip: str | None = None, out=None) -> dict:
+    """``{key path: default}`` for every key of the config schema, e.g.
+    ``training.optimizer[name=sgd].momentum: 0.0``; required keys map to ``REQUIRED``."""
+    from nablanet.pipeline.config import Config
+
+    model = Config if model is None else model
+    out = {} if out is None else out
+    for name, field in model.model_fields.items():
+        if name == skip:
+            continue
+        path = f"{prefix}.{name}" if prefix else name
+        if field.is_required():
+            out[path] = REQUIRED
+        elif field.default_factory is not None:
+            out[path] = field.default_factory()
+        else:
+            out[path] = field.default
+        for tag, sub, key in _variants(_models_in(field.annotation)):
+            schema_keys(sub, f"{path}[{tag}]" if tag else path, key, out)
+    return out
+
+
+def documented_keys(text: str) -> dict[str, str]:
+    """``{key path: default cell}`` from the tables that follow ``<!-- schema: PREFIX -->``."""
+    rows: dict[str, str] = {}
+    prefix = None
+    for line in text.splitlines():
+        match = SCHEMA_COMMENT.match(line.strip())
+        if match:
+            prefix = match.group(1)
+            continue
+        if prefix is None:
+            continue
+        if not line.startswith("|"):
+            if line.strip() and rows:  # a paragraph after the table ends it
+                prefix = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        key = cells[0].strip("`")
+        if key.startswith("key") or set(key) <= {"-", " "}:
+            continue  # header and separator rows
+        path = f"{prefix}.{key}" if prefix else key
+        assert path not in rows, f"docs/configuration.md documents {path} twice"
+        rows[path] = cells[2]
+    return rows
+
+
+def _cell_value(cell: str):
+    from nablanet.pipeline.config import parse_value
+
+    return parse_value(cell.strip("`"))
+
+
+def test_schema_walk_finds_the_keys():
+    keys = schema_keys()
+    assert keys["training.optimizer[name=sgd].momentum"] == 0.0
+    assert keys["model.layers[type=dense].units"] is REQUIRED
+    assert "data.dataset[csv].target" in keys
+
+
+def test_configuration_md_documents_every_key_of_the_schema():
+    documented = documented_keys((DOCS / "configuration.md").read_text(encoding="utf-8"))
+    schema = schema_keys()
+    missing = sorted(set(schema) - set(documented))
+    unknown = sorted(set(documented) - set(schema))
+    assert not missing, "keys of the config schema missing in docs/configuration.md: " + ", ".join(
+        missing
+    )
+    assert not unknown, "docs/configuration.md documents keys the schema does not have: " + (
+        ", ".join(unknown)
+    )
+
+
+def test_configuration_md_states_the_schema_defaults():
+    from pydantic import BaseModel
+
+    documented = documented_keys((DOCS / "configuration.md").read_text(encoding="utf-8"))
+    wrong = []
+    for path, default in schema_keys().items():
+        cell = documented.get(path)
+        if cell is None or isinstance(default, BaseModel):
+            continue  # missing rows are reported above; sections are described in words
+        if default is REQUIRED:
+            if cell != "required":
+                wrong.append(f"{path}: documented {cell!r}, the schema requires it")
+            continue
+        value = _cell_value(cell)
+        same = (
+            math.isclose(value, default)
+            if isinstance(default, float) and isinstance(value, int | float)
+            else value == default and type(value) is type(default)
+        )
+        if not same:
+            wrong.append(f"{path}: documented {cell}, the schema's default is {default!r}")
+    assert not wrong, "wrong defaults in docs/configuration.md:\n" + "\n".join(wrong)
