@@ -18,6 +18,9 @@ the transposed matrix ``(kh * kw * c_in, n * out_h * out_w)`` instead, one shift
 and hands back its transpose: BLAS multiplies either layout without a copy.
 :func:`col2im` is the adjoint: it sums the column gradients back onto the (padded) image, one
 vectorised strided addition per kernel offset (``kh * kw`` of them, never a loop over pixels).
+``Conv2D.backward`` does the same offset-major: a batched GEMM gives each offset's patch gradients
+as a contiguous block (long rows for the additions), a few images at a time so that the blocks are
+summed back while they are still in cache.
 """
 
 from __future__ import annotations
@@ -123,7 +126,7 @@ def pad_nhwc(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
 
 # -- im2col / col2im -------------------------------------------------------------------------
 def im2col(
-    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]
+    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], bias_column: bool = False
 ) -> tuple[np.ndarray, tuple[int, int]]:
     """Patches of an (already padded) NHWC batch as a matrix.
 
@@ -131,10 +134,13 @@ def im2col(
     ----------
     xp : ndarray of shape (n, height, width, channels)
     kernel, stride : (int, int)
+    bias_column : bool
+        Append a column of ones, so that one GEMM with the kernel matrix stacked on the biases
+        adds the biases, and one GEMM ``cols.T @ grad`` also sums the bias gradient.
 
     Returns
     -------
-    cols : ndarray of shape (n * out_h * out_w, kh * kw * channels)
+    cols : ndarray of shape (n * out_h * out_w, kh * kw * channels [+ 1])
         Row ``(i, y, x)`` holds the patch of image ``i`` under output pixel ``(y, x)``, ordered
         ``(kernel row, kernel column, channel)`` like a ``(kh, kw, c_in, c_out)`` kernel
         reshaped to ``(kh * kw * c_in, c_out)``. C-contiguous, or the transpose of a
@@ -145,25 +151,35 @@ def im2col(
     >>> cols, size = im2col(x, (2, 2), (1, 1))
     >>> size, cols[0].tolist()
     ((2, 2), [0.0, 1.0, 3.0, 4.0])
+    >>> im2col(x, (2, 2), (1, 1), bias_column=True)[0][0].tolist()
+    [0.0, 1.0, 3.0, 4.0, 1.0]
     """
     n, hp, wp, c = xp.shape
     kh, kw = kernel
     sh, sw = stride
     ho = (hp - kh) // sh + 1
     wo = (wp - kw) // sw + 1
+    k = kh * kw * c
+    m = n * ho * wo
+    width = k + 1 if bias_column else k
     if c <= _TRANSPOSED_IM2COL_MAX_CHANNELS:
         # one shifted (strided) copy of the images per kernel offset: long contiguous runs
-        cols_t = np.empty((kh, kw, c, n, ho, wo), dtype=xp.dtype)
+        cols_t = np.empty((width, m), dtype=xp.dtype)
+        rows = cols_t[:k].reshape(kh, kw, c, n, ho, wo)
         for i in range(kh):
             for j in range(kw):
                 window = xp[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :]
-                cols_t[i, j] = window.transpose(3, 0, 1, 2)
-        return cols_t.reshape(kh * kw * c, n * ho * wo).T, (ho, wo)
+                rows[i, j] = window.transpose(3, 0, 1, 2)
+        if bias_column:
+            cols_t[k] = 1
+        return cols_t.T, (ho, wo)
     windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))  # (n, hp-kh+1, wp-kw+1, c, kh, kw)
     windows = windows[:, ::sh, ::sw].transpose(0, 1, 2, 4, 5, 3)  # (n, ho, wo, kh, kw, c)
-    cols = np.empty((n, ho, wo, kh, kw, c), dtype=xp.dtype)
-    np.copyto(cols, windows)
-    return cols.reshape(n * ho * wo, kh * kw * c), (ho, wo)
+    cols = np.empty((m, width), dtype=xp.dtype)
+    np.copyto(cols[:, :k].reshape(n, ho, wo, kh, kw, c), windows)
+    if bias_column:
+        cols[:, k] = 1
+    return cols, (ho, wo)
 
 
 def col2im(
@@ -350,11 +366,12 @@ class Conv2D(Layer):
                 f"with padding {self.padding!r}"
             )
         xp = pad_nhwc(x, pads)
-        cols, _ = im2col(xp, self.kernel_size, self.stride)
+        # with a bias, cols ends in a column of ones and the kernel matrix in the biases
+        cols, _ = im2col(xp, self.kernel_size, self.stride, bias_column=self.use_bias)
         kernel = self.weights.value.reshape(-1, self.out_channels)
-        z = cols @ kernel  # (n * ho * wo, c_out), already NHWC
         if self.use_bias:
-            z += self.biases.value
+            kernel = np.concatenate([kernel, self.biases.value[None, :]])
+        z = cols @ kernel  # (n * ho * wo, c_out), already NHWC
         if training:
             self._cols = cols
             self._padded_shape = xp.shape
@@ -370,29 +387,36 @@ class Conv2D(Layer):
         if self._cols is None:
             raise NablanetError("Conv2D.backward called before forward(..., training=True)")
         g = np.ascontiguousarray(grad_z).reshape(-1, self.out_channels)
-        cols = self._cols
-        self.weights.grad += (cols.T @ g).reshape(self.weights.grad.shape)
+        grad_kernel = self._cols.T @ g  # the last row sums g (the biases' gradient)
+        k = self.weights.grad.size // self.out_channels
+        self.weights.grad += grad_kernel[:k].reshape(self.weights.grad.shape)
         if self.use_bias:
-            self.biases.grad += g.sum(axis=0)
+            self.biases.grad += grad_kernel[k]
         if self.weight_regularizer is not None:
             self.weight_regularizer.add_gradient(self.weights.value, self.weights.grad)
         if self.use_bias and self.bias_regularizer is not None:
             self.bias_regularizer.add_gradient(self.biases.value, self.biases.grad)
         if not self.input_grad:
             return None
-        # dL/dcols = g @ W^T, then col2im; a few images at a time, so that each block of
-        # dL/dcols is summed back while it is still in cache
+        # dL/dcols = g @ W^T summed back onto the image (col2im), computed offset-major: one
+        # (c_out, c_in) matrix per kernel offset in one batched GEMM, so each offset's block is
+        # contiguous and its strided addition runs over long rows; a few images at a time, so
+        # each block is summed back while it is still in cache
         n = self._padded_shape[0]
         ho, wo = self._out_size
-        kernel_t = self.weights.value.reshape(-1, self.out_channels).T
-        per_image = ho * wo * kernel_t.shape[1] * g.itemsize
-        chunk = max(1, _COL2IM_BLOCK_BYTES // per_image)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        c_in = self.in_channels
+        kernels = self.weights.value.reshape(kh * kw, c_in, self.out_channels).transpose(0, 2, 1)
+        chunk = max(1, _COL2IM_BLOCK_BYTES // (ho * wo * kh * kw * c_in * g.itemsize))
         grad_xp = np.zeros(self._padded_shape, dtype=g.dtype)
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
-            grad_cols = g[start * ho * wo : stop * ho * wo] @ kernel_t
+            parts = np.matmul(g[start * ho * wo : stop * ho * wo], kernels)  # (kh*kw, rows, c_in)
             block = grad_xp[start:stop]
-            col2im(grad_cols, block.shape, self.kernel_size, self.stride, (ho, wo), out=block)
+            for k in range(kh * kw):
+                i, j = divmod(k, kw)
+                view = block[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :]
+                view += parts[k].reshape(stop - start, ho, wo, c_in)
         top, bottom, left, right = self._pads
         if top or bottom or left or right:
             h, w = self._padded_shape[1] - top - bottom, self._padded_shape[2] - left - right
