@@ -4,11 +4,9 @@
   namespace, in order, like a notebook);
 * every docstring example in the modules of ``nablanet`` outside ``nablanet.nn`` runs
   (``tests/test_doctests.py`` covers ``nablanet.nn``);
-* every public class exported by ``nablanet``, ``nablanet.nn``, ``nablanet.data`` and
-  ``nablanet.pipeline`` has a docstring with an example (``>>>``) and appears in ``docs/api.md``.
-
-``docs/configuration.md`` and ``docs/cli.md`` are checked against the config schema and the
-argument parser in ``tests/test_docs_reference.py``.
+* ``docs/configuration.md`` documents every key of the config schema (with its default), and
+  nothing else;
+* ``docs/cli.md`` documents every command and option of the argument parser, and nothing else.
 """
 
 from __future__ import annotations
@@ -234,3 +232,66 @@ def test_configuration_md_states_the_schema_defaults():
         if not same:
             wrong.append(f"{path}: documented {cell}, the schema's default is {default!r}")
     assert not wrong, "wrong defaults in docs/configuration.md:\n" + "\n".join(wrong)
+
+
+# --- docs/cli.md against the argument parser ---------------------------------------------------
+OPTIONS_COMMENT = re.compile(r"^<!-- options: (\S+) -->$")
+COMMON_OPTIONS = {"-h", "--help", "--log-level", "--debug"}  # documented once, for `nablanet`
+
+
+def parser_options() -> dict[str, set[str]]:
+    """``{"nablanet": {...}, "train": {"--config", ...}, ...}``: every option string."""
+    import argparse
+
+    from nablanet.cli import build_parser
+
+    parser = build_parser()
+    out = {"nablanet": {s for a in parser._actions for s in a.option_strings}}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                out[name] = {s for a in sub._actions for s in a.option_strings} - COMMON_OPTIONS
+    return out
+
+
+def documented_options(text: str) -> dict[str, set[str]]:
+    """``{command: {option strings}}`` from the tables after ``<!-- options: COMMAND -->``."""
+    out: dict[str, set[str]] = {}
+    command = None
+    for line in text.splitlines():
+        match = OPTIONS_COMMENT.match(line.strip())
+        if match:
+            command = match.group(1)
+            out.setdefault(command, set())
+            continue
+        if command is None:
+            continue
+        if not line.startswith("|"):
+            if line.strip() and out[command]:
+                command = None
+            continue
+        first = line.strip().strip("|").split("|")[0]
+        out[command].update(re.findall(r"`(-{1,2}[A-Za-z][\w-]*)", first))
+    return out
+
+
+def test_cli_md_documents_every_command_and_option():
+    documented = documented_options((DOCS / "cli.md").read_text(encoding="utf-8"))
+    actual = parser_options()
+    assert set(documented) == set(actual), (
+        f"commands: documented {sorted(documented)}, the parser has {sorted(actual)}"
+    )
+    problems = []
+    for command, options in actual.items():
+        for option in sorted(options - documented[command]):
+            problems.append(f"{command} {option}: not documented in docs/cli.md")
+        for option in sorted(documented[command] - options):
+            problems.append(f"{command} {option}: documented but not an option of the parser")
+    assert not problems, "\n".join(problems)
+
+
+def test_cli_md_has_a_section_per_command():
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    for command in parser_options():
+        if command != "nablanet":
+            assert f"## `nablanet {command}`" in text, f"docs/cli.md has no section for {command}"
