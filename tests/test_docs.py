@@ -4,6 +4,9 @@
   namespace, in order, like a notebook);
 * every docstring example in the modules of ``nablanet`` outside ``nablanet.nn`` runs
   (``tests/test_doctests.py`` covers ``nablanet.nn``);
+* every public class exported by ``nablanet``, ``nablanet.nn``, ``nablanet.data`` and
+  ``nablanet.pipeline`` has a docstring with an example (``>>>``), and every public name appears
+  in ``docs/api.md``;
 * ``docs/configuration.md`` documents every key of the config schema (with its default), and
   nothing else;
 * ``docs/cli.md`` documents every command and option of the argument parser, and nothing else.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
 import math
 import pkgutil
 import re
@@ -295,3 +299,46 @@ def test_cli_md_has_a_section_per_command():
     for command in parser_options():
         if command != "nablanet":
             assert f"## `nablanet {command}`" in text, f"docs/cli.md has no section for {command}"
+
+
+# --- public classes: an example each, and a place in docs/api.md ------------------------------
+PUBLIC_PACKAGES = ["nablanet", "nablanet.nn", "nablanet.data", "nablanet.pipeline"]
+
+
+def public_classes() -> dict[str, type]:
+    """``{"package.Name": class}`` for every class in the packages' ``__all__``."""
+    found: dict[str, type] = {}
+    for package in PUBLIC_PACKAGES:
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            continue
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name, None)
+            if inspect.isclass(obj) and obj.__module__.startswith("nablanet"):
+                found.setdefault(f"{obj.__module__}.{obj.__qualname__}", obj)
+    return found
+
+
+def test_public_classes_found():
+    names = public_classes()
+    assert "nablanet.nn.layers.dense.Dense" in names
+    assert "nablanet.data.loader.DataLoader" in names
+
+
+def test_every_public_name_is_in_the_api_reference():
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    missing = sorted(
+        name
+        for package in PUBLIC_PACKAGES
+        for name in getattr(_import_or_none(package), "__all__", [])
+        if f"`{name}" not in text and not name.isupper()
+    )
+    assert not missing, "docs/api.md does not mention: " + ", ".join(missing)
+
+
+def _import_or_none(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
