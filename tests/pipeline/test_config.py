@@ -235,3 +235,10 @@ def test_shipped_configs_validate(path):
     root = Path(__file__).resolve().parents[2]
     cfg = load_config([root / "configs" / f"{path}.yaml"])
     assert cfg.output_dir == "runs"
+
+
+def test_optimizer_name_defaults_to_adam():
+    data = apply_overrides(BASE, ["training.optimizer={learning_rate: 0.01}"])
+    cfg = config_from_dict(data)
+    assert cfg.training.optimizer.name == "adam"
+    assert cfg.training.optimizer.learning_rate == 0.01

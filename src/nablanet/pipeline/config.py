@@ -251,12 +251,14 @@ class ModelConfig(StrictModel):
 
 
 # -- training -----------------------------------------------------------------------------------
-def _named(registry: Mapping[str, Any], kind: str):
+def _named(registry: Mapping[str, Any], kind: str, default: str | None = None):
     dispatch = tagged_union(lambda: registry, "name", kind)
 
     def before(value: Any) -> Any:
         if isinstance(value, str):  # `optimizer: adam` is short for `{name: adam}`
             value = {"name": value}
+        elif default is not None and isinstance(value, Mapping) and "name" not in value:
+            value = {"name": default, **value}
         return dispatch(value)
 
     return BeforeValidator(before)
@@ -288,9 +290,9 @@ class TrainingConfig(StrictModel):
     """``training:`` loss, optimizer, schedule, epochs, batches, early stopping, checkpoints."""
 
     loss: LossName
-    optimizer: SerializeAsAny[Annotated[OptimizerSpec, _named(OPTIMIZER_SPECS, "optimizer")]] = (
-        AdamSpec()
-    )
+    optimizer: SerializeAsAny[
+        Annotated[OptimizerSpec, _named(OPTIMIZER_SPECS, "optimizer", "adam")]
+    ] = AdamSpec()
     scheduler: (
         SerializeAsAny[Annotated[SchedulerSpec, _named(SCHEDULER_SPECS, "scheduler")]] | None
     ) = None
