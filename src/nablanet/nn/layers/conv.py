@@ -19,8 +19,7 @@ and hands back its transpose: BLAS multiplies either layout without a copy.
 :func:`col2im` is the adjoint: it sums the column gradients back onto the (padded) image, one
 vectorised strided addition per kernel offset (``kh * kw`` of them, never a loop over pixels).
 ``Conv2D.backward`` does the same offset-major: a batched GEMM gives each offset's patch gradients
-as a contiguous block (long rows for the additions), a few images at a time so that the blocks are
-summed back while they are still in cache.
+as a contiguous block, so that the additions run over long rows.
 """
 
 from __future__ import annotations
@@ -40,8 +39,10 @@ from .base import Layer
 
 #: below this many input channels, im2col builds the transposed (row-per-offset) matrix
 _TRANSPOSED_IM2COL_MAX_CHANNELS = 4
-#: size of the blocks of dL/dcols computed and summed back at once in Conv2D.backward
-_COL2IM_BLOCK_BYTES = 1 << 20
+#: most bytes of dL/dcols computed and summed back at once in Conv2D.backward. Large on purpose:
+#: smaller (cache-sized) blocks were faster with a single BLAS thread but much slower with
+#: several, where every one of the many small GEMM calls wakes and synchronises the threads.
+_COL2IM_BLOCK_BYTES = 64 << 20
 
 
 # -- argument helpers ------------------------------------------------------------------------
@@ -400,8 +401,8 @@ class Conv2D(Layer):
             return None
         # dL/dcols = g @ W^T summed back onto the image (col2im), computed offset-major: one
         # (c_out, c_in) matrix per kernel offset in one batched GEMM, so each offset's block is
-        # contiguous and its strided addition runs over long rows; a few images at a time, so
-        # each block is summed back while it is still in cache
+        # contiguous and its strided addition runs over long rows (memory bounded by blocks of
+        # images for large batches)
         n = self._padded_shape[0]
         ho, wo = self._out_size
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
