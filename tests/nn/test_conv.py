@@ -241,6 +241,16 @@ def test_blockwise_input_gradient_matches_the_whole_batch(monkeypatch):
     np.testing.assert_allclose(layer.backward(g), whole, rtol=1e-12, atol=1e-12)
 
 
+def test_inference_in_blocks_matches_one_pass(monkeypatch):
+    layer = nb.Conv2D(3, 4, 3, stride=2, padding="same", bias_initializer="random_normal", seed=0)
+    x = _rand((5, 9, 8, 3), dtype=np.float32)
+    whole = layer.forward(x)
+    monkeypatch.setattr(conv_mod, "_IM2COL_BLOCK_BYTES", 1)  # one image per block
+    np.testing.assert_allclose(layer.forward(x), whole, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(layer.forward(x, training=True), whole, rtol=1e-6, atol=1e-6)
+    assert layer.forward(x).dtype == np.float32
+
+
 # -- errors ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kwargs", "match"),

@@ -39,6 +39,8 @@ from .base import Layer
 
 #: below this many input channels, im2col builds the transposed (row-per-offset) matrix
 _TRANSPOSED_IM2COL_MAX_CHANNELS = 4
+#: most bytes of the im2col matrix built at once at inference (training keeps the whole batch's)
+_IM2COL_BLOCK_BYTES = 32 << 20
 #: most bytes of dL/dcols computed and summed back at once in Conv2D.backward. Large on purpose:
 #: smaller (cache-sized) blocks were faster with a single BLAS thread but much slower with
 #: several, where every one of the many small GEMM calls wakes and synchronises the threads.
@@ -366,19 +368,26 @@ class Conv2D(Layer):
                 f"Conv2D kernel {self.kernel_size} does not fit input of shape {x.shape} "
                 f"with padding {self.padding!r}"
             )
-        xp = pad_nhwc(x, pads)
         # with a bias, cols ends in a column of ones and the kernel matrix in the biases
-        cols, _ = im2col(xp, self.kernel_size, self.stride, bias_column=self.use_bias)
         kernel = self.weights.value.reshape(-1, self.out_channels)
         if self.use_bias:
             kernel = np.concatenate([kernel, self.biases.value[None, :]])
-        z = cols @ kernel  # (n * ho * wo, c_out), already NHWC
         if training:
+            xp = pad_nhwc(x, pads)
+            cols, _ = im2col(xp, self.kernel_size, self.stride, bias_column=self.use_bias)
             self._cols = cols
             self._padded_shape = xp.shape
             self._pads = pads
             self._out_size = (ho, wo)
-        return z.reshape(n, ho, wo, self.out_channels)
+            return (cols @ kernel).reshape(n, ho, wo, self.out_channels)  # already NHWC
+        # inference: blocks of images, so that the im2col matrix stays small for large batches
+        z = np.empty((n, ho, wo, self.out_channels), dtype=np.result_type(x, kernel))
+        block = max(1, _IM2COL_BLOCK_BYTES // (ho * wo * kernel.shape[0] * x.itemsize))
+        for start in range(0, n, block):
+            xp = pad_nhwc(x[start : start + block], pads)
+            cols, _ = im2col(xp, self.kernel_size, self.stride, bias_column=self.use_bias)
+            np.matmul(cols, kernel, out=z[start : start + block].reshape(-1, self.out_channels))
+        return z
 
     def forward(self, x, training=False):
         return self.activation.forward(self.forward_linear(x, training), training)
