@@ -28,6 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from pydantic import PlainValidator
+from pydantic_core import PydanticCustomError
+
 from .. import nn
 from ..nn import initializers as nn_initializers
 from ..nn import losses as nn_losses
@@ -247,6 +250,126 @@ def _build_activation(spec: ActivationSpec, ctx: LayerContext) -> nn.Layer:
 register_layer_type("dense", DenseSpec, _build_dense)
 register_layer_type("dropout", DropoutSpec, _build_dropout)
 register_layer_type("activation", ActivationSpec, _build_activation)
+
+
+# -- convolutional layers (NHWC images: samples of shape (height, width, channels)) -------------
+def _size_pair(v: Any) -> Any:
+    ok = isinstance(v, int) and not isinstance(v, bool) and v > 0
+    if isinstance(v, list):
+        ok = len(v) == 2 and all(
+            isinstance(e, int) and not isinstance(e, bool) and e > 0 for e in v
+        )
+    if not ok:
+        raise PydanticCustomError("pair", "must be a positive integer or a list of two")
+    return v
+
+
+def _padding(v: Any) -> Any:
+    if v in ("same", "valid") or (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
+        return v
+    raise PydanticCustomError("padding", "must be 'same', 'valid' or a non-negative integer")
+
+
+SizePair = Annotated[int | list[int], PlainValidator(_size_pair)]
+
+
+class Conv2DSpec(LayerSpec):
+    """``{type: conv2d, filters: 32, kernel_size: 3, padding: same, activation: relu}``."""
+
+    type: Literal["conv2d"] = "conv2d"
+    filters: PositiveInt
+    kernel_size: SizePair = 3
+    stride: SizePair = 1
+    padding: Annotated[str | int, PlainValidator(_padding)] = "valid"
+    activation: Annotated[str, activation_name] | None = None
+    initializer: Annotated[str, initializer_name] = _default(nn.Conv2D, "weight_initializer")
+    bias_initializer: Annotated[str, initializer_name] = _default(nn.Conv2D, "bias_initializer")
+    use_bias: bool = True
+    l1: NonNegativeFloat = 0.0
+    l2: NonNegativeFloat = 0.0
+
+
+class Pool2DSpec(LayerSpec):
+    """``{type: maxpool2d, pool_size: 2}`` (``stride`` defaults to ``pool_size``)."""
+
+    type: Literal["maxpool2d", "avgpool2d"] = "maxpool2d"
+    pool_size: SizePair = 2
+    stride: SizePair | None = None
+
+
+class ShapeOnlySpec(LayerSpec):
+    """``{type: flatten}`` or ``{type: globalavgpool2d}``."""
+
+    type: Literal["flatten", "globalavgpool2d"] = "flatten"
+
+
+class ReshapeSpec(LayerSpec):
+    """``{type: reshape, target_shape: [28, 28, 1]}``."""
+
+    type: Literal["reshape"] = "reshape"
+    target_shape: list[int]
+
+
+class BatchNormSpec(LayerSpec):
+    """``{type: batchnorm}``: normalizes the last axis (units of a dense, channels of a conv)."""
+
+    type: Literal["batchnorm"] = "batchnorm"
+    momentum: Fraction = _default(nn.BatchNormalization, "momentum")
+    epsilon: PositiveFloat = _default(nn.BatchNormalization, "epsilon")
+
+
+def _image_channels(spec: LayerSpec, ctx: LayerContext) -> int:
+    if len(ctx.input_shape) != 3:
+        raise ConfigError(
+            f"{ctx.path} ({spec.type}) expects images of shape (height, width, channels) but "
+            f"receives samples of shape {ctx.input_shape}; use an image dataset and keep "
+            f"data.preprocessing.flatten unset or false"
+        )
+    return ctx.input_shape[2]
+
+
+def _build_conv2d(spec: Conv2DSpec, ctx: LayerContext) -> nn.Layer:
+    return nn.Conv2D(
+        _image_channels(spec, ctx),
+        spec.filters,
+        spec.kernel_size,
+        stride=spec.stride,
+        padding=spec.padding,
+        activation=spec.activation,
+        use_bias=spec.use_bias,
+        weight_initializer=spec.initializer,
+        bias_initializer=spec.bias_initializer,
+        weight_regularizer=_regularizer(spec.l1, spec.l2),
+        dtype=ctx.dtype,
+    )
+
+
+def _build_pool2d(spec: Pool2DSpec, ctx: LayerContext) -> nn.Layer:
+    _image_channels(spec, ctx)
+    cls = nn.MaxPool2D if spec.type == "maxpool2d" else nn.AvgPool2D
+    return cls(spec.pool_size, spec.stride)
+
+
+def _build_shape_only(spec: ShapeOnlySpec, ctx: LayerContext) -> nn.Layer:
+    if spec.type == "globalavgpool2d":
+        _image_channels(spec, ctx)
+        return nn.GlobalAveragePooling2D()
+    return nn.Flatten()
+
+
+register_layer_type("conv2d", Conv2DSpec, _build_conv2d)
+register_layer_type("maxpool2d", Pool2DSpec, _build_pool2d)
+register_layer_type("avgpool2d", Pool2DSpec, _build_pool2d)
+register_layer_type("flatten", ShapeOnlySpec, _build_shape_only)
+register_layer_type("globalavgpool2d", ShapeOnlySpec, _build_shape_only)
+register_layer_type("reshape", ReshapeSpec, lambda spec, ctx: nn.Reshape(spec.target_shape))
+register_layer_type(
+    "batchnorm",
+    BatchNormSpec,
+    lambda spec, ctx: nn.BatchNormalization(
+        ctx.input_shape[-1], momentum=spec.momentum, epsilon=spec.epsilon, dtype=ctx.dtype
+    ),
+)
 
 
 def output_activation(layers: list[LayerSpec]) -> str | None:
