@@ -66,7 +66,9 @@ def test_regression_targets_are_scaled_and_predictions_scaled_back(diabetes_run,
 
 def test_regression_plot_and_loss_task_checks(diabetes_run, tmp_path):
     res = pipeline.evaluate_model_file(diabetes_run.model_path, output_dir=tmp_path)
-    assert [p.name for p in res.plots] == ["regression.png"]
+    assert res.plots == [tmp_path / "plots" / "evaluation-test" / "regression.png"]
+    assert res.metrics_path == tmp_path / "evaluation-test.json"
+    assert json.loads(res.metrics_path.read_text())["n_samples"] == len(diabetes_run.data.x_test)
     with pytest.raises(pipeline.ConfigError, match="does not suit a regression dataset"):
         cfg = diabetes_run.config.to_dict()
         cfg["training"]["loss"] = "binary_crossentropy"
