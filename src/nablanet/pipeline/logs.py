@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,11 +78,14 @@ def log_to_file(path: str | Path, level: str | int = "INFO") -> Iterator[logging
     """Append ``nablanet`` log records to ``path`` while the block runs.
 
     The file receives ``level`` and above (INFO by default, DEBUG with ``--log-level DEBUG``)
-    whatever the console shows.
+    whatever the console shows, and only the records of the calling thread: two runs trained at
+    once in two threads (a web UI) each get their own log.
     """
     logger = logging.getLogger(LOGGER_NAME)
     handler = logging.FileHandler(path, mode="a", encoding="utf-8")
     handler.setLevel(_level(level))
+    thread = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == thread)
     handler.setFormatter(logging.Formatter(FILE_FORMAT, datefmt="%Y-%m-%d %H:%M:%S"))
     previous = logger.level
     if logger.getEffectiveLevel() > handler.level:

@@ -59,6 +59,8 @@ MODEL_FILE = "model.npz"
 CHECKPOINT_DIR = "checkpoints"
 PLOTS_DIR = "plots"
 
+_SEED_LOCK = threading.Lock()
+
 
 @dataclass
 class RunResult:
@@ -301,8 +303,12 @@ def _train(
         logger.info("Run %s: %s", config.name, run_dir)
 
     prepared = prepare_data(config, dataset=dataset, data_dir=data_dir)
-    nn.set_seed(config.seed)
-    model = build_model(config, prepared.model_input_shape, prepared.n_outputs, task=prepared.task)
+    with _SEED_LOCK:  # the global seed -> layer and trainer generators, one run at a time
+        nn.set_seed(config.seed)
+        model = build_model(
+            config, prepared.model_input_shape, prepared.n_outputs, task=prepared.task
+        )
+        trainer_rng = nn.get_rng()
     model.metadata = prepared.metadata(config)
     logger.info("Model:\n%s", model.summary(prepared.model_input_shape, print_fn=None))
     with_val = prepared.validation_data is not None
@@ -341,6 +347,7 @@ def _train(
         callbacks=cbs,
         scheduler=scheduler,
         verbose=0,
+        seed=trainer_rng,
     )
     fit_epochs = epochs
     if resuming and ckpt_status == "finished":
