@@ -187,3 +187,27 @@ def test_killed_process_resumes(tmp_path, capsys, sig, code):
     capsys.readouterr()
     history = json.loads((run / "history.json").read_text())
     assert history["epoch"] == list(range(done + 2))
+
+
+def test_two_runs_in_threads_keep_their_own_logs_and_results(tmp_path):
+    configs = []
+    for name in ("left", "right"):
+        data = config_dict(tmp_path, "runs", epochs=4)
+        data["name"] = name
+        configs.append(pipeline.config_from_dict(data))
+    results = {}
+
+    def run(cfg):
+        results[cfg.name] = pipeline.train(cfg, progress=False)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in configs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(results) == {"left", "right"}
+    for name, other in (("left", "right"), ("right", "left")):
+        log = (results[name].run_dir / "train.log").read_text()
+        assert f"Run {name}:" in log and f"Run {other}:" not in log
+    # same config but the name: the same numbers, whatever the interleaving
+    assert results["left"].history == results["right"].history
