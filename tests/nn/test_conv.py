@@ -251,6 +251,62 @@ def test_inference_in_blocks_matches_one_pass(monkeypatch):
     assert layer.forward(x).dtype == np.float32
 
 
+def _run_small_cnn(seed=0):
+    layers = [
+        nb.Conv2D(2, 4, 3, padding="same", activation="relu", seed=1),
+        nb.MaxPool2D(2),
+        nb.Conv2D(4, 5, 3, stride=1, padding=1, activation="relu", seed=2),
+        nb.MaxPool2D(3, 2),
+        nb.AvgPool2D(1),
+    ]
+    x = _rand((7, 9, 10, 2), seed=seed, dtype=np.float32)
+    h = x
+    for layer in layers:
+        h = layer.forward(h, training=True)
+    g = _rand(h.shape, seed=seed + 1, dtype=np.float32)
+    for layer in reversed(layers):
+        g = layer.backward(g)
+    return h, g, [p.grad.copy() for layer in layers for p in layer.parameters()]
+
+
+@pytest.mark.parametrize("threads", ["2", "3", "8"])
+def test_threaded_blocks_give_identical_results(monkeypatch, threads):
+    from nablanet.nn.layers import _parallel
+
+    monkeypatch.setenv("NABLANET_NUM_THREADS", "1")
+    serial = _run_small_cnn()
+    monkeypatch.setenv("NABLANET_NUM_THREADS", threads)
+    monkeypatch.setattr(_parallel, "MIN_BYTES_PER_THREAD", 1)  # split even tiny arrays
+    calls = []
+    original = _parallel.for_each_block
+
+    def counting(fn, n, nbytes):
+        calls.append(min(int(threads), n))
+        original(fn, n, nbytes)
+
+    for module in (conv_mod, nb.nn.layers.pooling):
+        monkeypatch.setattr(module, "for_each_block", counting)
+    threaded = _run_small_cnn()
+    assert max(calls) > 1  # the work was really split
+    for a, b in zip(serial[:2], threaded[:2]):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(serial[2], threaded[2]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_num_threads_follows_the_environment(monkeypatch):
+    from nablanet.nn.layers._parallel import num_threads
+
+    monkeypatch.setenv("NABLANET_NUM_THREADS", "3")
+    assert num_threads() == 3
+    monkeypatch.setenv("NABLANET_NUM_THREADS", "0")
+    assert num_threads() == 1
+    monkeypatch.setenv("NABLANET_NUM_THREADS", "many")
+    assert num_threads() == 1
+    monkeypatch.delenv("NABLANET_NUM_THREADS")
+    assert num_threads() >= 1
+
+
 # -- errors ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kwargs", "match"),

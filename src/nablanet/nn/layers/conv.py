@@ -35,6 +35,7 @@ from .._validation import NablanetError, check_dtype, check_positive_int, param_
 from ..parameter import Parameter
 from ..random import get_rng
 from . import activations as acts
+from ._parallel import for_each_block
 from .base import Layer
 
 #: below this many input channels, im2col builds the transposed (row-per-offset) matrix
@@ -123,7 +124,11 @@ def pad_nhwc(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
         return x
     n, h, w, c = x.shape
     out = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
-    out[:, top : top + h, left : left + w, :] = x
+
+    def block(a, b):
+        out[a:b, top : top + h, left : left + w, :] = x[a:b]
+
+    for_each_block(block, n, out.nbytes)
     return out
 
 
@@ -169,17 +174,26 @@ def im2col(
         # one shifted (strided) copy of the images per kernel offset: long contiguous runs
         cols_t = np.empty((width, m), dtype=xp.dtype)
         rows = cols_t[:k].reshape(kh, kw, c, n, ho, wo)
-        for i in range(kh):
-            for j in range(kw):
-                window = xp[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :]
-                rows[i, j] = window.transpose(3, 0, 1, 2)
+
+        def block_t(a, b):
+            for i in range(kh):
+                for j in range(kw):
+                    window = xp[a:b, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
+                    rows[i, j, :, a:b] = window.transpose(3, 0, 1, 2)
+
+        for_each_block(block_t, n, cols_t.nbytes)
         if bias_column:
             cols_t[k] = 1
         return cols_t.T, (ho, wo)
     windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))  # (n, hp-kh+1, wp-kw+1, c, kh, kw)
     windows = windows[:, ::sh, ::sw].transpose(0, 1, 2, 4, 5, 3)  # (n, ho, wo, kh, kw, c)
     cols = np.empty((m, width), dtype=xp.dtype)
-    np.copyto(cols[:, :k].reshape(n, ho, wo, kh, kw, c), windows)
+    patches = cols[:, :k].reshape(n, ho, wo, kh, kw, c)
+
+    def block(a, b):
+        np.copyto(patches[a:b], windows[a:b])
+
+    for_each_block(block, n, cols.nbytes)
     if bias_column:
         cols[:, k] = 1
     return cols, (ho, wo)
@@ -334,6 +348,7 @@ class Conv2D(Layer):
             )
         #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
         self.input_grad = True
+        self._relu_out = None
         self._cols = None
         self._padded_shape = None
         self._pads = None
@@ -390,7 +405,19 @@ class Conv2D(Layer):
         return z
 
     def forward(self, x, training=False):
-        return self.activation.forward(self.forward_linear(x, training), training)
+        z = self.forward_linear(x, training)
+        if type(self.activation) is not acts.ReLU:
+            self._relu_out = None
+            return self.activation.forward(z, training)
+
+        # ReLU, the usual case: in place on the fresh z, in blocks of images
+        def block(a, b):
+            np.maximum(z[a:b], 0, out=z[a:b])
+
+        for_each_block(block, z.shape[0], z.nbytes)
+        if training:
+            self._relu_out = z
+        return z
 
     def backward_linear(self, grad_z: np.ndarray) -> np.ndarray | None:
         """Backward from ``dL/dz`` (skipping the activation); returns ``dL/dx`` or None."""
@@ -422,11 +449,18 @@ class Conv2D(Layer):
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
             parts = np.matmul(g[start * ho * wo : stop * ho * wo], kernels)  # (kh*kw, rows, c_in)
-            block = grad_xp[start:stop]
-            for k in range(kh * kw):
-                i, j = divmod(k, kw)
-                view = block[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :]
-                view += parts[k].reshape(stop - start, ho, wo, c_in)
+            parts = parts.reshape(kh * kw, stop - start, ho, wo, c_in)
+            images = grad_xp[start:stop]
+
+            def block(a, b, parts=parts, images=images):
+                for k in range(kh * kw):
+                    i, j = divmod(k, kw)
+                    view = images[
+                        a:b, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw
+                    ]
+                    view += parts[k, a:b]
+
+            for_each_block(block, stop - start, parts.nbytes)
         top, bottom, left, right = self._pads
         if top or bottom or left or right:
             h, w = self._padded_shape[1] - top - bottom, self._padded_shape[2] - left - right
@@ -434,7 +468,16 @@ class Conv2D(Layer):
         return grad_xp
 
     def backward(self, grad):
-        return self.backward_linear(self.activation.backward(grad))
+        y = self._relu_out
+        if y is None:
+            return self.backward_linear(self.activation.backward(grad))
+        grad_z = np.empty(grad.shape, dtype=np.result_type(grad, y))
+
+        def block(a, b):
+            np.multiply(grad[a:b], y[a:b] > 0, out=grad_z[a:b])
+
+        for_each_block(block, grad.shape[0], grad_z.nbytes)
+        return self.backward_linear(grad_z)
 
     def regularization_loss(self):
         total = 0.0

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._validation import NablanetError
+from ._parallel import for_each_block
 from .base import Layer
 from .conv import as_pair, check_image_batch, check_image_shape, json_form
 
@@ -109,14 +110,21 @@ class MaxPool2D(_PoolGeometry, Layer):
 
     def _forward_general(self, x, out_size, training):
         ph, pw = self.pool_size
-        y = _offset_view(x, 0, 0, self.stride, out_size).copy()
+        n, c = x.shape[0], x.shape[3]
+        y = np.empty((n, *out_size, c), dtype=x.dtype)
         argmax = np.zeros(y.shape, dtype=np.uint8 if ph * pw <= 256 else np.int32)
-        for k in range(1, ph * pw):
-            view = _offset_view(x, k // pw, k % pw, self.stride, out_size)
-            if training:
-                # strictly greater: a tie keeps the earlier offset, so one winner per window
-                np.copyto(argmax, k, where=view > y)
-            np.maximum(y, view, out=y)
+
+        def block(a, b):
+            xb, yb, ab = x[a:b], y[a:b], argmax[a:b]
+            yb[...] = _offset_view(xb, 0, 0, self.stride, out_size)
+            for k in range(1, ph * pw):
+                view = _offset_view(xb, k // pw, k % pw, self.stride, out_size)
+                if training:
+                    # strictly greater: a tie keeps the earlier offset, one winner per window
+                    np.copyto(ab, k, where=view > yb)
+                np.maximum(yb, view, out=yb)
+
+        for_each_block(block, n, x.nbytes)
         if training:
             self._argmax = argmax
         return y
@@ -125,14 +133,25 @@ class MaxPool2D(_PoolGeometry, Layer):
         # the common case as a tournament: the larger of each horizontal pair, then the larger
         # of the two rows; a tie keeps the left / the top, i.e. the first maximum in row-major
         # order, and the two decisions are all the backward needs.
+        n, c = x.shape[0], x.shape[3]
+        ho, wo = out_size
         w6 = _windows_2x2(x, out_size)  # (n, ho, 2, wo, 2, c) view
-        left, right = w6[:, :, :, :, 0], w6[:, :, :, :, 1]
-        rows = np.maximum(left, right)  # (n, ho, 2, wo, c)
-        top, bottom = rows[:, :, 0], rows[:, :, 1]
+        y = np.empty((n, ho, wo, c), dtype=x.dtype)
         if training:
-            self._right = right > left
-            self._bottom = bottom > top
-        return np.maximum(top, bottom)
+            self._right = np.empty((n, ho, 2, wo, c), dtype=bool)
+            self._bottom = np.empty((n, ho, wo, c), dtype=bool)
+
+        def block(a, b):
+            left, right = w6[a:b, :, :, :, 0], w6[a:b, :, :, :, 1]
+            rows = np.maximum(left, right)  # (b - a, ho, 2, wo, c)
+            top, bottom = rows[:, :, 0], rows[:, :, 1]
+            if training:
+                np.greater(right, left, out=self._right[a:b])
+                np.greater(bottom, top, out=self._bottom[a:b])
+            np.maximum(top, bottom, out=y[a:b])
+
+        for_each_block(block, n, x.nbytes)
+        return y
 
     def backward(self, grad):
         if self._x_shape is None or (self._argmax is None and self._right is None):
@@ -144,13 +163,17 @@ class MaxPool2D(_PoolGeometry, Layer):
         out_size = self._argmax.shape[1:3]
         grad_x = np.zeros(self._x_shape, dtype=grad.dtype)
         overlapping = sh < ph or sw < pw
-        for k in range(ph * pw):
-            view = _offset_view(grad_x, k // pw, k % pw, self.stride, out_size)
-            winners = self._argmax == k
-            if overlapping:
-                view += grad * winners
-            else:
-                np.multiply(grad, winners, out=view)  # windows do not overlap: one write each
+
+        def block(a, b):
+            gb, ab = grad[a:b], self._argmax[a:b]
+            for k in range(ph * pw):
+                view = _offset_view(grad_x[a:b], k // pw, k % pw, self.stride, out_size)
+                if overlapping:
+                    view += gb * (ab == k)
+                else:
+                    np.multiply(gb, ab == k, out=view)  # no overlap: one write per input
+
+        for_each_block(block, grad.shape[0], grad_x.nbytes)
         return grad_x
 
     def _backward_2x2(self, grad):
@@ -160,13 +183,18 @@ class MaxPool2D(_PoolGeometry, Layer):
         cropped = h != 2 * ho or w != 2 * wo
         grad_x = (np.zeros if cropped else np.empty)(self._x_shape, dtype=grad.dtype)
         g6 = _windows_2x2(grad_x, out_size, writeable=True)
-        # route to a row, then within the row to a column: multiplications by the boolean
-        # decisions and exact subtractions (g - g * 1 == 0, g - g * 0 == g)
-        to_bottom = grad * self._bottom
-        for r, g_row in ((0, grad - to_bottom), (1, to_bottom)):
-            right = g6[:, :, r, :, 1]
-            np.multiply(g_row, self._right[:, :, r], out=right)
-            np.subtract(g_row, right, out=g6[:, :, r, :, 0])
+
+        def block(a, b):
+            # route to a row, then within the row to a column: multiplications by the boolean
+            # decisions and exact subtractions (g - g * 1 == 0, g - g * 0 == g)
+            g = grad[a:b]
+            to_bottom = g * self._bottom[a:b]
+            for r, g_row in ((0, g - to_bottom), (1, to_bottom)):
+                right = g6[a:b, :, r, :, 1]
+                np.multiply(g_row, self._right[a:b, :, r], out=right)
+                np.subtract(g_row, right, out=g6[a:b, :, r, :, 0])
+
+        for_each_block(block, grad.shape[0], grad_x.nbytes)
         return grad_x
 
 
@@ -204,10 +232,17 @@ class AvgPool2D(_PoolGeometry, Layer):
         check_image_batch(x, "AvgPool2D")
         out_size = self._check(x.shape, "of shape")
         ph, pw = self.pool_size
-        y = _offset_view(x, 0, 0, self.stride, out_size).copy()
-        for k in range(1, ph * pw):
-            y += _offset_view(x, k // pw, k % pw, self.stride, out_size)
-        y *= y.dtype.type(1.0 / (ph * pw))
+        n, c = x.shape[0], x.shape[3]
+        y = np.empty((n, *out_size, c), dtype=x.dtype)
+
+        def block(a, b):
+            xb, yb = x[a:b], y[a:b]
+            yb[...] = _offset_view(xb, 0, 0, self.stride, out_size)
+            for k in range(1, ph * pw):
+                yb += _offset_view(xb, k // pw, k % pw, self.stride, out_size)
+            yb *= yb.dtype.type(1.0 / (ph * pw))
+
+        for_each_block(block, n, x.nbytes)
         if training:
             self._x_shape = x.shape
         return y
@@ -216,11 +251,15 @@ class AvgPool2D(_PoolGeometry, Layer):
         if self._x_shape is None:
             raise NablanetError("AvgPool2D.backward called before forward(..., training=True)")
         ph, pw = self.pool_size
-        share = grad * grad.dtype.type(1.0 / (ph * pw))
         grad_x = np.zeros(self._x_shape, dtype=grad.dtype)
-        for k in range(ph * pw):
-            view = _offset_view(grad_x, k // pw, k % pw, self.stride, share.shape[1:3])
-            view += share
+
+        def block(a, b):
+            share = grad[a:b] * grad.dtype.type(1.0 / (ph * pw))
+            for k in range(ph * pw):
+                view = _offset_view(grad_x[a:b], k // pw, k % pw, self.stride, share.shape[1:3])
+                view += share
+
+        for_each_block(block, grad.shape[0], grad_x.nbytes)
         return grad_x
 
 
