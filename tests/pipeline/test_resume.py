@@ -211,3 +211,15 @@ def test_two_runs_in_threads_keep_their_own_logs_and_results(tmp_path):
         assert f"Run {name}:" in log and f"Run {other}:" not in log
     # same config but the name: the same numbers, whatever the interleaving
     assert results["left"].history == results["right"].history
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_is_stopped_logged_and_reported(tmp_path):
+    data = config_dict(tmp_path, "runs", epochs=5, scheduler=None)
+    data["training"]["optimizer"] = {"name": "sgd", "learning_rate": 1.0e5}
+    result = pipeline.train(pipeline.config_from_dict(data), progress=False)
+    assert result.status == "diverged"
+    assert json.loads((result.run_dir / "metrics.json").read_text())["status"] == "diverged"
+    log = (result.run_dir / "train.log").read_text()
+    assert "TerminateOnNaN: the loss became nan" in log
+    assert np.isfinite(result.model.predict(result.data.x_test)).all()  # last good weights

@@ -18,6 +18,8 @@ from typing import TextIO
 __all__ = ["LEVELS", "LOGGER_NAME", "configure_logging", "get_logger", "log_to_file"]
 
 LOGGER_NAME = "nablanet"
+#: where ``logging.captureWarnings`` sends Python warnings (numpy's RuntimeWarnings, ...)
+WARNINGS_LOGGER = "py.warnings"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
@@ -61,14 +63,16 @@ def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -
     CLI calls do not print every line twice).
     """
     logger = logging.getLogger(LOGGER_NAME)
-    for handler in list(logger.handlers):
-        if getattr(handler, _MARK, False):
-            logger.removeHandler(handler)
     handler = _ConsoleHandler(stream if stream is not None else sys.stderr)
     setattr(handler, _MARK, True)
     handler.setLevel(_level(level))
     handler.setFormatter(logging.Formatter(CONSOLE_FORMAT, datefmt="%H:%M:%S"))
-    logger.addHandler(handler)
+    logging.captureWarnings(True)  # numpy's RuntimeWarnings etc. become log records
+    for target in (logger, logging.getLogger(WARNINGS_LOGGER)):
+        for old in list(target.handlers):
+            if getattr(old, _MARK, False):
+                target.removeHandler(old)
+        target.addHandler(handler)
     logger.setLevel(min(_level(level), logging.INFO))
     return logger
 
@@ -90,10 +94,13 @@ def log_to_file(path: str | Path, level: str | int = "INFO") -> Iterator[logging
     previous = logger.level
     if logger.getEffectiveLevel() > handler.level:
         logger.setLevel(handler.level)
-    logger.addHandler(handler)
+    warnings_logger = logging.getLogger(WARNINGS_LOGGER)
+    for target in (logger, warnings_logger):
+        target.addHandler(handler)
     try:
         yield handler
     finally:
-        logger.removeHandler(handler)
+        for target in (logger, warnings_logger):
+            target.removeHandler(handler)
         handler.close()
         logger.setLevel(previous)

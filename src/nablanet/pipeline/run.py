@@ -383,11 +383,6 @@ def _train(
         status = "early_stopped"
     else:
         status = "completed"
-    final_loss = history.get("loss", [math.nan])[-1] if history.get("loss") else math.nan
-    if status == "diverged" or not math.isfinite(final_loss):
-        logger.warning(
-            "Training diverged (loss %s); lower training.optimizer.learning_rate", final_loss
-        )
 
     model_path = model.save(run_dir / MODEL_FILE, metadata=model.metadata)
     trained = TrainedModel(
