@@ -13,7 +13,17 @@ import numpy as np
 
 
 class NablanetError(ValueError):
-    """Base class for user-facing errors: the message is one line naming what is wrong."""
+    """Base class for user-facing errors: the message is one line naming what is wrong.
+
+    >>> from nablanet.nn import Dense
+    >>> try:
+    ...     Dense(3, -1)
+    ... except NablanetError as e:
+    ...     print(e)
+    The 'n_neurons' parameter of Dense must be a positive integer. Got -1 instead.
+    >>> issubclass(NablanetError, ValueError)
+    True
+    """
 
 
 def param_error(owner: str, name: str, expected: str, got: Any) -> NablanetError:

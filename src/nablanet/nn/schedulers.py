@@ -25,6 +25,15 @@ from ._validation import (
 
 
 class Scheduler:
+    """Base class: ``scheduler(epoch) -> learning rate`` for a 0-based epoch; subclasses write
+    ``_rate(epoch, lr0)``. ``bind(lr)`` sets the initial rate if none was given.
+
+    >>> s = ExponentialDecay(gamma=0.5)
+    >>> s.bind(0.1)
+    >>> isinstance(s, Scheduler), [s(e) for e in range(3)]
+    (True, [0.1, 0.05, 0.025])
+    """
+
     name = ""
 
     def __init__(self, initial_learning_rate: float | None = None):
@@ -60,7 +69,12 @@ class Scheduler:
 
 
 class StepDecay(Scheduler):
-    """``lr = lr0 * gamma ** floor(epoch / step_size)`` (``torch.optim.lr_scheduler.StepLR``)."""
+    """``lr = lr0 * gamma ** floor(epoch / step_size)`` (``torch.optim.lr_scheduler.StepLR``).
+
+    >>> s = StepDecay(step_size=3, gamma=0.1, initial_learning_rate=1.0)
+    >>> [round(s(e), 4) for e in range(7)]
+    [1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.01]
+    """
 
     name = "step"
 
@@ -79,7 +93,12 @@ class StepDecay(Scheduler):
 
 
 class ExponentialDecay(Scheduler):
-    """``lr = lr0 * gamma ** epoch`` (``torch.optim.lr_scheduler.ExponentialLR``)."""
+    """``lr = lr0 * gamma ** epoch`` (``torch.optim.lr_scheduler.ExponentialLR``).
+
+    >>> s = ExponentialDecay(gamma=0.9, initial_learning_rate=1.0)
+    >>> [round(s(e), 3) for e in range(4)]
+    [1.0, 0.9, 0.81, 0.729]
+    """
 
     name = "exponential"
 
@@ -104,6 +123,10 @@ class CosineAnnealing(Scheduler):
 
     Without warm-up this is ``torch.optim.lr_scheduler.CosineAnnealingLR`` (held at ``min_lr``
     after ``t_max``).
+
+    >>> s = CosineAnnealing(t_max=4, warmup_epochs=1, initial_learning_rate=1.0)
+    >>> [round(s(e), 3) for e in range(6)]
+    [0.5, 1.0, 0.75, 0.25, 0.0, 0.0]
     """
 
     name = "cosine"

@@ -28,7 +28,15 @@ CHECKPOINT_KEY = "__checkpoint__"
 
 
 class ModelFileError(NablanetError):
-    """A model or checkpoint file that cannot be read (missing, truncated, foreign, corrupt)."""
+    """A model or checkpoint file that cannot be read (missing, truncated, foreign, corrupt).
+
+    >>> from nablanet.nn import load_model
+    >>> try:
+    ...     load_model("no_such_model.npz")
+    ... except ModelFileError as e:
+    ...     print(e)
+    no_such_model.npz: no such model file
+    """
 
 
 def _json_default(obj):
