@@ -65,7 +65,15 @@ def _labels_or_onehot(y_pred: np.ndarray, y_true: np.ndarray, owner: str):
 
 
 class Loss:
-    """Base class: subclasses implement ``loss`` and ``gradient``."""
+    """Base class: subclasses implement ``loss`` and ``gradient``.
+
+    ``loss(y_pred, y_true)`` is a float (a mean over the batch); ``gradient(y_pred, y_true)`` is
+    ``dL/dy_pred``, an array of ``y_pred``'s shape; calling the loss is ``loss``.
+
+    >>> mse = get("mse")
+    >>> isinstance(mse, Loss), mse(np.array([[1.0], [3.0]]), np.array([0.0, 0.0]))
+    (True, 5.0)
+    """
 
     name: str = ""
     #: (activation name, fused loss class) when this loss fuses with an output activation
@@ -95,7 +103,12 @@ class Loss:
 
 
 class MeanSquaredError(Loss):
-    """``mean((y_pred - y_true)^2)`` over all elements; gradient ``2 (y_pred - y_true) / size``."""
+    """``mean((y_pred - y_true)^2)`` over all elements; gradient ``2 (y_pred - y_true) / size``.
+
+    >>> y_pred, y_true = np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])
+    >>> MeanSquaredError().loss(y_pred, y_true), MeanSquaredError().gradient(y_pred, y_true).tolist()
+    (2.5, [[1.0, 2.0]])
+    """
 
     name = "mse"
 
@@ -109,7 +122,12 @@ class MeanSquaredError(Loss):
 
 
 class MeanAbsoluteError(Loss):
-    """``mean(|y_pred - y_true|)``; gradient ``sign(y_pred - y_true) / size``."""
+    """``mean(|y_pred - y_true|)``; gradient ``sign(y_pred - y_true) / size``.
+
+    >>> y_pred, y_true = np.array([[1.0, -2.0]]), np.array([[0.0, 0.0]])
+    >>> MeanAbsoluteError().loss(y_pred, y_true), MeanAbsoluteError().gradient(y_pred, y_true).tolist()
+    (1.5, [[0.5, -0.5]])
+    """
 
     name = "mae"
 
@@ -122,7 +140,12 @@ class MeanAbsoluteError(Loss):
 
 
 class BinaryCrossentropy(Loss):
-    """``-mean(y log p + (1 - y) log(1 - p))`` on probabilities ``p`` (clipped to [eps, 1-eps])."""
+    """``-mean(y log p + (1 - y) log(1 - p))`` on probabilities ``p`` (clipped to [eps, 1-eps]).
+
+    >>> p, y = np.array([[0.9], [0.2]]), np.array([1, 0])
+    >>> round(BinaryCrossentropy().loss(p, y), 4)            # -(log 0.9 + log 0.8) / 2
+    0.1643
+    """
 
     name = "binary_crossentropy"
 
@@ -138,7 +161,15 @@ class BinaryCrossentropy(Loss):
 
 
 class CategoricalCrossentropy(Loss):
-    """``-mean_n sum_k y_nk log p_nk`` on probabilities; labels as integers or one-hot."""
+    """``-mean_n sum_k y_nk log p_nk`` on probabilities; labels as integers or one-hot.
+
+    >>> p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    >>> loss = CategoricalCrossentropy()
+    >>> round(loss.loss(p, np.array([0, 2])), 4) == round(loss.loss(p, np.eye(3)[[0, 2]]), 4)
+    True
+    >>> loss.gradient(p, np.array([0, 2])).round(3).tolist()     # -1 / (n p) at the labels
+    [[-0.714, 0.0, 0.0], [0.0, 0.0, -0.625]]
+    """
 
     name = "categorical_crossentropy"
 
@@ -166,6 +197,13 @@ class SoftmaxCrossEntropy(Loss):
 
     loss ``= mean_n (logsumexp(z_n) - sum_k y_nk z_nk)`` and ``dL/dz = (softmax(z) - y) / n``:
     no Jacobian of softmax, no log of zero.
+
+    >>> z = np.array([[2.0, 0.0, 0.0], [1e4, -1e4, 0.0]])         # logits, (n, k) = (2, 3)
+    >>> loss, grad, p = SoftmaxCrossEntropy().loss_gradient_output(z, np.array([0, 1]))
+    >>> round(loss, 2)                                            # finite for saturated logits
+    10000.12
+    >>> grad.round(3).tolist()                                    # (p - onehot) / n
+    [[-0.107, 0.053, 0.053], [0.5, -0.5, 0.0]]
     """
 
     name = "softmax_crossentropy"
@@ -206,6 +244,11 @@ class SigmoidBinaryCrossentropy(Loss):
     """Sigmoid and binary cross-entropy fused, on logits ``z``.
 
     loss ``= mean(max(z, 0) - z y + log(1 + exp(-|z|)))`` and ``dL/dz = (sigmoid(z) - y) / size``.
+
+    >>> z, y = np.array([[0.0], [100.0]]), np.array([1, 0])
+    >>> loss, grad, p = SigmoidBinaryCrossentropy().loss_gradient_output(z, y)
+    >>> round(loss, 4), grad.round(3).tolist(), p.round(3).tolist()
+    (50.3466, [[-0.25], [0.5]], [[0.5], [1.0]])
     """
 
     name = "sigmoid_binary_crossentropy"

@@ -15,7 +15,12 @@ from .base import Layer
 
 
 class Activation(Layer):
-    """Base of element-wise (and softmax) activations. ``name`` is the registry key."""
+    """Base of element-wise (and softmax) activations. ``name`` is the registry key.
+
+    >>> relu = get("relu")
+    >>> isinstance(relu, Activation), relu.name, serialize(LeakyReLU(0.2))
+    (True, 'relu', {'name': 'leaky_relu', 'alpha': 0.2})
+    """
 
     name: str = ""
 
@@ -28,7 +33,11 @@ class Activation(Layer):
 
 
 class Linear(Activation):
-    """Identity: ``y = x``."""
+    """Identity: ``y = x`` (the default of ``activation=None``).
+
+    >>> Linear().forward(np.array([[-1.0, 2.0]])).tolist()
+    [[-1.0, 2.0]]
+    """
 
     name = "linear"
 
@@ -40,7 +49,14 @@ class Linear(Activation):
 
 
 class ReLU(Activation):
-    """``y = max(x, 0)``; derivative 1 where ``x > 0``, else 0."""
+    """``y = max(x, 0)``; derivative 1 where ``x > 0``, else 0.
+
+    >>> relu = ReLU()
+    >>> relu.forward(np.array([[-1.0, 0.0, 2.0]]), training=True).tolist()
+    [[0.0, 0.0, 2.0]]
+    >>> relu.backward(np.ones((1, 3))).tolist()
+    [[0.0, 0.0, 1.0]]
+    """
 
     name = "relu"
 
@@ -55,7 +71,14 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """``y = x`` for ``x > 0`` else ``alpha * x``."""
+    """``y = x`` for ``x > 0`` else ``alpha * x``.
+
+    >>> leaky = LeakyReLU(alpha=0.1)
+    >>> leaky.forward(np.array([[-2.0, 3.0]]), training=True).tolist()
+    [[-0.2, 3.0]]
+    >>> leaky.backward(np.ones((1, 2))).tolist()
+    [[0.1, 1.0]]
+    """
 
     name = "leaky_relu"
 
@@ -76,7 +99,14 @@ class LeakyReLU(Activation):
 
 
 class Sigmoid(Activation):
-    """``y = 1 / (1 + exp(-x))``, computed as ``0.5 * (1 + tanh(x / 2))`` (no overflow)."""
+    """``y = 1 / (1 + exp(-x))``, computed as ``0.5 * (1 + tanh(x / 2))`` (no overflow).
+
+    >>> s = Sigmoid()
+    >>> s.forward(np.array([[-1000.0, 0.0, 1000.0]]), training=True).tolist()
+    [[0.0, 0.5, 1.0]]
+    >>> s.backward(np.ones((1, 3))).tolist()                      # y (1 - y)
+    [[0.0, 0.25, 0.0]]
+    """
 
     name = "sigmoid"
 
@@ -92,7 +122,14 @@ class Sigmoid(Activation):
 
 
 class Tanh(Activation):
-    """``y = tanh(x)``; derivative ``1 - y^2``."""
+    """``y = tanh(x)``; derivative ``1 - y^2``.
+
+    >>> t = Tanh()
+    >>> t.forward(np.array([[0.0, 1.0]]), training=True).round(4).tolist()
+    [[0.0, 0.7616]]
+    >>> t.backward(np.ones((1, 2))).round(4).tolist()
+    [[1.0, 0.42]]
+    """
 
     name = "tanh"
 
@@ -112,6 +149,13 @@ class Softmax(Activation):
 
     Its backward is the Jacobian-vector product ``y * (g - sum(g * y))``; when a model ends in
     softmax and is trained with categorical cross-entropy the two are fused instead.
+
+    >>> sm = Softmax()
+    >>> y = sm.forward(np.array([[1.0, 1.0, 1.0, 1.0]]), training=True)
+    >>> y.tolist()
+    [[0.25, 0.25, 0.25, 0.25]]
+    >>> sm.backward(np.array([[1.0, 0.0, 0.0, 0.0]])).tolist()    # y_i (g_i - sum g y)
+    [[0.1875, -0.0625, -0.0625, -0.0625]]
     """
 
     name = "softmax"
