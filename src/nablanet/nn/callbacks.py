@@ -21,7 +21,19 @@ logger = logging.getLogger("nablanet")
 
 
 class Callback:
-    """Base class; every hook is a no-op."""
+    """Base class; every hook is a no-op.
+
+    >>> import nablanet as nb
+    >>> class PrintLoss(Callback):
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         print(f"epoch {epoch + 1}: loss {logs['loss']:.2f}")
+    >>> model = nb.Sequential([nb.Dense(1, 1, seed=0)])
+    >>> model.compile(loss="mse", optimizer=nb.SGD(0.1))
+    >>> x = np.array([[0.0], [1.0]], dtype=np.float32)
+    >>> _ = model.fit(x, 2 * x, epochs=2, verbose=0, callbacks=[PrintLoss()])
+    epoch 1: loss ...
+    epoch 2: loss ...
+    """
 
     def __init__(self):
         self.trainer = None
@@ -170,6 +182,17 @@ class ModelCheckpoint(Callback):
     With ``save_best_only`` a file is written only when ``monitor`` improves. With
     ``full_state`` the optimizer, epoch, RNG and history are saved too (resumable).
     Files are written atomically.
+
+    >>> import os, tempfile
+    >>> import nablanet as nb
+    >>> folder = tempfile.mkdtemp()
+    >>> model = nb.Sequential([nb.Dense(2, 1, seed=0)])
+    >>> model.compile(loss="mse", optimizer="sgd")
+    >>> x, y = np.zeros((8, 2), np.float32), np.zeros((8, 1), np.float32)
+    >>> every_epoch = ModelCheckpoint(os.path.join(folder, "model-{epoch:02d}.npz"))
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[every_epoch])
+    >>> sorted(os.listdir(folder))
+    ['model-01.npz', 'model-02.npz']
     """
 
     def __init__(
@@ -226,7 +249,18 @@ class ModelCheckpoint(Callback):
 
 class TerminateOnNaN(Callback):
     """Stop as soon as the batch loss is NaN or infinite, and put back the last good weights
-    (those at the start of the epoch in which the loss diverged)."""
+    (those at the start of the epoch in which the loss diverged).
+
+    >>> import nablanet as nb
+    >>> trainer = nb.Trainer(nb.Sequential([nb.Dense(2, 1, seed=0)]), verbose=0)
+    >>> stop = TerminateOnNaN()
+    >>> stop.set_trainer(trainer)
+    >>> stop.on_epoch_begin(0)
+    >>> stop.on_batch_end(0, {"loss": 0.7})
+    >>> stop.on_batch_end(1, {"loss": float("nan")})
+    >>> trainer.stop_training, stop.terminated_at                 # (epoch, batch)
+    (True, (0, 1))
+    """
 
     def __init__(self):
         super().__init__()
@@ -256,7 +290,14 @@ class TerminateOnNaN(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``."""
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``.
+
+    >>> seen = []
+    >>> callback = LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    >>> callback.on_epoch_end(3, {"loss": 0.1})
+    >>> seen
+    [3]
+    """
 
     def __init__(
         self,
@@ -280,7 +321,18 @@ class LambdaCallback(Callback):
 
 class History(Callback):
     """Per-epoch logs: ``history.history["loss"]``, ``["val_loss"]``, metrics and
-    ``["learning_rate"]``; ``history.epoch`` lists the epoch indices."""
+    ``["learning_rate"]``; ``history.epoch`` lists the epoch indices.
+
+    ``Sequential.fit`` returns it; it is saved as ``history.json`` by the pipeline.
+
+    >>> h = History()
+    >>> h.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.6})
+    >>> h.on_epoch_end(1, {"loss": 0.4, "val_loss": 0.5})
+    >>> h["loss"], h.epoch
+    ([0.5, 0.4], [0, 1])
+    >>> History.from_dict(h.to_dict()).history == h.history
+    True
+    """
 
     def __init__(self):
         super().__init__()

@@ -132,6 +132,20 @@ class Trainer:
         0 silent, 1 one line per epoch.
     seed : int, optional
         Seed of the shuffling generator (default: derived from :func:`nablanet.set_seed`).
+
+    >>> import os, tempfile
+    >>> import nablanet as nb
+    >>> model = nb.Sequential([nb.Dense(2, 1, seed=0)])
+    >>> model.compile(loss="mse", optimizer=nb.SGD(0.1))
+    >>> x = np.random.default_rng(0).standard_normal((32, 2)).astype(np.float32)
+    >>> y = x @ np.array([[1.0], [-1.0]], dtype=np.float32)
+    >>> trainer = Trainer(model, batch_size=8, verbose=0, seed=0)
+    >>> history = trainer.fit(x, y, epochs=3)
+    >>> len(history.epoch), history["loss"][-1] < history["loss"][0]
+    (3, True)
+    >>> path = trainer.save_checkpoint(os.path.join(tempfile.mkdtemp(), "ckpt.npz"))
+    >>> Trainer(model, verbose=0).restore_checkpoint(path)          # completed epochs
+    3
     """
 
     def __init__(

@@ -21,6 +21,15 @@ class Layer:
 
     Subclasses register themselves by class name, so ``layer_from_config`` can rebuild them; the
     ``__init__`` arguments, the attributes and the ``get_config()`` keys share one name.
+
+    >>> from nablanet.nn.layers import Dense
+    >>> layer = Dense(3, 2, seed=0)
+    >>> isinstance(layer, Layer), sorted(layer.state_dict()), layer.compute_output_shape((3,))
+    (True, ['biases', 'weights'], (2,))
+    >>> clone = layer_from_config(serialize_layer(layer))    # same config, fresh weights
+    >>> clone.load_state_dict(layer.state_dict())             # names and shapes checked
+    >>> bool((clone.weights.value == layer.weights.value).all()), clone.count_params()
+    (True, 8)
     """
 
     #: names of non-trainable arrays saved with the model (e.g. batch-norm running statistics)
