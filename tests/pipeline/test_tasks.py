@@ -204,3 +204,25 @@ def test_csv_without_header_and_bad_cells(tmp_path):
     np.savez(tmp_path / "two.npz", a=np.zeros((1, 3)), b=np.zeros((1, 3)))
     with pytest.raises(InputError, match="expected an array 'x'"):
         pipeline.predict(tm, tmp_path / "two.npz")
+
+
+def test_evaluate_on_an_npz_file(digits_run, tmp_path, capsys):
+    data = digits_run.data
+    np.savez(tmp_path / "held.npz", x=data.raw_x_test, y=data.raw_y_test)
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            str(digits_run.model_path),
+            "--data",
+            str(tmp_path / "held.npz"),
+            "--output",
+            str(tmp_path / "ev"),
+            "--no-plots",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"{len(data.raw_y_test)} samples" in out
+    report = json.loads((tmp_path / "ev" / "evaluation-held_npz.json").read_text())
+    assert report["accuracy"] == pytest.approx(digits_run.metrics["test"]["accuracy"])
