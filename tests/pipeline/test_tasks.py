@@ -226,3 +226,21 @@ def test_evaluate_on_an_npz_file(digits_run, tmp_path, capsys):
     assert f"{len(data.raw_y_test)} samples" in out
     report = json.loads((tmp_path / "ev" / "evaluation-held_npz.json").read_text())
     assert report["accuracy"] == pytest.approx(digits_run.metrics["test"]["accuracy"])
+
+
+def test_a_plain_library_model_file_predicts_too(tmp_path, capsys):
+    import nablanet as nb
+
+    net = nb.Sequential([nb.Dense(3, 2, activation="softmax", seed=0)])
+    net.compile(loss="categorical_crossentropy", optimizer="adam")
+    net.save(tmp_path / "plain.npz")
+    trained = pipeline.load_trained_model(tmp_path / "plain.npz")
+    assert (trained.task, trained.input_shape, trained.preprocessing) == ("multiclass", (3,), None)
+    np.save(tmp_path / "x.npy", np.ones((2, 3), np.float32))
+    assert (
+        main(
+            ["predict", "--model", str(tmp_path / "plain.npz"), "--input", str(tmp_path / "x.npy")]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.splitlines()[0] == "id,prediction,probability,p_0,p_1"

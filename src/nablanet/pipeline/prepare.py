@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -102,7 +102,6 @@ class PreparedData:
     value_range: tuple[float, float] | None = None
     image_background: str | None = None
     test_source: str = "test split"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def validation_data(self) -> tuple[np.ndarray, np.ndarray] | None:

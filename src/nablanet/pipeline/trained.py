@@ -31,10 +31,10 @@ def _transformer(spec: Any, path: Path, what: str) -> nd.Transformer | None:
 
 
 def _infer_task(model: nn.Sequential) -> str:
-    loss = type(model.loss).__name__ if model.loss is not None else ""
-    if "Binary" in loss or "Sigmoid" in loss:
+    """The task of a plain library model file (no pipeline metadata), from its loss."""
+    if isinstance(model.loss, nn.BinaryCrossentropy | nn.SigmoidBinaryCrossentropy):
         return "binary"
-    if "Categorical" in loss or "Softmax" in loss:
+    if isinstance(model.loss, nn.CategoricalCrossentropy | nn.SoftmaxCrossEntropy):
         return "multiclass"
     return "regression"
 
