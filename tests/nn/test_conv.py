@@ -189,6 +189,14 @@ def test_gradcheck_random_geometries(
     assert result.ok, str(result)
 
 
+@pytest.mark.parametrize(("c_in", "c_out", "kernel"), [(1, 12, 2), (3, 2, 3), (1, 1, 1)])
+def test_gradcheck_both_weight_gradient_orientations(c_in, c_out, kernel):
+    # kh * kw * c_in + 1 smaller or larger than c_out: dW is computed as (g^T cols)^T or cols^T g
+    layer = nb.Conv2D(c_in, c_out, kernel, padding="same", dtype="float64", seed=0)
+    result = nb.gradcheck_layer(layer, _rand((2, 4, 5, c_in), seed=4))
+    assert result.ok, str(result)
+
+
 def test_backward_accumulates_and_regularizer_adds():
     layer = nb.Conv2D(2, 3, 3, weight_regularizer=nb.L2(0.1), dtype="float64", seed=0)
     x = _rand((2, 5, 5, 2))

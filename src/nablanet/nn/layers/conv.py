@@ -18,8 +18,6 @@ the transposed matrix ``(kh * kw * c_in, n * out_h * out_w)`` instead, one shift
 and hands back its transpose: BLAS multiplies either layout without a copy.
 :func:`col2im` is the adjoint: it sums the column gradients back onto the (padded) image, one
 vectorised strided addition per kernel offset (``kh * kw`` of them, never a loop over pixels).
-``Conv2D.backward`` does the same offset-major: a batched GEMM gives each offset's patch gradients
-as a contiguous block, so that the additions run over long rows.
 """
 
 from __future__ import annotations
@@ -44,7 +42,8 @@ _TRANSPOSED_IM2COL_MAX_CHANNELS = 4
 _IM2COL_BLOCK_BYTES = 32 << 20
 #: most bytes of dL/dcols computed and summed back at once in Conv2D.backward. Large on purpose:
 #: smaller (cache-sized) blocks were faster with a single BLAS thread but much slower with
-#: several, where every one of the many small GEMM calls wakes and synchronises the threads.
+#: several, where every one of the many small GEMM calls wakes and synchronises the threads
+#: (for the same reason the input gradient is one GEMM, not one per kernel offset).
 _COL2IM_BLOCK_BYTES = 64 << 20
 
 
@@ -233,11 +232,14 @@ def col2im(
     cols = cols.reshape(n, ho, wo, kh, kw, c)
     if out is None:
         out = np.zeros(padded_shape, dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw, :] += cols[
-                :, :, :, i, j, :
-            ]
+
+    def block(a, b):
+        for i in range(kh):
+            for j in range(kw):
+                view = out[a:b, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
+                view += cols[a:b, :, :, i, j, :]
+
+    for_each_block(block, n, cols.nbytes)
     return out
 
 
@@ -424,7 +426,14 @@ class Conv2D(Layer):
         if self._cols is None:
             raise NablanetError("Conv2D.backward called before forward(..., training=True)")
         g = np.ascontiguousarray(grad_z).reshape(-1, self.out_channels)
-        grad_kernel = self._cols.T @ g  # the last row sums g (the biases' gradient)
+        # dL/dW (and dL/db: the last row, from the column of ones) = cols^T @ g. BLAS gets it
+        # with more rows than columns: the other orientation was several times slower with
+        # multi-threaded OpenBLAS on a busy machine.
+        cols = self._cols
+        if cols.shape[1] >= self.out_channels:
+            grad_kernel = cols.T @ g
+        else:
+            grad_kernel = (g.T @ cols).T
         k = self.weights.grad.size // self.out_channels
         self.weights.grad += grad_kernel[:k].reshape(self.weights.grad.shape)
         if self.use_bias:
@@ -435,32 +444,18 @@ class Conv2D(Layer):
             self.bias_regularizer.add_gradient(self.biases.value, self.biases.grad)
         if not self.input_grad:
             return None
-        # dL/dcols = g @ W^T summed back onto the image (col2im), computed offset-major: one
-        # (c_out, c_in) matrix per kernel offset in one batched GEMM, so each offset's block is
-        # contiguous and its strided addition runs over long rows (memory bounded by blocks of
-        # images for large batches)
+        # dL/dcols = g @ W^T in one GEMM, summed back onto the image by col2im (memory bounded
+        # by blocks of images for large batches)
         n = self._padded_shape[0]
         ho, wo = self._out_size
-        (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        c_in = self.in_channels
-        kernels = self.weights.value.reshape(kh * kw, c_in, self.out_channels).transpose(0, 2, 1)
-        chunk = max(1, _COL2IM_BLOCK_BYTES // (ho * wo * kh * kw * c_in * g.itemsize))
+        kernel_t = self.weights.value.reshape(-1, self.out_channels).T
+        chunk = max(1, _COL2IM_BLOCK_BYTES // (ho * wo * kernel_t.shape[1] * g.itemsize))
         grad_xp = np.zeros(self._padded_shape, dtype=g.dtype)
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
-            parts = np.matmul(g[start * ho * wo : stop * ho * wo], kernels)  # (kh*kw, rows, c_in)
-            parts = parts.reshape(kh * kw, stop - start, ho, wo, c_in)
+            grad_cols = g[start * ho * wo : stop * ho * wo] @ kernel_t
             images = grad_xp[start:stop]
-
-            def block(a, b, parts=parts, images=images):
-                for k in range(kh * kw):
-                    i, j = divmod(k, kw)
-                    view = images[
-                        a:b, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw
-                    ]
-                    view += parts[k, a:b]
-
-            for_each_block(block, stop - start, parts.nbytes)
+            col2im(grad_cols, images.shape, self.kernel_size, self.stride, (ho, wo), out=images)
         top, bottom, left, right = self._pads
         if top or bottom or left or right:
             h, w = self._padded_shape[1] - top - bottom, self._padded_shape[2] - left - right
