@@ -244,3 +244,10 @@ def test_a_plain_library_model_file_predicts_too(tmp_path, capsys):
         == 0
     )
     assert capsys.readouterr().out.splitlines()[0] == "id,prediction,probability,p_0,p_1"
+
+
+def test_evaluate_a_checkpoint_writes_into_the_run(digits_run):
+    best = digits_run.run_dir / "checkpoints" / "best.npz"
+    res = pipeline.evaluate_model_file(best, plots=False)
+    assert res.metrics_path == digits_run.run_dir / "evaluation-test.json"
+    assert res.metrics["n_samples"] == len(digits_run.data.x_test)

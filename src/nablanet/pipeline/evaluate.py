@@ -461,6 +461,8 @@ def evaluate_model_file(
     )
     if output_dir is None and trained.path is not None:
         output_dir = trained.path.parent
+        if output_dir.name == "checkpoints":  # runs/<run>/checkpoints/best.npz -> the run
+            output_dir = output_dir.parent
     result = EvaluationResult(report, predictions)
     if output_dir:
         out = Path(output_dir)
