@@ -179,7 +179,7 @@ def environment() -> dict[str, str]:
             f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}/"
             f"{os.environ.get('NABLANET_NUM_THREADS', 'default')}"
         ),
-        "load average before": " ".join(f"{v:.1f}" for v in os.getloadavg()),
+        "load average (1, 5, 15 min) after the run": " ".join(f"{v:.1f}" for v in os.getloadavg()),
     }
     try:
         import torch
