@@ -48,6 +48,7 @@ class Optimizer:
         self._slots: list[tuple[np.ndarray, np.ndarray]] = []
         self._state: list[dict[str, np.ndarray]] = []
         self._where: dict[str, tuple[int, int]] = {}  # name -> (slot, offset)
+        self._bound: list[Parameter] = []
 
     # -- binding -----------------------------------------------------------------------------
     def build(self, parameters) -> None:
@@ -69,12 +70,13 @@ class Optimizer:
                 self._where[name] = (0, offset)
                 offset += p.size
         else:
-            self._slots = [(p.value, p.grad) for p in params]
+            self._slots = [(p.value, p._grad) for p in params]
             self._where = {name: (i, 0) for i, name in enumerate(named)}
         self._state = [
             {key: np.zeros_like(v) for key in self.state_keys} | {"_tmp": np.empty_like(v)}
             for v, _ in self._slots
         ]
+        self._bound = params
         self.iterations = 0
 
     @property
@@ -82,8 +84,11 @@ class Optimizer:
         return list(self._params.values())
 
     def zero_grad(self) -> None:
+        """Set every gradient to zero and mark it ``fresh`` (see :class:`Parameter`)."""
         for _, g in self._slots:
             g.fill(0)
+        for p in self._bound:
+            p.fresh = True
 
     def step(self) -> None:
         """Apply one update to every bound parameter, in place."""

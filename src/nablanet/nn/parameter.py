@@ -21,17 +21,36 @@ class Parameter:
     ``grad`` has the same shape and dtype and is *accumulated* by ``backward`` (``+=``); the
     trainer zeroes it before each step.
 
+    ``fresh`` is True from :meth:`zero_grad` (or an optimizer's ``zero_grad``) until anything
+    touches ``grad``: the gradient then holds nothing yet, and a layer may *write* its gradient
+    into the private array ``_grad`` (``np.matmul(a, b, out=p._grad)``: no temporary, no extra
+    pass) instead of adding it, setting ``fresh`` to False. Reading or assigning ``p.grad`` clears
+    the flag, so code that adds into a gradient by hand between ``zero_grad`` and ``backward``
+    keeps the ``+=`` semantics. Layers that always add may ignore the flag.
+
     >>> p = Parameter(np.zeros((2, 3), dtype=np.float32), "weights")
     >>> p.shape, p.grad.dtype
     ((2, 3), dtype('float32'))
     """
 
-    __slots__ = ("grad", "name", "value")
+    __slots__ = ("_grad", "fresh", "name", "value")
 
     def __init__(self, value: np.ndarray, name: str = "param"):
         self.value = value
-        self.grad = np.zeros_like(value)
+        self._grad = np.zeros_like(value)
         self.name = name
+        self.fresh = True
+
+    @property
+    def grad(self) -> np.ndarray:
+        """``dL/dvalue``, same shape and dtype as ``value`` (accessing it clears ``fresh``)."""
+        self.fresh = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, array: np.ndarray) -> None:
+        self.fresh = False
+        self._grad = array
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -46,7 +65,8 @@ class Parameter:
         return self.value.dtype
 
     def zero_grad(self) -> None:
-        self.grad.fill(0)
+        self._grad.fill(0)
+        self.fresh = True
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
@@ -75,8 +95,8 @@ def flatten_parameters(params: Iterable[Parameter]) -> tuple[np.ndarray, np.ndar
         view_v = flat_v[offset : offset + n].reshape(p.shape)
         view_v[...] = p.value
         view_g = flat_g[offset : offset + n].reshape(p.shape)
-        view_g[...] = p.grad
-        p.value, p.grad = view_v, view_g
+        view_g[...] = p._grad
+        p.value, p._grad = view_v, view_g  # same values: ``fresh`` still holds
         offset += n
     return flat_v, flat_g
 
@@ -85,18 +105,18 @@ def flat_buffers(params: list[Parameter]) -> tuple[np.ndarray, np.ndarray] | Non
     """If ``params`` are consecutive views of one flat buffer, return that (values, grads)."""
     if not params:
         return None
-    base_v, base_g = params[0].value.base, params[0].grad.base
+    base_v, base_g = params[0].value.base, params[0]._grad.base
     if base_v is None or base_g is None or base_v.ndim != 1:
         return None
     expected_v = base_v.ctypes.data
     expected_g = base_g.ctypes.data
     itemsize = base_v.itemsize
     for p in params:
-        if p.value.base is not base_v or p.grad.base is not base_g:
+        if p.value.base is not base_v or p._grad.base is not base_g:
             return None
-        if p.value.ctypes.data != expected_v or p.grad.ctypes.data != expected_g:
+        if p.value.ctypes.data != expected_v or p._grad.ctypes.data != expected_g:
             return None
-        if not (p.value.flags.c_contiguous and p.grad.flags.c_contiguous):
+        if not (p.value.flags.c_contiguous and p._grad.flags.c_contiguous):
             return None
         expected_v += p.size * itemsize
         expected_g += p.size * itemsize

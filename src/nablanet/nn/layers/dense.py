@@ -98,8 +98,18 @@ class Dense(Layer):
     def backward_linear(self, grad_z: np.ndarray) -> np.ndarray | None:
         """Backward from ``dL/dz`` (skipping the activation)."""
         x = self._x
-        self.weights.grad += x.T @ grad_z
-        self.biases.grad += grad_z.sum(axis=0)
+        w, b = self.weights, self.biases
+        # a fresh gradient (just zeroed) is written in place: no temporary, no extra pass
+        if w.fresh:
+            np.matmul(x.T, grad_z, out=w._grad)
+            w.fresh = False
+        else:
+            w._grad += x.T @ grad_z
+        if b.fresh:
+            np.sum(grad_z, axis=0, out=b._grad)
+            b.fresh = False
+        else:
+            b._grad += grad_z.sum(axis=0)
         if self.weight_regularizer is not None:
             self.weight_regularizer.add_gradient(self.weights.value, self.weights.grad)
         if self.bias_regularizer is not None:
