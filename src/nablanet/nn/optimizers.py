@@ -95,8 +95,12 @@ class Optimizer:
         if not self._slots and not self._params:
             raise NablanetError(f"{type(self).__name__} has no parameters: call build() first")
         self.iterations += 1
+        self._begin_step()
         for (value, grad), state in zip(self._slots, self._state):
             self._update(value, grad, state)
+
+    def _begin_step(self) -> None:
+        """Per-step scalars (bias corrections...), computed once before the buffers are updated."""
 
     def _update(self, value: np.ndarray, grad: np.ndarray, state: dict) -> None:
         raise NotImplementedError
@@ -207,9 +211,16 @@ class Adam(Optimizer):
         self.beta_2 = check_interval(beta_2, "beta_2", "Adam", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon", "Adam")
 
+    def _begin_step(self):
+        t = self.iterations
+        bias_correction2_sqrt = math.sqrt(1.0 - self.beta_2**t)
+        # lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps) = c * m / (sqrt(v) + eps * sqrt(bc2)):
+        # the bias corrections fold into two Python floats, one pass less over the buffers
+        self._eps_t = self.epsilon * bias_correction2_sqrt
+        self._step_t = self.learning_rate * bias_correction2_sqrt / (1.0 - self.beta_1**t)
+
     def _update(self, value, grad, state):
         m, v, tmp = state["m"], state["v"], state["_tmp"]
-        t = self.iterations
         b1, b2 = self.beta_1, self.beta_2
         m *= b1
         np.multiply(grad, 1.0 - b1, out=tmp)
@@ -218,13 +229,10 @@ class Adam(Optimizer):
         np.multiply(grad, grad, out=tmp)
         tmp *= 1.0 - b2
         v += tmp
-        bias_correction2_sqrt = math.sqrt(1.0 - b2**t)
-        step_size = self.learning_rate / (1.0 - b1**t)
         np.sqrt(v, out=tmp)
-        tmp *= 1.0 / bias_correction2_sqrt
-        tmp += self.epsilon
+        tmp += self._eps_t
         np.divide(m, tmp, out=tmp)
-        tmp *= step_size
+        tmp *= self._step_t
         value -= tmp
 
     def get_config(self):
