@@ -2,8 +2,8 @@
 
 :class:`TrainingSession` starts ``train_fn(config, callbacks, stop_event)`` (by default the
 pipeline's :func:`nablanet.pipeline.train`) in a daemon thread. A :class:`LiveCallback` copies
-every epoch's logs (and, on big data, a running loss every few batches) into the session under a
-lock; the page reads :meth:`TrainingSession.snapshot` on a timer. :meth:`TrainingSession.stop`
+every epoch's logs (and, when an epoch lasts longer than half a second, the mean loss of the
+recent batches every half second) into the session under a lock; the page reads :meth:`TrainingSession.snapshot` on a timer. :meth:`TrainingSession.stop`
 sets an event that the pipeline turns into ``trainer.stop_training = True``; training ends after
 the current batch and the pipeline keeps the best weights.
 
@@ -40,10 +40,9 @@ from .errors import UIError
 BUSY = ("preparing", "training", "stopping")
 DONE = ("finished", "stopped", "failed")
 
-#: above this many batches per epoch the curves also get a point every few batches
-BATCH_POINTS_ABOVE = 40
-#: about this many batch points per epoch on big data
-BATCH_POINTS_PER_EPOCH = 10
+#: on big data (epochs longer than this many seconds) the loss curve also gets a point, the
+#: mean loss of the batches since the last point, this often
+BATCH_POINT_SECONDS = 0.5
 
 TrainFn = Callable[[Mapping[str, Any], list, threading.Event], Any]
 
@@ -63,12 +62,13 @@ class Snapshot:
     step : int
         Batches done in the current epoch.
     steps_per_epoch : int or None
-        Known after the first epoch (or from the pipeline).
+        Batches per epoch: an estimate given to ``start``, then counted in the first epoch.
     history : list of dict
         One dict per completed epoch: ``epoch`` (1-based), ``loss``, ``val_loss``, metrics,
         ``learning_rate``, ``seconds``.
     batch_points : list of (float, float)
-        (fractional epoch, mean training loss over the last batches), on big data only.
+        (fractional epoch, mean training loss of the batches since the previous point), on big
+        data only (epochs longer than ``BATCH_POINT_SECONDS``).
     learning_rate : float or None
     message : str
         What is happening, or the error.
@@ -114,14 +114,12 @@ class LiveCallback(Callback):
         super().__init__()
         self.session = session
         self._epoch = 0
-        self._batch_losses: list[float] = []
 
     def on_train_begin(self, logs=None):
         self.session._update(status="training", message="Training…")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = int(epoch)
-        self._batch_losses = []
         lr = None
         trainer = getattr(self, "trainer", None)
         optimizer = getattr(trainer, "optimizer", None)
@@ -130,11 +128,8 @@ class LiveCallback(Callback):
         self.session._epoch_begin(int(epoch), lr)
 
     def on_batch_end(self, step, logs=None):
-        logs = logs or {}
-        loss = logs.get("loss")
-        if loss is not None:
-            self._batch_losses.append(float(loss))
-        self.session._batch_end(self._epoch, int(step), self._batch_losses)
+        loss = (logs or {}).get("loss")
+        self.session._batch_end(self._epoch, int(step), None if loss is None else float(loss))
 
     def on_epoch_end(self, epoch, logs=None):
         self.session._epoch_end(int(epoch), dict(logs or {}))
@@ -157,12 +152,19 @@ class TrainingSession:
         self._thread: threading.Thread | None = None
         self._t0 = 0.0
         self._epoch_t0 = 0.0
+        self._point_t = 0.0
+        self._pending: list[float] = []
+        self._raw_points: list[tuple[int, int, float]] = []
+        self._measured = False
         self.result: Any = None
         self.config: dict[str, Any] | None = None
 
     # -- control -----------------------------------------------------------------------------
-    def start(self, config: Mapping[str, Any]) -> None:
+    def start(self, config: Mapping[str, Any], steps_per_epoch: int | None = None) -> None:
         """Start training ``config`` (plain data) in a new thread.
+
+        ``steps_per_epoch`` (an estimate) places the first epoch's batch points and progress;
+        the real count replaces it after the first epoch.
 
         Raises
         ------
@@ -179,7 +181,11 @@ class TrainingSession:
                 epochs=epochs,
                 message="Loading and preparing the data…",
                 version=self._state.version + 1,
+                steps_per_epoch=steps_per_epoch,
             )
+            self._raw_points = []
+            self._pending = []
+            self._measured = False
             self._t0 = time.perf_counter()
             self.result = None
             self.config = dict(config)
@@ -219,13 +225,18 @@ class TrainingSession:
                 step=s.step,
                 steps_per_epoch=s.steps_per_epoch,
                 history=[dict(r) for r in s.history],
-                batch_points=list(s.batch_points),
+                batch_points=self._points(s.steps_per_epoch),
                 learning_rate=s.learning_rate,
                 message=s.message,
                 run_dir=s.run_dir,
                 version=s.version,
                 elapsed=s.elapsed,
             )
+
+    def _points(self, steps_per_epoch: int | None) -> list[tuple[float, float]]:
+        if not steps_per_epoch:
+            return []
+        return [(e + min(k / steps_per_epoch, 1.0), v) for e, k, v in self._raw_points]
 
     @property
     def busy(self) -> bool:
@@ -278,32 +289,32 @@ class TrainingSession:
 
     def _epoch_begin(self, epoch: int, learning_rate: float | None) -> None:
         with self._lock:
-            self._epoch_t0 = time.perf_counter()
+            self._epoch_t0 = self._point_t = time.perf_counter()
+            self._pending = []
             changes: dict[str, Any] = {"step": 0}
             if learning_rate is not None:
                 changes["learning_rate"] = learning_rate
             self._bump(**changes)
 
-    def _batch_end(self, epoch: int, step: int, losses: list[float]) -> None:
+    def _batch_end(self, epoch: int, step: int, loss: float | None) -> None:
         with self._lock:
-            s = self._state
-            s.step = step + 1
-            spe = s.steps_per_epoch
-            if spe and spe > BATCH_POINTS_ABOVE:
-                every = max(1, spe // BATCH_POINTS_PER_EPOCH)
-                if (step + 1) % every == 0 and step + 1 < spe:
-                    recent = [v for v in losses[-every:] if math.isfinite(v)]
-                    if recent:
-                        s.batch_points.append((epoch + (step + 1) / spe, sum(recent) / len(recent)))
-                    s.version += 1
-            elif step % 5 == 0:
-                s.version += 1
+            self._state.step = step + 1
+            if loss is not None and math.isfinite(loss):
+                self._pending.append(loss)
+            now = time.perf_counter()
+            if self._pending and now - self._point_t >= BATCH_POINT_SECONDS:
+                mean = sum(self._pending) / len(self._pending)
+                self._raw_points.append((epoch, step + 1, mean))
+                self._pending = []
+                self._point_t = now
+                self._state.version += 1
 
     def _epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         with self._lock:
             s = self._state
-            if s.steps_per_epoch is None and s.step:
-                s.steps_per_epoch = s.step
+            if not self._measured and s.step:
+                s.steps_per_epoch = s.step  # the real count replaces the estimate
+                self._measured = True
             row: dict[str, float] = {"epoch": epoch + 1}
             for key, value in logs.items():
                 if isinstance(value, int | float) and not isinstance(value, bool):

@@ -6,6 +6,7 @@ polls its snapshot while it runs, so the page stays responsive.
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,6 +14,21 @@ from . import views
 from .common import AppContext, error_text
 from .errors import UIError
 from .tab_model import current_config
+
+
+def estimate_steps(config: dict[str, Any], dataset: Any) -> int | None:
+    """Batches per epoch the config will take on ``dataset`` (before the split is made)."""
+    try:
+        data, training = config["data"], config["training"]
+        n = int(dataset.n_samples)
+        if data.get("max_samples"):
+            n = min(n, int(data["max_samples"]))
+        held = float(data.get("validation_split", 0.15))
+        if dataset.x_test is None:
+            held += float(data.get("test_split", 0.15))
+        return max(1, math.ceil(n * (1.0 - held) / int(training["batch_size"])))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def metric_title(key: str) -> str:
@@ -76,7 +92,8 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
     def start(data_state, extra, *values):
         try:
             config = current_config(ctx, data_state, values, extra)
-            ctx.session.start(config)
+            steps = estimate_steps(config, ctx.dataset(data_state["spec"]))
+            ctx.session.start(config, steps_per_epoch=steps)
         except UIError as e:
             return [error_text(e), *([gr.skip()] * 6)]
         view = live_view(ctx.session.snapshot(), (data_state or {}).get("task"))
