@@ -134,6 +134,7 @@ def launch(
         allowed_paths=[str(Path(runs_dir).resolve())],
         theme=_theme(),
         css=_CSS,
+        js=_JS,
     )
     return app
 
@@ -192,4 +193,17 @@ _CSS = """
 .nb-badge.nb-stopped, .nb-badge.nb-stopping { background: #fef3c7; color: #92400e; }
 .nb-badge.nb-failed { background: #fee2e2; color: #991b1b; }
 #sketchpad { width: 100%; }
+"""
+
+# Gradio's sketchpad starts with no tool selected ("select the draw tool to start"): pick the
+# brush the first time the sketchpad is shown, so a visitor can draw at once.
+_JS = """
+() => {
+  setInterval(() => {
+    const pad = document.querySelector('#sketchpad');
+    if (!pad || pad.offsetParent === null || pad.dataset.nbBrush) return;
+    const brush = pad.querySelector('button[aria-label="Brush"]');
+    if (brush) { brush.click(); pad.dataset.nbBrush = '1'; }
+  }, 300);
+}
 """
