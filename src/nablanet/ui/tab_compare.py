@@ -68,7 +68,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
         elem_id="compare-plot",
     )
     ui.cmp_table = gr.Dataframe(
-        label="Final metrics and settings", interactive=False, wrap=True, elem_id="compare-table"
+        label="Final metrics and settings", interactive=False, wrap=False, elem_id="compare-table"
     )
 
 
