@@ -111,6 +111,11 @@ LAYER_CASES: dict[str, list[tuple[dict, tuple]]] = {
     ],
     "GlobalAveragePooling2D": [({}, (3, 4, 2))],
     "Flatten": [({}, (3, 2, 2)), ({}, (4,))],
+    "RandomTranslation": [
+        ({"max_shift": 2, "seed": 3}, (5, 6, 2)),
+        ({"max_shift": 0}, (3, 3, 1)),
+        ({"max_shift": 4, "seed": 1}, (3, 4, 1)),
+    ],
     "Reshape": [({"target_shape": [2, 6]}, (3, 4)), ({"target_shape": [-1, 3, 1]}, (2, 3, 3))],
     "BatchNormalization": [
         ({"n_features": 3}, (3,)),

@@ -154,3 +154,16 @@ def test_summary_text_of_a_cnn_run_mentions_output_shapes(tmp_path):
     model = build_model(cfg(), (8, 8, 1), 10)
     text = model.summary((8, 8, 1), print_fn=None)
     assert "Conv2D (relu)" in text and "(None, 8, 8, 4)" in text
+
+
+def test_random_translation_layer_type():
+    c_dict = apply_overrides(CNN, [])
+    c_dict["model"]["layers"].insert(0, {"type": "random_translation", "max_shift": 1})
+    model = build_model(config_from_dict(c_dict), (8, 8, 1), 10)
+    assert isinstance(model.layers[0], nb.RandomTranslation) and model.layers[0].max_shift == 1
+    assert model.output_shapes((8, 8, 1))[0] == (8, 8, 1)
+    with pytest.raises(ConfigError, match=r"model.layers\[0\] \(random_translation\) expects"):
+        build_model(config_from_dict(c_dict), (64,), 10)
+    c_dict["model"]["layers"][0]["max_shift"] = -1
+    with pytest.raises(ConfigError, match=r"model.layers\[0\].max_shift"):
+        config_from_dict(c_dict)

@@ -15,7 +15,12 @@ layer type takes a few lines::
     def _build_conv2d(spec: Conv2DSpec, ctx: LayerContext) -> Layer:
         return nn.Conv2D(ctx.input_shape[0], spec.filters, spec.kernel_size, ...)
 
-    register_layer_type("conv2d", Conv2DSpec, _build_conv2d)
+    def _build_random_translation(spec: RandomTranslationSpec, ctx: LayerContext) -> nn.Layer:
+    _image_channels(spec, ctx)
+    return nn.RandomTranslation(spec.max_shift)
+
+
+register_layer_type("conv2d", Conv2DSpec, _build_conv2d)
 
 Optimizers and schedulers are tables too (:data:`OPTIMIZER_SPECS`, :data:`SCHEDULER_SPECS`); their
 defaults are read from the library's constructors, so the two never disagree.
@@ -310,6 +315,13 @@ class ReshapeSpec(LayerSpec):
     target_shape: list[int]
 
 
+class RandomTranslationSpec(LayerSpec):
+    """``{type: random_translation, max_shift: 2}``: shifts training images (augmentation)."""
+
+    type: Literal["random_translation"] = "random_translation"
+    max_shift: NonNegativeInt = _default(nn.RandomTranslation, "max_shift")
+
+
 class BatchNormSpec(LayerSpec):
     """``{type: batchnorm}``: normalizes the last axis (units of a dense, channels of a conv)."""
 
@@ -357,11 +369,17 @@ def _build_shape_only(spec: ShapeOnlySpec, ctx: LayerContext) -> nn.Layer:
     return nn.Flatten()
 
 
+def _build_random_translation(spec: RandomTranslationSpec, ctx: LayerContext) -> nn.Layer:
+    _image_channels(spec, ctx)
+    return nn.RandomTranslation(spec.max_shift)
+
+
 register_layer_type("conv2d", Conv2DSpec, _build_conv2d)
 register_layer_type("maxpool2d", Pool2DSpec, _build_pool2d)
 register_layer_type("avgpool2d", Pool2DSpec, _build_pool2d)
 register_layer_type("flatten", ShapeOnlySpec, _build_shape_only)
 register_layer_type("globalavgpool2d", ShapeOnlySpec, _build_shape_only)
+register_layer_type("random_translation", RandomTranslationSpec, _build_random_translation)
 register_layer_type("reshape", ReshapeSpec, lambda spec, ctx: nn.Reshape(spec.target_shape))
 register_layer_type(
     "batchnorm",
