@@ -229,3 +229,47 @@ def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_plots_are_restyled_when_their_series_change():
+    from nablanet.ui.tab_train import plot_styles
+
+    batches = {"loss": ("train (recent batches)",), "metric": (), "metric_key": "accuracy"}
+    loss, metric, styled = plot_styles(batches, None)
+    assert loss == {"color_map": {"train (recent batches)": "#a5b4fc"}}
+    assert metric is None and styled["metric"] is None
+
+    epochs = {
+        "loss": ("train", "validation", "train (recent batches)"),
+        "metric": ("train", "validation"),
+        "metric_key": "accuracy",
+    }
+    loss, metric, styled = plot_styles(epochs, styled)
+    assert list(loss["color_map"]) == list(epochs["loss"])
+    assert metric["title"] == "Accuracy" and metric["y_title"] == "accuracy"
+    assert set(metric["color_map"]) == {"train", "validation"}
+    assert plot_styles(epochs, styled)[:2] == (None, None)  # nothing new: no redraw
+
+    regression = dict(epochs, metric_key="mae")
+    _, metric, styled = plot_styles(regression, styled)
+    assert metric["title"] == "MAE"
+
+    cleared = {"loss": (), "metric": (), "metric_key": "accuracy"}
+    _, _, styled = plot_styles(cleared, styled)
+    assert styled == {"loss": None, "metric": None}
+    loss, _, _ = plot_styles(epochs, styled)  # a new run draws afresh, styled again
+    assert loss is not None
+
+
+def test_series_and_colours_of_the_curves():
+    from nablanet.ui import views
+
+    history = [{"epoch": 1, "loss": 0.7, "val_loss": 0.8}]
+    frame = views.curve_frame(history, "loss", [(0.5, 0.9)])
+    assert views.series_names(frame) == ("train", "validation", "train (recent batches)")
+    assert views.series_names(None) == ()
+    colours = views.color_map([f"run-{i}" for i in range(12)])
+    assert len(set(colours.values())) == len(views.PALETTE)
+    fixed = views.color_map(["train", "other"], views.SERIES_COLORS)
+    assert fixed["train"] == views.SERIES_COLORS["train"]
+    assert fixed["other"] not in views.SERIES_COLORS.values()

@@ -30,6 +30,7 @@ def compare_view(run_dirs: list[str] | None, key: str) -> dict[str, Any]:
         problems.append(f"No {key} curve in: {', '.join(missing)}.")
     return {
         "curves": frame if len(frame) else None,
+        "series": views.series_names(frame),
         "table": views.compare_table(runs) if runs else pd.DataFrame(),
         "status": error_text(" ".join(problems)) if problems else "",
     }
@@ -70,6 +71,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
     ui.cmp_table = gr.Dataframe(
         label="Final metrics and settings", interactive=False, wrap=False, elem_id="compare-table"
     )
+    ui.cmp_series = gr.State(())  # the runs drawn in the plot
 
 
 def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
@@ -77,18 +79,23 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
 
     def compare(selected, key):
         view = compare_view(selected, key)
-        return (
-            gr.update(value=view["curves"], title=key, y_title=key),
-            view["table"],
-            view["status"],
-        )
+        # the curves alone; the title and the runs' colours follow in a chained event (a value
+        # sent together with new settings could be drawn with the previous curves)
+        return view["curves"], view["table"], view["status"], view["series"]
+
+    def style(series, key):
+        if not series:
+            return gr.skip()
+        return gr.update(title=key, y_title=key, color_map=views.color_map(series))
 
     def refresh(current):
         choices = ctx.run_choices()
         values = {v for _, v in choices}
         return gr.update(choices=choices, value=[v for v in (current or []) if v in values])
 
-    outputs = [ui.cmp_plot, ui.cmp_table, ui.cmp_status]
-    ui.cmp_runs.change(compare, [ui.cmp_runs, ui.cmp_key], outputs)
-    ui.cmp_key.change(compare, [ui.cmp_runs, ui.cmp_key], outputs)
+    outputs = [ui.cmp_plot, ui.cmp_table, ui.cmp_status, ui.cmp_series]
+    for event in (ui.cmp_runs.change, ui.cmp_key.change):
+        event(compare, [ui.cmp_runs, ui.cmp_key], outputs).then(
+            style, [ui.cmp_series, ui.cmp_key], [ui.cmp_plot], show_progress="hidden"
+        )
     ui.cmp_refresh.click(refresh, [ui.cmp_runs], [ui.cmp_runs])

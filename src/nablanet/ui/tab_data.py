@@ -67,6 +67,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                 max_height=330,
                 elem_id="sample-rows",
             )
+    ui.balance_style = gr.State(None)  # order of the classes and height of the bar plot
 
 
 def show_dataset(ctx: AppContext, spec: str | dict[str, Any], label: str) -> dict[str, Any]:
@@ -126,6 +127,7 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
         ui.form_extra,
         ui.pending_form,
         ui.loss,
+        ui.balance_style,
         *ui.form_inputs,
     ]
 
@@ -141,19 +143,23 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
             gr.skip() if target is None else target,
             extra,
             None,
-            *([gr.skip()] * (n_form + 1)),
+            gr.skip(),
+            None,
+            *([gr.skip()] * n_form),
         ]
 
     def shown(view, name: str, pending, extra, upload_visible: bool, target=None) -> list[Any]:
         values, losses = tab_model.defaults_for(name, view["state"]["task"], pending)
+        # the bars alone; their order and the height follow in a chained event (a value sent
+        # together with new settings could be drawn with the previous bars)
+        style = {
+            "sort": view["order"],
+            "y_lim": [0, float(view["balance"]["count"].max()) * 1.08],
+        }
         return [
             view["state"],
             view["info"],
-            gr.update(
-                value=view["balance"],
-                sort=view["order"],
-                y_lim=[0, float(view["balance"]["count"].max()) * 1.08],
-            ),
+            view["balance"],
             gr.update(value=view["grid"], visible=view["grid"] is not None),
             gr.update(value=view["rows"], visible=view["rows"] is not None),
             view["status"],
@@ -162,6 +168,7 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
             extra if pending is not None else None,
             None,
             gr.update(choices=losses),
+            style,
             *values,
         ]
 
@@ -192,10 +199,17 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
             return cleared(error_text(e), True, extra)
         return shown(view, kept.stem, pending, extra, True, target_update)
 
+    def style_balance(style):
+        return gr.skip() if not style else gr.update(**style)
+
     refresh = (tab_model.refresh_model_fn(ctx), [ui.data_state, ui.form_extra, *ui.form_inputs])
-    ui.dataset.change(on_dataset, [ui.dataset, ui.pending_form, ui.form_extra], outputs).then(
-        *refresh, ui.model_outputs
-    )
+    restyle = (style_balance, [ui.balance_style], [ui.balance])
     upload_inputs = [ui.data_file, ui.target_col, ui.pending_form, ui.form_extra]
-    ui.data_file.upload(on_upload, upload_inputs, outputs).then(*refresh, ui.model_outputs)
-    ui.target_col.input(on_upload, upload_inputs, outputs).then(*refresh, ui.model_outputs)
+    for event, fn, inputs in (
+        (ui.dataset.change, on_dataset, [ui.dataset, ui.pending_form, ui.form_extra]),
+        (ui.data_file.upload, on_upload, upload_inputs),
+        (ui.target_col.input, on_upload, upload_inputs),
+    ):
+        event(fn, inputs, outputs).then(*restyle, show_progress="hidden").then(
+            *refresh, ui.model_outputs
+        )

@@ -53,7 +53,37 @@ def live_view(snap: Any, task: str | None) -> dict[str, Any]:
         "loss": loss if len(loss) else None,
         "metric": metric if len(metric) else None,
         "metric_key": key,
+        "series": {
+            "loss": views.series_names(loss),
+            "metric": views.series_names(metric),
+            "metric_key": key,
+        },
     }
+
+
+def plot_styles(series: dict[str, Any] | None, styled: dict[str, Any] | None):
+    """The settings of the two plots that follow the curves just sent (see
+    :func:`~nablanet.ui.views.color_map`): ``(loss, metric, styled)``, where a plot whose
+    series have not changed since it was last styled gets None, and ``styled`` is the new
+    record of what each plot shows (None for an empty plot, which draws afresh)."""
+    series, styled = series or {}, dict(styled or {})
+    key = series.get("metric_key") or "accuracy"
+    out: list[dict[str, Any] | None] = []
+    for name in ("loss", "metric"):
+        names = tuple(series.get(name) or ())
+        shown = (key, names) if name == "metric" else names
+        if not names:
+            styled[name] = None
+            out.append(None)
+        elif styled.get(name) == shown:
+            out.append(None)
+        else:
+            styled[name] = shown
+            props: dict[str, Any] = {"color_map": views.color_map(names, views.SERIES_COLORS)}
+            if name == "metric":
+                props.update(title=metric_title(key), y_title=key)
+            out.append(props)
+    return out[0], out[1], styled
 
 
 def build(ui: SimpleNamespace, ctx: AppContext, poll_seconds: float) -> None:
@@ -84,6 +114,8 @@ def build(ui: SimpleNamespace, ctx: AppContext, poll_seconds: float) -> None:
             None, title="Accuracy", y_title="accuracy", elem_id="live-metric-plot", **plot_args
         )
     ui.timer = gr.Timer(poll_seconds, active=False)
+    ui.live_series = gr.State(None)  # series of the curves last sent to the plots
+    ui.live_styled = gr.State(None)  # series the plots were last styled for
 
 
 def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
@@ -95,7 +127,7 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
             steps = estimate_steps(config, ctx.dataset(data_state["spec"]))
             ctx.session.start(config, steps_per_epoch=steps)
         except UIError as e:
-            return [error_text(e), *([gr.skip()] * 6)]
+            return [error_text(e), *([gr.skip()] * 7)]
         view = live_view(ctx.session.snapshot(), (data_state or {}).get("task"))
         title = "MAE" if (data_state or {}).get("task") == "regression" else "Accuracy"
         return [
@@ -106,6 +138,7 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
             view["progress"],
             None,
             gr.update(value=None, title=title, y_title=title.lower()),
+            view["series"],
         ]
 
     def stop():
@@ -120,15 +153,16 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
         done = not snap.busy
         if snap.version == seen and not done:  # only the clock moved
             progress = views.progress_html(snap)
-            return [gr.skip(), progress, *([gr.skip()] * (3 + n_done))]
+            return [gr.skip(), progress, *([gr.skip()] * (4 + n_done))]
         view = live_view(snap, (data_state or {}).get("task"))
-        key = view["metric_key"]
+        # the values alone: new settings sent with them could redraw the old curves
         outs = [
             snap.version,
             view["progress"],
             view["status"],
             view["loss"],
-            gr.update(value=view["metric"], title=metric_title(key), y_title=key),
+            view["metric"],
+            view["series"],
         ]
         if not done:
             return outs + [gr.skip()] * n_done
@@ -144,17 +178,25 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
             gr.update(choices=runs),
         ]
 
+    def style(series, styled):
+        loss, metric, styled = plot_styles(series, styled)
+        skip = gr.skip()
+        return [skip if p is None else gr.update(**p) for p in (loss, metric)] + [styled]
+
+    restyle = (style, [ui.live_series, ui.live_styled],
+               [ui.loss_plot, ui.metric_plot, ui.live_styled])  # fmt: skip
     ui.train_btn.click(
         start,
         [ui.data_state, ui.form_extra, *ui.form_inputs],
         [ui.train_status, ui.timer, ui.train_btn, ui.stop_btn, ui.progress, ui.loss_plot,
-         ui.metric_plot],
-    )  # fmt: skip
+         ui.metric_plot, ui.live_series],
+    ).then(*restyle, show_progress="hidden")  # fmt: skip
     ui.stop_btn.click(stop, None, [ui.train_status])
     ui.timer.tick(
         poll,
         [ui.seen_version, ui.data_state],
-        [ui.seen_version, ui.progress, ui.train_status, ui.loss_plot, ui.metric_plot, ui.timer,
-         ui.train_btn, ui.stop_btn, ui.eval_run, ui.pred_model, ui.cmp_runs],
+        [ui.seen_version, ui.progress, ui.train_status, ui.loss_plot, ui.metric_plot,
+         ui.live_series, ui.timer, ui.train_btn, ui.stop_btn, ui.eval_run, ui.pred_model,
+         ui.cmp_runs],
         show_progress="hidden",
-    )  # fmt: skip
+    ).then(*restyle, show_progress="hidden")  # fmt: skip

@@ -15,6 +15,7 @@ training snapshot becomes a progress bar; ``metrics.json`` becomes a table. No G
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +27,21 @@ SERIES_COLORS = {
     "validation": "#f97316",
     "train (recent batches)": "#a5b4fc",
 }
+
+
+#: colours of the runs overlaid in the Compare tab, in turn
+PALETTE = (
+    "#4f46e5",
+    "#f97316",
+    "#16a34a",
+    "#dc2626",
+    "#0891b2",
+    "#9333ea",
+    "#ca8a04",
+    "#db2777",
+    "#475569",
+    "#65a30d",
+)
 
 
 def _finite(v: Any) -> bool:
@@ -77,6 +93,48 @@ def curve_frame(
     return curves(rows)
 
 
+def series_names(frame: pd.DataFrame | None) -> tuple[str, ...]:
+    """The series of a long-format curve table, in order of first appearance.
+
+    >>> series_names(curve_frame([{"epoch": 1, "loss": 0.7, "val_loss": 0.8}], "loss"))
+    ('train', 'validation')
+    """
+    if frame is None or not len(frame):
+        return ()
+    return tuple(str(s) for s in pd.unique(frame["series"]))
+
+
+def color_map(names: Sequence[str], fixed: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A colour for each series: its colour in ``fixed``, else the next one of ``PALETTE``.
+
+    Gradio draws a ``LinePlot`` afresh, with the series of its current value in the legend,
+    only when a setting such as ``color_map`` changes; a new value alone keeps the series of
+    the first drawing. So the tabs send a new value first and then, when its series differ,
+    this map of exactly those series.
+
+    >>> color_map(["run-a", "run-b"])
+    {'run-a': '#4f46e5', 'run-b': '#f97316'}
+    >>> color_map(["train (recent batches)", "train"], SERIES_COLORS)
+    {'train (recent batches)': '#a5b4fc', 'train': '#4f46e5'}
+    """
+    fixed = fixed or {}
+    free = itertools.cycle([c for c in PALETTE if c not in fixed.values()] or PALETTE)
+    return {name: fixed[name] if name in fixed else next(free) for name in names}
+
+
+def seconds_text(seconds: float) -> str:
+    """``0.0014`` -> ``1.4 ms``, ``2.5`` -> ``2.50 s``, ``75`` -> ``75 s``.
+
+    >>> seconds_text(0.0014), seconds_text(0.25), seconds_text(2.5), seconds_text(75.2)
+    ('1.4 ms', '250 ms', '2.50 s', '75 s')
+    """
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f} ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
 def progress_html(snap: Any) -> str:
     """A progress bar with the epoch, batch, learning rate and timing of a training snapshot."""
     pct = round(100 * snap.fraction, 1)
@@ -92,7 +150,7 @@ def progress_html(snap: Any) -> str:
             parts.append(f"learning rate <b>{snap.learning_rate:.3g}</b>")
         if snap.history:
             secs = [r.get("seconds", 0.0) for r in snap.history]
-            parts.append(f"{sum(secs) / len(secs):.2f} s/epoch")
+            parts.append(f"{seconds_text(sum(secs) / len(secs))}/epoch")
         parts.append(f"{snap.elapsed:.0f} s elapsed")
     state = html.escape(snap.status)
     return (
