@@ -91,11 +91,12 @@ def row_values(frame: Any, trained: Any) -> np.ndarray:
     out = []
     for name, cell in zip(df.iloc[:, 0], df.iloc[:, 1]):
         text = "" if cell is None else str(cell).strip()
+        if not text:
+            raise UIError(f"Feature '{name}' is empty: type a number.")
         try:
             value = float(text)
         except ValueError:
-            shown = text if text else "an empty cell"
-            raise UIError(f"Feature '{name}': {shown!r} is not a number.") from None
+            raise UIError(f"Feature '{name}': {text!r} is not a number.") from None
         if not np.isfinite(value):
             raise UIError(f"Feature '{name}': {text!r} is not a finite number.")
         out.append(value)
