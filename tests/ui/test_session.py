@@ -273,3 +273,26 @@ def test_series_and_colours_of_the_curves():
     fixed = views.color_map(["train", "other"], views.SERIES_COLORS)
     assert fixed["train"] == views.SERIES_COLORS["train"]
     assert fixed["other"] not in views.SERIES_COLORS.values()
+
+
+def test_progress_names_the_running_epoch_and_the_batch():
+    from nablanet.ui.session import Snapshot
+    from nablanet.ui.views import progress_html
+
+    running = Snapshot(status="training", epoch=2, epochs=3, step=27, steps_per_epoch=399)
+    text = progress_html(running)
+    assert "Epoch <b>3</b> / 3 · batch 27 / 399" in text
+    assert 'data-epoch="2"' in text and 'data-status="training"' in text
+    assert 'style="width:68.9%"' in text  # (2 + 27/399) / 3
+    between = Snapshot(status="training", epoch=2, epochs=3, step=0, steps_per_epoch=399)
+    text = progress_html(between)  # an epoch has ended, the next one not begun
+    assert "Epoch <b>2</b> / 3" in text and "batch" not in text
+    done = Snapshot(status="finished", epoch=3, epochs=3, history=[{"seconds": 0.0014}])
+    text = progress_html(done)
+    assert "Epoch <b>3</b> / 3" in text and "1.4 ms/epoch" in text and "batch" not in text
+
+
+def test_the_step_count_restarts_with_each_epoch(clock):
+    session = TrainingSession(scripted_train(clock, epochs=2, steps=7, seconds_per_step=0.01))
+    snap = run(session)
+    assert snap.step == 0 and snap.steps_per_epoch == 7 and snap.epoch == 2

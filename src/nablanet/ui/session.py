@@ -315,6 +315,7 @@ class TrainingSession:
             if not self._measured and s.step:
                 s.steps_per_epoch = s.step  # the real count replaces the estimate
                 self._measured = True
+            s.step = 0
             row: dict[str, float] = {"epoch": epoch + 1}
             for key, value in logs.items():
                 if isinstance(value, int | float) and not isinstance(value, bool):

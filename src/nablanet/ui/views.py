@@ -142,8 +142,10 @@ def progress_html(snap: Any) -> str:
     if snap.status == "idle":
         parts.append("Not started: set up the data and the model, then press Start.")
     else:
-        parts.append(f"Epoch <b>{snap.epoch}</b> / {snap.epochs}")
-        if snap.status in ("training", "stopping") and snap.step:
+        running = snap.status in ("training", "stopping") and snap.step and snap.epoch < snap.epochs
+        # while an epoch runs, its number (1-based); otherwise the epochs done
+        parts.append(f"Epoch <b>{snap.epoch + 1 if running else snap.epoch}</b> / {snap.epochs}")
+        if running:
             total = f" / {snap.steps_per_epoch}" if snap.steps_per_epoch else ""
             parts.append(f"batch {snap.step}{total}")
         if snap.learning_rate is not None:
