@@ -14,6 +14,8 @@ from .common import AppContext, error_text
 from .errors import UIError
 
 CURVES = ["val_loss", "val_accuracy", "val_mae", "loss", "accuracy", "mae"]
+#: columns of the table before any run is picked
+EMPTY_TABLE = ["run", "dataset", "status", "epochs", "best epoch", "layers", "optimizer"]
 
 
 def compare_view(run_dirs: list[str] | None, key: str) -> dict[str, Any]:
@@ -31,7 +33,7 @@ def compare_view(run_dirs: list[str] | None, key: str) -> dict[str, Any]:
     return {
         "curves": frame if len(frame) else None,
         "series": views.series_names(frame),
-        "table": views.compare_table(runs) if runs else pd.DataFrame(),
+        "table": views.compare_table(runs) if runs else pd.DataFrame(columns=EMPTY_TABLE),
         "status": error_text(" ".join(problems)) if problems else "",
     }
 
@@ -69,7 +71,11 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
         elem_id="compare-plot",
     )
     ui.cmp_table = gr.Dataframe(
-        label="Final metrics and settings", interactive=False, wrap=False, elem_id="compare-table"
+        value=pd.DataFrame(columns=EMPTY_TABLE),
+        label="Final metrics and settings",
+        interactive=False,
+        wrap=False,
+        elem_id="compare-table",
     )
     ui.cmp_series = gr.State(())  # the runs drawn in the plot
 

@@ -104,6 +104,7 @@ def build(ui: SimpleNamespace, ctx: AppContext, poll_seconds: float) -> None:
         "color": "series",
         "color_map": views.SERIES_COLORS,
         "x_title": "epoch",
+        "x_lim": [0, None],  # from epoch 0, where the batch points start
         "height": 330,
     }
     with gr.Row(equal_height=True):
