@@ -62,8 +62,9 @@ class Sequential:
 
     @property
     def dtype(self) -> np.dtype:
-        for p in self.parameters():
-            return p.dtype
+        for layer in self.layers:  # the first parameter's (without listing them all)
+            for p in layer.parameters():
+                return p.dtype
         return np.dtype(np.float32)
 
     def parameters(self) -> list[Parameter]:

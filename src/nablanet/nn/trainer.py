@@ -287,7 +287,10 @@ class Trainer:
 
         bs = self.batch_size
         if self.shuffle:
-            x_buf, y_buf = np.empty_like(x), np.empty_like(y)
+            # each shuffled batch is gathered into these (reused) buffers: no copy of the whole
+            # dataset per epoch, and a memory-mapped x is read a batch at a time
+            x_buf = np.empty((min(bs, n), *x.shape[1:]), dtype=x.dtype)
+            y_buf = np.empty((min(bs, n), *y.shape[1:]), dtype=y.dtype)
         tracker = _MetricTracker(model.metrics)
         self._last_epoch_weights = None
         self.stop_training = False
@@ -301,16 +304,17 @@ class Trainer:
                 optimizer.learning_rate = self.scheduler(epoch)
             for cb in callbacks:
                 cb.on_epoch_begin(epoch, {})
-            if self.shuffle:
-                perm = self.rng.permutation(n)
-                np.take(x, perm, axis=0, out=x_buf, mode="clip")
-                np.take(y, perm, axis=0, out=y_buf, mode="clip")
-                xs, ys = x_buf, y_buf
-            else:
-                xs, ys = x, y
+            perm = self.rng.permutation(n) if self.shuffle else None
             tracker.reset()
             for step, i in enumerate(range(0, n, bs)):
-                xb, yb = xs[i : i + bs], ys[i : i + bs]
+                if perm is None:
+                    xb, yb = x[i : i + bs], y[i : i + bs]
+                else:
+                    idx = perm[i : i + bs]
+                    k = len(idx)
+                    # mode="clip" writes straight into out= (the default mode copies first)
+                    xb = np.take(x, idx, axis=0, out=x_buf[:k], mode="clip")
+                    yb = np.take(y, idx, axis=0, out=y_buf[:k], mode="clip")
                 optimizer.zero_grad()
                 loss, out = model.train_step(xb, yb)
                 optimizer.step()

@@ -28,6 +28,15 @@ class Activation(Layer):
         self._y = None
         self._x = None
 
+    def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``forward`` on an array the caller owns and will not read again.
+
+        ``Dense`` passes its freshly computed pre-activations here, so element-wise activations
+        may overwrite them instead of allocating a result (no new array, no page faults on
+        large batches). The default is ``forward``.
+        """
+        return self.forward(x, training)
+
     def get_config(self):
         return {}
 
@@ -62,6 +71,12 @@ class ReLU(Activation):
 
     def forward(self, x, training=False):
         y = np.maximum(x, 0)
+        if training:
+            self._y = y
+        return y
+
+    def forward_owned(self, x, training=False):
+        y = np.maximum(x, 0, out=x)
         if training:
             self._y = y
         return y
@@ -139,6 +154,12 @@ class Tanh(Activation):
             self._y = y
         return y
 
+    def forward_owned(self, x, training=False):
+        y = np.tanh(x, out=x)
+        if training:
+            self._y = y
+        return y
+
     def backward(self, grad):
         y = self._y
         return grad * (1 - y * y)
@@ -166,6 +187,12 @@ class Softmax(Activation):
             self._y = y
         return y
 
+    def forward_owned(self, x, training=False):
+        y = softmax(x, out=x)
+        if training:
+            self._y = y
+        return y
+
     def backward(self, grad):
         y = self._y
         return y * (grad - np.sum(grad * y, axis=-1, keepdims=True))
@@ -180,11 +207,12 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return y
 
 
-def softmax(x: np.ndarray) -> np.ndarray:
-    """Numerically stable softmax along the last axis."""
-    z = x - np.max(x, axis=-1, keepdims=True)
+def softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Numerically stable softmax along the last axis (into ``out``, which may be ``x``)."""
+    # the ndarray methods skip the np.max / np.sum wrappers: this runs once per predict call
+    z = np.subtract(x, x.max(axis=-1, keepdims=True), out=out)
     np.exp(z, out=z)
-    z /= np.sum(z, axis=-1, keepdims=True)
+    z /= z.sum(axis=-1, keepdims=True)
     return z
 
 

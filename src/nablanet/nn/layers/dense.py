@@ -93,7 +93,8 @@ class Dense(Layer):
         return z
 
     def forward(self, x, training=False):
-        return self.activation.forward(self.forward_linear(x, training), training)
+        # z is this layer's own fresh array: the activation may overwrite it
+        return self.activation.forward_owned(self.forward_linear(x, training), training)
 
     def backward_linear(self, grad_z: np.ndarray) -> np.ndarray | None:
         """Backward from ``dL/dz`` (skipping the activation)."""
