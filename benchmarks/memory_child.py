@@ -24,15 +24,21 @@ from common import load_fashion_mnist
 from frameworks import RUNNERS
 
 
-def rss_mb() -> float:
-    """The current resident set size in MiB (Linux), else the peak so far."""
+def _status_mb(key: str) -> float | None:
+    """A ``/proc/self/status`` memory line (``VmRSS``, ``VmHWM``) in MiB; None off Linux."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return peak_mb()
+    return None
+
+
+def rss_mb() -> float:
+    """The current resident set size in MiB (Linux), else the peak so far."""
+    rss = _status_mb("VmRSS")
+    return peak_mb() if rss is None else rss
 
 
 def peak_mb() -> float:
@@ -42,12 +48,9 @@ def peak_mb() -> float:
     through ``execve`` from the parent (a child of a 900 MiB benchmark process reports at
     least 900 MiB whatever it does), while ``VmHWM`` belongs to the new address space.
     """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    hwm = _status_mb("VmHWM")
+    if hwm is not None:
+        return hwm
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

@@ -31,18 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from nablanet.ui.headless import CHROMIUM, CHROMIUM_ARGS
+
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("NABLANET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 FPS = 12
 GIF_FPS = 5

@@ -139,3 +139,18 @@ def test_memory_child_reports_its_own_peak(tmp_path):
     assert 0 < out["baseline_mb"] <= out["peak_mb"]
     if sys.platform.startswith("linux"):
         assert out["peak_mb"] < 400, out
+
+
+def test_bench_cnn_runs_on_a_few_images(tmp_path, capsys):
+    import bench_cnn
+
+    out = tmp_path / "cnn.md"
+    res = bench_cnn.main(
+        ["--samples", "64", "--batch-size", "32", "--rounds", "2", "--output", str(out)]
+    )
+    assert res["steps"] == 2
+    assert len(res["times"]["nablanet"]["train"]) == 2
+    text = out.read_text()
+    assert "| nablanet |" in text and "Reproduce:" in text
+    if "pytorch" in res["times"]:
+        assert len(res["round_ratios"]) == 2 and "Training ratio nablanet / PyTorch" in text

@@ -77,6 +77,9 @@ class Dense(Layer):
         self.input_grad = True
         self._x = None
 
+    def parameters(self):
+        return [self.weights, self.biases]  # what the generic scan finds, without the scan
+
     def _check_input(self, x: np.ndarray) -> None:
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise NablanetError(
