@@ -154,3 +154,15 @@ def test_bench_cnn_runs_on_a_few_images(tmp_path, capsys):
     assert "| nablanet |" in text and "Reproduce:" in text
     if "pytorch" in res["times"]:
         assert len(res["round_ratios"]) == 2 and "Training ratio nablanet / PyTorch" in text
+
+
+def test_bench_step_times_both_loops():
+    import bench_step
+
+    x, y = toy_problem(n=128)
+    x784 = np.zeros((128, 784), np.float32)
+    x784[:, :20] = x
+    res = bench_step.measure([16, 32], blocks=2, steps=2, data=(x784, y))
+    assert set(res) == {16, 32}
+    assert all(len(t["nablanet"]) == 2 and len(t["numpy"]) == 2 for t in res.values())
+    assert all(v > 0 for t in res.values() for v in t["nablanet"] + t["numpy"])
