@@ -277,3 +277,26 @@ def test_compare_runs(page, runs, ui_server):
     paths = wait_for(lambda: [d for d in line_paths(page, "compare-plot") if d], "the curves")
     assert len(paths) == 2 and paths != loss_paths
     assert page.external_requests == []
+
+
+def test_the_model_tab_builds_a_cnn_for_images_only(page):
+    choose_dataset(page, "Digits")
+    goto_tab(page, "Model")
+    wait_text(page, "#model-summary", r"Total params")
+    assert not page.locator("#filters-1").is_visible()  # a plain MLP to start with
+    set_number(page, "n-conv", 1)
+    wait_for(lambda: page.locator("#filters-1").is_visible(), "the first block's row")
+    assert not page.locator("#filters-2").is_visible()
+    wait_text(page, "#model-summary", r"Conv2D")
+    set_number(page, "filters-1", 6)
+    summary = wait_text(page, "#model-summary", r"\(None, 4, 4, 6\)")  # 8x8 digits, pooled
+    assert "Flatten" in summary and "(None, 8, 8, 6)" in summary
+    yaml_text = wait_text(page, "#config-yaml", r"type: conv2d")
+    assert "filters: 6" in yaml_text and "type: flatten" in yaml_text
+    assert "flatten: true" not in yaml_text  # images keep their 8x8x1 shape
+
+    goto_tab(page, "Data")
+    choose_dataset(page, "Breast cancer")
+    goto_tab(page, "Model")
+    set_number(page, "n-conv", 1)
+    wait_text(page, "#model-status", r"Convolution blocks need images .*\(30,\)")

@@ -2,7 +2,10 @@
 
 The form describes a multi-layer perceptron: hidden dense layers (units, activation, dropout
 after it), one initializer and L1/L2 penalties for every dense layer, then an output layer whose
-size comes from the data (``units: auto``) and whose activation follows the loss. Training
+size comes from the data (``units: auto``) and whose activation follows the loss. For image data
+it can put a convolutional front before the dense layers: up to ``MAX_CONV`` blocks of a 'same'
+ReLU convolution (filters, kernel size), an optional 2x2 max pooling and optional batch
+normalization, then a flatten; optionally random shifts of the training images first. Training
 settings map one to one onto ``training:`` keys. :func:`form_to_config` builds the plain config
 dict and validates it with the pipeline's schema; :func:`form_from_config` fills the form from a
 config file (layers it cannot show are kept as they are, see ``ModelForm.custom_layers``).
@@ -60,6 +63,9 @@ _LOSS_ALIASES = {
 }
 #: most hidden layers the form shows
 MAX_HIDDEN = 4
+#: most convolution blocks the form shows
+MAX_CONV = 3
+KERNEL_SIZES = (3, 5)
 
 
 @dataclass
@@ -72,6 +78,15 @@ class HiddenLayer:
 
 
 @dataclass
+class ConvBlock:
+    """One convolution block of the form: a 'same' ReLU convolution, then maybe a 2x2 max pool."""
+
+    filters: int = 32
+    kernel_size: int = 3
+    pool: bool = True
+
+
+@dataclass
 class ModelForm:
     """Everything the Model tab's form holds.
 
@@ -81,6 +96,10 @@ class ModelForm:
     """
 
     layers: list[HiddenLayer] = field(default_factory=lambda: [HiddenLayer(64)])
+    conv: list[ConvBlock] = field(default_factory=list)
+    batchnorm: bool = False
+    shift: int = 0
+    conv_dropout: float = 0.0
     initializer: str = "he_normal"
     l1: float = 0.0
     l2: float = 0.0
@@ -185,6 +204,23 @@ def check_form(form: ModelForm, task: str) -> ModelForm:
             )
     else:
         layers = list(form.layers)
+    conv: list[ConvBlock] = []
+    shift = 0
+    if form.custom_layers is None:
+        if len(form.conv) > MAX_CONV:
+            raise UIError(f"At most {MAX_CONV} convolution blocks.")
+        for i, block in enumerate(form.conv, start=1):
+            kernel = _whole(block.kernel_size, f"Convolution {i}: kernel size")
+            if kernel not in KERNEL_SIZES:
+                sizes = " or ".join(map(str, KERNEL_SIZES))
+                raise UIError(f"Convolution {i}: kernel size must be {sizes}, got {kernel}.")
+            filters = _whole(block.filters, f"Convolution {i}: filters")
+            conv.append(ConvBlock(filters=filters, kernel_size=kernel, pool=bool(block.pool)))
+        shift = _whole(form.shift or 0, "Random shift (pixels)", minimum=0) if conv else 0
+        conv_dropout = form.conv_dropout or 0.0
+        conv_dropout = _number(conv_dropout, "Dropout after the convolutions", 0.0, 1.0)
+    else:
+        conv_dropout = 0.0
     losses = LOSSES_BY_TASK.get(task, tuple(OUTPUT_ACTIVATION))
     max_samples = form.max_samples
     if max_samples in (None, 0, ""):
@@ -194,6 +230,10 @@ def check_form(form: ModelForm, task: str) -> ModelForm:
     return replace(
         form,
         layers=layers,
+        conv=conv,
+        batchnorm=bool(form.batchnorm) and bool(conv),
+        shift=shift,
+        conv_dropout=conv_dropout if conv else 0.0,
         initializer=_choice(form.initializer, INITIALIZERS, "Initializer"),
         l1=_number(form.l1 or 0.0, "L1 penalty", 0.0),
         l2=_number(form.l2 or 0.0, "L2 penalty", 0.0),
@@ -222,6 +262,27 @@ def _layers(form: ModelForm) -> list[dict[str, Any]]:
     if form.l2:
         dense_extra["l2"] = form.l2
     out: list[dict[str, Any]] = []
+    if form.conv:
+        if form.shift:
+            out.append({"type": "random_translation", "max_shift": form.shift})
+        for block in form.conv:
+            out.append(
+                {
+                    "type": "conv2d",
+                    "filters": block.filters,
+                    "kernel_size": block.kernel_size,
+                    "padding": "same",
+                    "activation": "relu",
+                    **dense_extra,
+                }
+            )
+            if block.pool:
+                out.append({"type": "maxpool2d", "pool_size": 2})
+            if form.batchnorm:
+                out.append({"type": "batchnorm"})
+        out.append({"type": "flatten"})
+        if form.conv_dropout:
+            out.append({"type": "dropout", "rate": form.conv_dropout})
     for layer in form.layers:
         out.append(
             {"type": "dense", "units": layer.units, "activation": layer.activation, **dense_extra}
@@ -325,6 +386,71 @@ def config_yaml(config: Mapping[str, Any]) -> str:
 
 
 # -- config -> form -----------------------------------------------------------------------------
+#: values of the schema that the form leaves at their defaults (a layer with others is custom)
+_DEFAULTS = {
+    "dense": {"bias_initializer": "zeros"},
+    "conv2d": {
+        "stride": 1,
+        "padding": "same",
+        "activation": "relu",
+        "bias_initializer": "zeros",
+        "use_bias": True,
+    },
+    "maxpool2d": {"pool_size": 2, "stride": None},
+    "batchnorm": {"momentum": 0.9, "epsilon": 1e-05},
+}
+
+
+def _plain(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """``spec`` without the keys that hold the form's fixed defaults."""
+    fixed = _DEFAULTS.get(spec.get("type"), {})
+    return {k: v for k, v in spec.items() if not (k in fixed and v == fixed[k])}
+
+
+def _shared_settings(spec: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: spec.get(k, d) for k, d in (("initializer", "he_normal"), ("l1", 0.0), ("l2", 0.0))}
+
+
+def _conv_from_layers(layers: list[Any]) -> tuple | None:
+    """The convolutional front of ``layers``: ``(blocks, batchnorm, shift, dropout after the
+    flatten, shared settings, the layers after it)``, or None when the form cannot show it."""
+    specs = [_plain(spec) for spec in layers]
+    i, shift = 0, 0
+    if specs and specs[0].get("type") == "random_translation":
+        shift, i = int(specs[0].get("max_shift", 2)), 1
+    blocks: list[ConvBlock] = []
+    batchnorm: bool | None = None
+    shared: dict[str, Any] | None = None
+    while i < len(specs) and specs[i].get("type") == "conv2d":
+        spec = specs[i]
+        if not set(spec) <= {"type", "filters", "kernel_size", "initializer", "l1", "l2"}:
+            return None
+        if spec.get("kernel_size", 3) not in KERNEL_SIZES:
+            return None
+        settings = _shared_settings(spec)
+        if shared is not None and settings != shared:
+            return None
+        shared = settings
+        i += 1
+        pool = i < len(specs) and specs[i] == {"type": "maxpool2d"}
+        i += pool
+        bn = i < len(specs) and specs[i] == {"type": "batchnorm"}
+        i += bn
+        if batchnorm is not None and bn != batchnorm:
+            return None
+        batchnorm = bn
+        blocks.append(ConvBlock(int(spec["filters"]), int(spec.get("kernel_size", 3)), pool))
+    if not blocks:
+        return None if shift else ([], False, 0, 0.0, None, layers)
+    if len(blocks) > MAX_CONV or i >= len(specs) or specs[i] != {"type": "flatten"}:
+        return None
+    i += 1
+    dropout = 0.0
+    if i < len(specs) and specs[i].get("type") == "dropout":
+        dropout, i = float(specs[i].get("rate", 0.5)), i + 1
+    return blocks, bool(batchnorm), shift, dropout, shared, layers[i:]
+
+
 def _hidden_from_layers(layers: list[Any]) -> tuple[list[HiddenLayer], dict[str, Any]] | None:
     """Hidden layers + shared dense settings, or None when the form cannot show the layers."""
     if not layers or not all(isinstance(spec, Mapping) for spec in layers):
@@ -336,15 +462,14 @@ def _hidden_from_layers(layers: list[Any]) -> tuple[list[HiddenLayer], dict[str,
     shared: dict[str, Any] | None = None
     allowed = {"type", "units", "activation", "initializer", "l1", "l2"}
     for spec in layers[:-1]:
+        spec = _plain(spec)
         kind = spec.get("type")
         if kind == "dropout" and hidden and hidden[-1].dropout == 0:
             hidden[-1].dropout = float(spec.get("rate", 0.5))
             continue
         if kind != "dense" or not set(spec) <= allowed or spec.get("units") == "auto":
             return None
-        settings = {
-            k: spec.get(k, d) for k, d in (("initializer", "he_normal"), ("l1", 0.0), ("l2", 0.0))
-        }
+        settings = _shared_settings(spec)
         if shared is None:
             shared = settings
         elif settings != shared:
@@ -358,6 +483,24 @@ def _hidden_from_layers(layers: list[Any]) -> tuple[list[HiddenLayer], dict[str,
     return hidden, shared or {}
 
 
+def _parse_layers(layers: list[Any]):
+    """``(hidden, conv, batchnorm, shift, conv_dropout, shared)`` of layers the form can show,
+    else None."""
+    if not layers or not all(isinstance(spec, Mapping) for spec in layers):
+        return None
+    front = _conv_from_layers(layers)
+    if front is None:
+        return None
+    conv, batchnorm, shift, conv_dropout, conv_shared, rest = front
+    parsed = _hidden_from_layers(rest)
+    if parsed is None:
+        return None
+    hidden, shared = parsed
+    if conv_shared is not None and conv_shared != _shared_settings(shared):
+        return None
+    return hidden, conv, batchnorm, shift, conv_dropout, shared
+
+
 def form_from_config(config: Mapping[str, Any]) -> tuple[ModelForm, str | None]:
     """Fill the form from a config (plain data); returns the form and the dataset spec.
 
@@ -367,13 +510,13 @@ def form_from_config(config: Mapping[str, Any]) -> tuple[ModelForm, str | None]:
     valid = validate_config(config).to_dict()
     training = valid["training"]
     layers = valid["model"]["layers"]
-    parsed = _hidden_from_layers(layers)
+    parsed = _parse_layers(layers)
     form = ModelForm(base={k: v for k, v in valid.items() if k not in ("model",)})
     if parsed is None:
         form.custom_layers = layers
         form.layers = []
     else:
-        form.layers, shared = parsed
+        form.layers, form.conv, form.batchnorm, form.shift, form.conv_dropout, shared = parsed
         form.initializer = shared.get("initializer", "he_normal")
         if form.initializer not in INITIALIZERS:
             form.initializer = {

@@ -14,10 +14,13 @@ from .errors import UIError
 from .model_form import (
     ACTIVATIONS,
     INITIALIZERS,
+    KERNEL_SIZES,
     LOSSES_BY_TASK,
+    MAX_CONV,
     MAX_HIDDEN,
     OPTIMIZERS,
     SCHEDULERS,
+    ConvBlock,
     HiddenLayer,
     ModelForm,
     default_form,
@@ -26,7 +29,7 @@ from .model_form import (
 )
 
 #: number of form components (see :func:`form_values`)
-N_FORM = 1 + 3 * MAX_HIDDEN + 15
+N_FORM = 1 + 3 * MAX_HIDDEN + 15 + 1 + 3 * MAX_CONV + 3
 
 
 def form_values(form: ModelForm) -> list[Any]:
@@ -54,6 +57,12 @@ def form_values(form: ModelForm) -> list[Any]:
         form.seed,
         form.name,
     ]
+    blocks = list(form.conv)[:MAX_CONV]
+    values.append(len(blocks))
+    blocks += [ConvBlock(32 if i == 0 else 64) for i in range(len(blocks), MAX_CONV)]
+    for block in blocks:
+        values += [block.filters, block.kernel_size, block.pool]
+    values += [form.batchnorm, form.shift, form.conv_dropout]
     return values
 
 
@@ -67,9 +76,22 @@ def form_from_values(values: list[Any], extra: dict[str, Any] | None) -> ModelFo
         for i in range(n)
     ]
     rest = values[1 + 3 * MAX_HIDDEN :]
+    conv_values = rest[15:]
+    n_conv = int(conv_values[0] or 0)
+    conv = [
+        ConvBlock(
+            conv_values[1 + 3 * i], int(conv_values[2 + 3 * i] or 3), bool(conv_values[3 + 3 * i])
+        )
+        for i in range(n_conv)
+    ]
+    batchnorm, shift, conv_dropout = conv_values[1 + 3 * MAX_CONV :]
     extra = extra or {}
     return ModelForm(
         layers=layers,
+        conv=conv,
+        batchnorm=bool(batchnorm),
+        shift=shift or 0,
+        conv_dropout=conv_dropout or 0.0,
         initializer=rest[0],
         l1=rest[1] or 0.0,
         l2=rest[2] or 0.0,
@@ -95,6 +117,14 @@ def current_config(ctx: AppContext, data_state, values, extra) -> dict[str, Any]
     if not data_state or not data_state.get("spec"):
         raise UIError("Pick a dataset in the Data tab first.")
     form = form_from_values(list(values), extra)
+    if form.conv and form.custom_layers is None:
+        shape = tuple(ctx.dataset(data_state["spec"]).input_shape or ())
+        if len(shape) != 3:
+            raise UIError(
+                f"Convolution blocks need images (height, width, channels), but "
+                f"{data_state.get('label') or 'this dataset'} has samples of shape {shape}: set "
+                "the number of convolution blocks to 0, or pick an image dataset."
+            )
     config = form_to_config(form, data_state["spec"], data_state["task"])
     config["output_dir"] = str(ctx.runs_dir)
     return config
@@ -170,6 +200,64 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
     ui.custom_note = gr.Markdown("", visible=False, elem_id="custom-layers-note")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=400):
+            with gr.Group():
+                gr.Markdown(
+                    "**Convolution blocks** (image data) — each a 'same' ReLU convolution, "
+                    "then a 2x2 max pooling if ticked; a flatten follows the last one.",
+                    padding=True,
+                )
+                ui.n_conv = gr.Slider(
+                    0,
+                    MAX_CONV,
+                    value=0,
+                    step=1,
+                    label="Number of convolution blocks (0: a plain MLP)",
+                    elem_id="n-conv",
+                )
+                ui.conv_rows, conv_inputs = [], []
+                for i in range(MAX_CONV):
+                    with gr.Row(visible=False) as row:
+                        filters = gr.Number(
+                            value=32 if i == 0 else 64,
+                            precision=0,
+                            minimum=1,
+                            label=f"Block {i + 1}: filters",
+                            elem_id=f"filters-{i + 1}",
+                            min_width=100,
+                        )
+                        kernel = gr.Dropdown(
+                            choices=list(KERNEL_SIZES),
+                            value=3,
+                            label="kernel size",
+                            elem_id=f"kernel-{i + 1}",
+                            min_width=100,
+                        )
+                        pool = gr.Checkbox(
+                            value=True, label="max-pool 2x2 after", elem_id=f"pool-{i + 1}"
+                        )
+                    ui.conv_rows.append(row)
+                    conv_inputs += [filters, kernel, pool]
+                with gr.Row(visible=False) as ui.conv_extra_row:
+                    batchnorm = gr.Checkbox(
+                        value=False,
+                        label="batch normalization after each block",
+                        elem_id="batchnorm",
+                    )
+                    shift = gr.Number(
+                        value=0,
+                        precision=0,
+                        minimum=0,
+                        label="random shifts of training images (pixels)",
+                        elem_id="shift",
+                    )
+                    conv_dropout = gr.Slider(
+                        0.0,
+                        0.8,
+                        value=0.0,
+                        step=0.05,
+                        label="dropout after the flatten",
+                        elem_id="conv-dropout",
+                    )
             with gr.Group():
                 gr.Markdown(
                     "**Hidden layers** — the output layer is added to fit the data.", padding=True
@@ -324,6 +412,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
     ui.form_inputs = [
         ui.n_hidden, *layer_inputs, initializer, l1, l2, ui.loss, optimizer, lr, scheduler,
         epochs, batch_size, val_split, max_samples, early, patience, seed, run_name,
+        ui.n_conv, *conv_inputs, batchnorm, shift, conv_dropout,
     ]  # fmt: skip
     assert len(ui.form_inputs) == N_FORM
     ui.model_outputs = [ui.summary, ui.yaml_box, ui.download_yaml, ui.model_status, ui.custom_note]
@@ -338,6 +427,10 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
     def on_hidden_count(n):
         n = int(n or 1)
         return [gr.update(visible=i < n) for i in range(MAX_HIDDEN)]
+
+    def on_conv_count(n):
+        n = int(n or 0)
+        return [gr.update(visible=i < n) for i in range(MAX_CONV)] + [gr.update(visible=n > 0)]
 
     def back_to_form(extra):
         if extra and extra.get("custom_layers"):
@@ -360,6 +453,8 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
 
     ui.n_hidden.change(on_hidden_count, [ui.n_hidden], ui.layer_rows)
     ui.n_hidden.input(back_to_form, [ui.form_extra], [ui.form_extra])
+    ui.n_conv.change(on_conv_count, [ui.n_conv], [*ui.conv_rows, ui.conv_extra_row])
+    ui.n_conv.input(back_to_form, [ui.form_extra], [ui.form_extra])
     for comp in ui.form_inputs:
         comp.input(
             refresh,
