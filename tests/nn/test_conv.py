@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nablanet as nb
+from nablanet.nn.layers import _parallel as parallel_mod
 from nablanet.nn.layers import conv as conv_mod
 from nablanet.nn.layers.conv import col2im, im2col, resolve_padding
 
@@ -237,16 +238,24 @@ def test_both_im2col_layouts_give_the_same_layer(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_blockwise_input_gradient_matches_the_whole_batch(monkeypatch):
+def test_input_gradient_is_col2im_of_the_patch_gradients(monkeypatch):
+    """backward's one-GEMM-per-offset input gradient equals the textbook col2im(G K^T)."""
     layer = nb.Conv2D(6, 4, 3, stride=(1, 2), padding="same", dtype="float64", seed=0)
     x = _rand((5, 7, 8, 6))
     y = layer.forward(x, training=True)
     g = _rand(y.shape, seed=1)
-    whole = layer.backward(g)
-    monkeypatch.setattr(conv_mod, "_COL2IM_BLOCK_BYTES", 1)  # one image per block
-    np.testing.assert_allclose(layer.backward(g), whole, rtol=1e-12, atol=1e-12)
-    monkeypatch.setattr(conv_mod, "_COL2IM_BLOCK_BYTES", 2 * 4 * 4 * 9 * 6 * 8)  # 2 per block
-    np.testing.assert_allclose(layer.backward(g), whole, rtol=1e-12, atol=1e-12)
+    pads = resolve_padding("same", (7, 8), (3, 3), (1, 2))
+    xp = conv_mod.pad_nhwc(x, pads)
+    _, size = conv_mod.im2col(xp, (3, 3), (1, 2))
+    patch_grads = g.reshape(-1, 4) @ layer.weights.value.reshape(-1, 4).T
+    top, _, left, _ = pads
+    expected = conv_mod.col2im(patch_grads, xp.shape, (3, 3), (1, 2), size)[
+        :, top : top + 7, left : left + 8
+    ]
+    np.testing.assert_allclose(layer.backward(g), expected, rtol=1e-12, atol=1e-12)
+    monkeypatch.setenv("NABLANET_NUM_THREADS", "3")  # the additions split over threads
+    monkeypatch.setattr(parallel_mod, "MIN_BYTES_PER_THREAD", 1)
+    np.testing.assert_allclose(layer.backward(g), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_inference_in_blocks_matches_one_pass(monkeypatch):
