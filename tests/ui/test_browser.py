@@ -201,6 +201,21 @@ def test_digits_draw_and_predict(page, monkeypatch):
     label = page.locator("#prediction").inner_text()
     assert digit in label and "%" in label
     page.wait_for_selector("#predict-preview img")
+
+    # Clear deselects Gradio's brush; the page picks it again, so a second digit can be drawn
+    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
+    brush = page.locator('#sketchpad button[aria-label="Brush"]')
+    wait_for(lambda: "highlight" in (brush.get_attribute("class") or ""), "the brush again")
+    before = page.locator("#predict-status").inner_text()
+    draw(page, [(0.0, -0.7), (0.0, 0.7)])  # a 1
+    wait_for(
+        lambda: (
+            re.search(r"Prediction: \d", t := page.locator("#predict-status").inner_text())
+            and t != before
+        ),
+        "a prediction of the second drawing",
+        timeout=40,
+    )
     assert page.external_requests == []
 
 

@@ -195,15 +195,17 @@ _CSS = """
 #sketchpad { width: 100%; }
 """
 
-# Gradio's sketchpad starts with no tool selected ("select the draw tool to start"): pick the
-# brush the first time the sketchpad is shown, so a visitor can draw at once.
+# Gradio's sketchpad starts with no tool selected ("select the draw tool to start"), and its
+# Clear button deselects the brush again: whenever the sketchpad is shown with no tool
+# highlighted, pick the brush, so a visitor can always draw at once.
 _JS = """
 () => {
   setInterval(() => {
     const pad = document.querySelector('#sketchpad');
-    if (!pad || pad.offsetParent === null || pad.dataset.nbBrush) return;
+    if (!pad || pad.offsetParent === null) return;
+    if (pad.querySelector('button.highlight')) return;
     const brush = pad.querySelector('button[aria-label="Brush"]');
-    if (brush) { brush.click(); pad.dataset.nbBrush = '1'; }
+    if (brush) brush.click();
   }, 300);
 }
 """
