@@ -183,3 +183,39 @@ def test_trainer_seed_fixes_the_shuffle():
 
     np.testing.assert_array_equal(run(0, 7), run(0, 7))
     assert not np.array_equal(run(0, 7), run(0, 8))
+
+
+def test_shuffled_batches_follow_one_permutation_per_epoch(tmp_path):
+    """fit() gathers batch i of an epoch as x[perm[i*b:(i+1)*b]]: the batches a hand-written loop
+    over the same permutation sees (last batch short), from an array or a memory-mapped file."""
+    x, y = _data("labels", n=42, seed=1)
+    x = x.astype(np.float32)
+    seen = []
+
+    class Spy(nb.Callback):
+        def on_batch_end(self, step, logs=None):
+            seen.append(self.trainer.model.layers[0]._x.copy())
+
+    def run(data):
+        seen.clear()
+        nb.set_seed(0)
+        model = _model("labels", "float32", nb.SGD(0.05))
+        model.layers[1].rate = 0.0
+        model.fit(data, y, epochs=2, batch_size=8, verbose=0, seed=5, callbacks=[Spy()])
+        return model.state_dict(), list(seen)
+
+    state, batches = run(x)
+    rng = np.random.default_rng(5)  # the trainer's generator for seed=5
+    expected = []
+    for _ in range(2):
+        perm = rng.permutation(len(x))
+        expected += [x[perm[i : i + 8]] for i in range(0, len(x), 8)]
+    assert [b.shape[0] for b in batches] == [8, 8, 8, 8, 8, 2] * 2
+    for got, want in zip(batches, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+    np.save(tmp_path / "x.npy", x)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    state_mm, _ = run(mapped)
+    for key in state:
+        np.testing.assert_array_equal(state[key], state_mm[key])
