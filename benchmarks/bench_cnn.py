@@ -30,9 +30,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
+# nablanet before NumPy: it sets OpenBLAS's thread timeout, read when NumPy loads
+# (src/nablanet/__init__.py, docs/performance.md); the other frameworks run with it too.
 import nablanet as nb
+
+# isort: split
+import numpy as np
 
 MNIST_TRAIN = 60_000
 RESULTS = Path(__file__).resolve().parent / "results" / "cnn.md"

@@ -20,6 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# nablanet before NumPy: it sets OpenBLAS's thread timeout, read when NumPy loads
+# (src/nablanet/__init__.py, docs/performance.md); the other frameworks run with it too.
+import nablanet  # noqa: F401
+
+# isort: split
 from common import load_fashion_mnist
 from frameworks import NablanetRunner, NumpyRunner
 

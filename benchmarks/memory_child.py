@@ -16,6 +16,11 @@ import resource
 import sys
 from pathlib import Path
 
+# nablanet before NumPy: it sets OpenBLAS's thread timeout, read when NumPy loads
+# (src/nablanet/__init__.py, docs/performance.md); the other frameworks run with it too.
+import nablanet  # noqa: F401
+
+# isort: split
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -33,6 +33,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+# nablanet before NumPy: it sets OpenBLAS's thread timeout, read when NumPy loads
+# (src/nablanet/__init__.py, docs/performance.md); the other frameworks run with it too.
+import nablanet  # noqa: E402, F401
+
+# isort: split
 import numpy as np  # noqa: E402
 from common import (  # noqa: E402
     SIZES,

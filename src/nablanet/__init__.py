@@ -4,7 +4,20 @@
 >>> model = nb.Sequential([nb.Dense(4, 3, activation="softmax")])
 """
 
+import os as _os
+import sys as _sys
+
 __version__ = "0.1.0"
+
+# NumPy's OpenBLAS keeps its worker threads spinning for about 2**28 cycles (~0.1 s) after each
+# matrix product. Between two products nablanet runs element-wise work in threads of its own
+# (layers/_parallel.py), and a spinning BLAS thread takes a core from it: a convolutional
+# network's training step was 1.3 x slower. 2**16 cycles keeps the workers warm across
+# back-to-back products and lets them sleep during the element-wise work. OpenBLAS reads the
+# variable when NumPy is first imported, so this only applies when nablanet comes first (the
+# CLI and the UI always do); a value set by the user is kept. See docs/performance.md.
+if "numpy" not in _sys.modules:
+    _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
 
 from .nn import *  # noqa: F403  (the library's public API: nb.Sequential, nb.Dense, ...)
 from .nn import __all__ as _nn_all
