@@ -40,6 +40,10 @@ def _rand(shape, seed=0):
         (4, 2, 5, 2, 2, (12, 12)),
         (2, 3, 1, 1, 0, (5, 5)),
         (6, 3, 4, 1, "same", (7, 7)),  # even kernel: asymmetric "same" padding
+        # 3x3 stride 1 with >= 8 input channels: the Winograd path
+        (32, 16, 3, 1, "same", (14, 14)),
+        (8, 5, 3, 1, 0, (9, 6)),
+        (16, 4, 3, 1, "same", (7, 7)),  # odd output: cropped tiles
     ],
 )
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
@@ -143,10 +147,10 @@ def test_a_whole_cnn_matches_torch_gradients():
     nb.set_seed(0)
     model = nb.Sequential(
         [
-            nb.Conv2D(1, 4, 3, padding="same", activation="relu", bias_initializer="random_normal"),
+            nb.Conv2D(1, 8, 3, padding="same", activation="relu", bias_initializer="random_normal"),
             nb.MaxPool2D(2),
-            nb.BatchNormalization(4),
-            nb.Conv2D(4, 6, 3, padding="same", activation="relu"),
+            nb.BatchNormalization(8),
+            nb.Conv2D(8, 6, 3, padding="same", activation="relu"),  # Winograd
             nb.MaxPool2D(2),
             nb.Flatten(),
             nb.Dense(7 * 7 * 6, 10, "softmax"),
@@ -160,6 +164,7 @@ def test_a_whole_cnn_matches_torch_gradients():
     loss, _ = model.train_step(x, y)
 
     conv1, _, bn, conv2, _, _, dense = model.layers
+    assert (conv1.algorithm, conv2.algorithm) == ("im2col", "winograd")
 
     def conv_params(layer):
         w = torch.tensor(layer.weights.value.transpose(3, 2, 0, 1).copy(), requires_grad=True)

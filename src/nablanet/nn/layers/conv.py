@@ -35,9 +35,13 @@ from .._validation import NablanetError, check_dtype, check_positive_int, param_
 from ..parameter import Parameter
 from ..random import get_rng
 from . import activations as acts
+from . import winograd
 from ._parallel import for_each_block
 from .base import Layer
 
+#: 3x3 stride-1 convolutions with at least this many input channels use Winograd F(2x2, 3x3)
+#: (with fewer, its 16 GEMMs are too thin to beat im2col's one)
+WINOGRAD_MIN_CHANNELS = 8
 #: below this many input channels, im2col builds the transposed (row-per-offset) matrix
 _TRANSPOSED_IM2COL_MAX_CHANNELS = 4
 #: most bytes of the im2col matrix built at once at inference (training keeps the whole batch's)
@@ -351,6 +355,17 @@ class Conv2D(Layer):
             )
         #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
         self.input_grad = True
+        #: "winograd" (3x3, stride 1, >= WINOGRAD_MIN_CHANNELS input channels) or "im2col";
+        #: both compute the same convolution, and either may be set for any 3x3 stride-1 layer
+        self.algorithm = (
+            "winograd"
+            if self.kernel_size == (3, 3)
+            and self.stride == (1, 1)
+            and self.in_channels >= WINOGRAD_MIN_CHANNELS
+            else "im2col"
+        )
+        self._workspace: dict[str, np.ndarray] = {}
+        self._wino = None
         self._relu_out = None
         self._cols = None
         self._padded_shape = None
@@ -386,11 +401,14 @@ class Conv2D(Layer):
                 f"Conv2D kernel {self.kernel_size} does not fit input of shape {x.shape} "
                 f"with padding {self.padding!r}"
             )
+        if self.algorithm == "winograd":
+            return self._winograd_forward(x, pads, ho, wo, training)
         # with a bias, cols ends in a column of ones and the kernel matrix in the biases
         kernel = self.weights.value.reshape(-1, self.out_channels)
         if self.use_bias:
             kernel = np.concatenate([kernel, self.biases.value[None, :]])
         if training:
+            self._wino = None
             xp = pad_nhwc(x, pads)
             cols, _ = im2col(xp, self.kernel_size, self.stride, bias_column=self.use_bias)
             self._cols = cols
@@ -424,6 +442,8 @@ class Conv2D(Layer):
 
     def backward_linear(self, grad_z: np.ndarray) -> np.ndarray | None:
         """Backward from ``dL/dz`` (skipping the activation); returns ``dL/dx`` or None."""
+        if self._wino is not None:
+            return self._winograd_backward(grad_z)
         if self._cols is None:
             raise NablanetError("Conv2D.backward called before forward(..., training=True)")
         g = np.ascontiguousarray(grad_z).reshape(-1, self.out_channels)
@@ -431,7 +451,9 @@ class Conv2D(Layer):
         # with more rows than columns: the other orientation was several times slower with
         # multi-threaded OpenBLAS on a busy machine.
         cols = self._cols
-        if cols.shape[1] >= self.out_channels:
+        if cols.flags.f_contiguous or cols.shape[1] >= self.out_channels:
+            # (cols.T is C-contiguous when im2col built the transposed matrix: 2.1 -> 1.3 ms for
+            # the first layer of the benchmark CNN)
             grad_kernel = cols.T @ g
         else:
             grad_kernel = (g.T @ cols).T
@@ -470,6 +492,73 @@ class Conv2D(Layer):
             h, w = self._padded_shape[1] - top - bottom, self._padded_shape[2] - left - right
             grad_xp = grad_xp[:, top : top + h, left : left + w, :]
         return grad_xp
+
+    # -- Winograd F(2x2, 3x3) (winograd.py) ------------------------------------------------------
+    def _buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
+        """A training-time scratch array, reused from step to step while its shape holds
+        (fresh arrays of tens of MiB cost page faults on every step)."""
+        buf = self._workspace.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._workspace[name] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def _winograd_forward(self, x, pads, ho, wo, training):
+        n = x.shape[0]
+        th, tw = winograd.tiles(ho, wo)
+        top, bottom, left, right = pads
+        # pad up to whole tiles: an odd output gets one more row/column, cropped at the end
+        xp = pad_nhwc(x, (top, bottom + 2 * th - ho, left, right + 2 * tw - wo))
+        u = winograd.weight_transform(self.weights.value)
+        bias = self.biases.value if self.use_bias else None
+        c_in, c_out = self.in_channels, self.out_channels
+        dtype = np.result_type(x, u)
+        z = np.empty((n, 2 * th, 2 * tw, c_out), dtype=dtype)
+        if training:
+            self._cols = None
+            v = winograd.input_transform(
+                xp, th, tw, self._buffer("v", (16, n, th, tw, c_in), dtype)
+            )
+            m = self._buffer("m", (16, n * th * tw, c_out), dtype)
+            np.matmul(v.reshape(16, -1, c_in), u, out=m)
+            winograd.output_transform(m.reshape(16, n, th, tw, c_out), z, bias)
+            self._wino = (v, u, xp.shape, (top, left, *x.shape[1:3]), (ho, wo))
+        else:  # blocks of images: the transformed tiles stay small for large batches
+            block = max(1, _IM2COL_BLOCK_BYTES // (16 * th * tw * max(c_in, c_out) * x.itemsize))
+            for a in range(0, n, block):
+                v = winograd.input_transform(xp[a : a + block], th, tw)
+                m = np.matmul(v.reshape(16, -1, c_in), u)
+                winograd.output_transform(m.reshape(16, -1, th, tw, c_out), z[a : a + block], bias)
+        if 2 * th != ho or 2 * tw != wo:
+            z = np.ascontiguousarray(z[:, :ho, :wo])
+        return z
+
+    def _winograd_backward(self, grad_z):
+        v, u, padded_shape, (top, left, h, w), (ho, wo) = self._wino
+        _, n, th, tw, c_in = v.shape
+        c_out = self.out_channels
+        dtype = np.result_type(grad_z, u)
+        if 2 * th != ho or 2 * tw != wo:  # the cropped outputs get no gradient
+            full = np.zeros((n, 2 * th, 2 * tw, c_out), dtype=dtype)
+            full[:, :ho, :wo] = grad_z
+            grad_z = full
+        dm = self._buffer("m", (16, n * th * tw, c_out), dtype)  # the forward's M, reused
+        winograd.grad_output_transform(grad_z, dm.reshape(16, n, th, tw, c_out))
+        grad_u = np.matmul(v.reshape(16, -1, c_in).transpose(0, 2, 1), dm)
+        self.weights.grad += winograd.weight_gradient(grad_u)
+        if self.use_bias:
+            # dM at tile position (1, 1) is the sum of the tile's four output gradients
+            self.biases.grad += dm[5].sum(axis=0)
+        if self.weight_regularizer is not None:
+            self.weight_regularizer.add_gradient(self.weights.value, self.weights.grad)
+        if self.use_bias and self.bias_regularizer is not None:
+            self.bias_regularizer.add_gradient(self.biases.value, self.biases.grad)
+        if not self.input_grad:
+            return None
+        dv = self._buffer("dv", (16, n * th * tw, c_in), dtype)
+        np.matmul(dm, u.transpose(0, 2, 1), out=dv)
+        grad_xp = np.zeros(padded_shape, dtype=dtype)
+        winograd.grad_input_transform(dv.reshape(16, n, th, tw, c_in), grad_xp)
+        return grad_xp[:, top : top + h, left : left + w]
 
     def backward(self, grad):
         y = self._relu_out

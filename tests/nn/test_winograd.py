@@ -1,0 +1,179 @@
+"""Conv2D's Winograd F(2x2, 3x3) path: the choice of algorithm, values against the definition
+and against im2col, exact adjoints of the transforms, numerical gradients, odd sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nablanet as nb
+from nablanet.nn.layers import _parallel as parallel_mod
+from nablanet.nn.layers import conv as conv_mod
+from nablanet.nn.layers import winograd
+
+from .test_conv import naive_conv
+
+
+def _rand(shape, seed=0, dtype=np.float64):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "expected"),
+    [
+        ((8, 4, 3), {}, "winograd"),
+        ((32, 64, 3), {"padding": "same"}, "winograd"),
+        ((7, 4, 3), {}, "im2col"),  # too few input channels
+        ((8, 4, 3), {"stride": 2}, "im2col"),
+        ((8, 4, (3, 2)), {}, "im2col"),
+        ((8, 4, 5), {}, "im2col"),
+    ],
+)
+def test_algorithm_is_chosen_by_geometry(args, kwargs, expected):
+    assert nb.Conv2D(*args, **kwargs).algorithm == expected
+
+
+def _pair(c_in, c_out, padding, seed=0):
+    """The same layer twice: Winograd and im2col."""
+    layers = [
+        nb.Conv2D(
+            c_in,
+            c_out,
+            3,
+            padding=padding,
+            bias_initializer="random_normal",
+            dtype="float64",
+            seed=seed,
+        )
+        for _ in range(2)
+    ]
+    layers[1].algorithm = "im2col"
+    assert layers[0].algorithm == "winograd"
+    return layers
+
+
+GEOMETRIES = [
+    ("same", (14, 14)),
+    ("same", (7, 7)),  # odd output: one more tile row and column, cropped
+    ("valid", (9, 6)),
+    ((2, 1), (5, 8)),
+    ("valid", (3, 3)),  # a single output pixel
+]
+
+
+@pytest.mark.parametrize(("padding", "size"), GEOMETRIES)
+def test_forward_matches_the_definition(padding, size):
+    layer, _ = _pair(8, 5, padding)
+    x = _rand((3, *size, 8), seed=1)
+    pads = conv_mod.resolve_padding(padding, size, (3, 3), (1, 1))
+    expected = naive_conv(x, layer.weights.value, layer.biases.value, (1, 1), pads)
+    for training in (True, False):
+        y = layer.forward(x, training=training)
+        assert y.flags.c_contiguous
+        np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("padding", "size"), GEOMETRIES)
+def test_gradients_equal_im2col(padding, size):
+    wino, im2col = _pair(9, 4, padding)
+    x = _rand((2, *size, 9), seed=2)
+    g = _rand(wino.forward(x, training=True).shape, seed=3)
+    im2col.forward(x, training=True)
+    np.testing.assert_allclose(wino.backward(g), im2col.backward(g), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(wino.weights.grad, im2col.weights.grad, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(wino.biases.grad, im2col.biases.grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("padding", "size"), [("same", (5, 6)), ("valid", (6, 5))])
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh"])
+def test_gradcheck(padding, size, activation):
+    layer = nb.Conv2D(
+        8,
+        3,
+        3,
+        padding=padding,
+        activation=activation,
+        bias_initializer="random_normal",
+        dtype="float64",
+        seed=0,
+    )
+    assert layer.algorithm == "winograd"
+    result = nb.gradcheck_layer(layer, _rand((2, *size, 8), seed=4))
+    assert result.ok, str(result)
+
+
+def test_float32_stays_float32_and_close_to_im2col():
+    wino = nb.Conv2D(32, 16, 3, padding="same", bias_initializer="random_normal", seed=0)
+    im2col = nb.Conv2D(32, 16, 3, padding="same", bias_initializer="random_normal", seed=0)
+    im2col.algorithm = "im2col"
+    x = _rand((4, 14, 14, 32), seed=5, dtype=np.float32)
+    y = wino.forward(x, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, im2col.forward(x, training=True), rtol=1e-4, atol=1e-5)
+    g = _rand(y.shape, seed=6, dtype=np.float32)
+    gx = wino.backward(g)
+    assert gx.dtype == wino.weights.grad.dtype == np.float32
+    np.testing.assert_allclose(gx, im2col.backward(g), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(wino.weights.grad, im2col.weights.grad, rtol=1e-4, atol=1e-3)
+
+
+def test_first_layer_and_regularizer():
+    wino, im2col = _pair(8, 3, "same")
+    for layer in (wino, im2col):
+        layer.weight_regularizer = nb.L2(0.1)
+        layer.input_grad = False
+    x = _rand((2, 6, 6, 8), seed=7)
+    g = _rand((2, 6, 6, 3), seed=8)
+    wino.forward(x, training=True)
+    im2col.forward(x, training=True)
+    assert wino.backward(g) is None
+    im2col.backward(g)
+    np.testing.assert_allclose(wino.weights.grad, im2col.weights.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_workspaces_are_reused_and_follow_the_batch_size():
+    layer, _ = _pair(8, 4, "same")
+    x = _rand((3, 6, 6, 8), seed=9)
+    layer.forward(x, training=True)
+    layer.backward(_rand((3, 6, 6, 4), seed=10))
+    first = {k: id(v) for k, v in layer._workspace.items()}
+    layer.forward(x, training=True)
+    assert {k: id(v) for k, v in layer._workspace.items()} == first
+    expected = naive_conv(x[:2], layer.weights.value, layer.biases.value, (1, 1), (1, 1, 1, 1))
+    np.testing.assert_allclose(layer.forward(x[:2], training=True), expected, rtol=1e-12)
+
+
+def test_inference_in_blocks_and_threads(monkeypatch):
+    layer, _ = _pair(8, 4, "same")
+    x = _rand((5, 7, 6, 8), seed=11)
+    whole = layer.forward(x)
+    monkeypatch.setattr(conv_mod, "_IM2COL_BLOCK_BYTES", 1)  # one image per block
+    np.testing.assert_allclose(layer.forward(x), whole, rtol=1e-12, atol=1e-12)
+    monkeypatch.setenv("NABLANET_NUM_THREADS", "3")
+    monkeypatch.setattr(parallel_mod, "MIN_BYTES_PER_THREAD", 1)
+    np.testing.assert_allclose(layer.forward(x, training=True), whole, rtol=1e-12, atol=1e-12)
+
+
+# -- the transforms are exact adjoints ---------------------------------------------------------
+def test_output_transform_adjoint():
+    m = _rand((16, 2, 3, 4, 5), seed=12)
+    y = _rand((2, 6, 8, 5), seed=13)
+    out = np.empty_like(y)
+    winograd.output_transform(m, out)
+    assert np.sum(out * y) == pytest.approx(np.sum(m * winograd.grad_output_transform(y)))
+
+
+def test_input_transform_adjoint():
+    xp = _rand((2, 8, 10, 3), seed=14)
+    dv = _rand((16, 2, 3, 4, 3), seed=15)
+    v = winograd.input_transform(xp, 3, 4)
+    grad = np.zeros_like(xp)
+    winograd.grad_input_transform(dv, grad)
+    assert np.sum(v * dv) == pytest.approx(np.sum(xp * grad))
+
+
+def test_weight_transform_adjoint():
+    w = _rand((3, 3, 2, 4), seed=16)
+    du = _rand((16, 2, 4), seed=17)
+    lhs = np.sum(winograd.weight_transform(w) * du)
+    assert lhs == pytest.approx(np.sum(w * winograd.weight_gradient(du)))
