@@ -198,3 +198,56 @@ def test_maxpool_2x2_fast_path_agrees_with_the_general_path(size):
     assert general._argmax is not None
     np.testing.assert_array_equal(y_fast, y_general)
     np.testing.assert_array_equal(gx_fast, general.backward(g))
+
+
+# -- ReLU after the pooling (Sequential runs Conv2D(relu) + MaxPool2D this way) ---------------
+@pytest.mark.parametrize(("pool", "stride"), [(2, None), (3, 2), (2, 1)])
+def test_forward_relu_equals_pooling_the_relu(pool, stride):
+    rng = np.random.default_rng(0)
+    # integers: many exact ties, among negatives, zeros and positives
+    z = rng.integers(-3, 3, (2, 9, 8, 3)).astype(np.float64)
+    g = rng.standard_normal((2, *nb.MaxPool2D(pool, stride).compute_output_shape((9, 8, 3))))
+    separate, fused = nb.MaxPool2D(pool, stride), nb.MaxPool2D(pool, stride)
+    relu = nb.ReLU()
+    expected_y = separate.forward(relu.forward(z, training=True), training=True)
+    expected_gx = relu.backward(separate.backward(g))
+    np.testing.assert_array_equal(fused.forward_relu(z, training=True), expected_y)
+    np.testing.assert_array_equal(fused.backward_relu(g), expected_gx)
+
+
+def test_backward_relu_needs_forward_relu():
+    with pytest.raises(nb.NablanetError, match="before forward_relu"):
+        nb.MaxPool2D(2).backward_relu(np.ones((1, 1, 1, 1)))
+
+
+def test_model_moves_the_relu_after_the_pool_with_the_same_results():
+    def build():
+        nb.set_seed(3)
+        model = nb.Sequential(
+            [
+                nb.Conv2D(2, 8, 3, padding="same", activation="relu", dtype="float64"),
+                nb.MaxPool2D(2),
+                nb.Conv2D(8, 4, 3, padding="same", activation="relu", dtype="float64"),
+                nb.MaxPool2D(2),
+                nb.Flatten(),
+                nb.Dense(2 * 2 * 4, 3, "softmax", dtype="float64"),
+            ]
+        )
+        model.compile("categorical_crossentropy", "sgd")
+        return model
+
+    fused, plain = build(), build()
+    assert fused._relu_pools(len(fused.layers)) == (0, 2)
+    plain._relu_pools = lambda stop: ()  # every layer on its own
+    rng = np.random.default_rng(1)
+    x = np.maximum(rng.standard_normal((5, 8, 8, 2)), 0)  # zeros: ties in the pools
+    y = rng.integers(0, 3, 5)
+    for model in (fused, plain):
+        model.optimizer.zero_grad()
+        model.train_step(x, y)
+    np.testing.assert_array_equal(fused.predict(x), plain.predict(x))
+    for a, b in zip(fused.parameters(), plain.parameters()):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-15)
+    assert fused.layers[0].weights.grad.any()
+    result = nb.gradcheck_model(fused, x, y)
+    assert result.ok, str(result)

@@ -11,8 +11,10 @@ import numpy as np
 from . import losses as losses_mod
 from . import optimizers as optimizers_mod
 from ._validation import NablanetError
-from .layers.activations import Activation
+from .layers.activations import Activation, ReLU
 from .layers.base import Layer, layer_from_config, serialize_layer
+from .layers.conv import Conv2D
+from .layers.pooling import MaxPool2D
 from .parameter import Parameter, flatten_parameters
 
 REGRESSION_LOSSES = (losses_mod.MeanSquaredError, losses_mod.MeanAbsoluteError)
@@ -175,20 +177,59 @@ class Sequential:
             raise NablanetError(f"model input must have a batch axis, got shape {x.shape}")
         return x
 
+    def _relu_pools(self, stop: int) -> tuple[int, ...]:
+        """Indices ``i < stop - 1`` of ``Conv2D(activation="relu")`` layers followed by a
+        ``MaxPool2D``: their ReLU runs after the pooling, on 4 x fewer numbers (same values and
+        gradients, see ``MaxPool2D.forward_relu``)."""
+        layers = self.layers
+        return tuple(
+            i
+            for i in range(stop - 1)
+            if type(layers[i + 1]) is MaxPool2D
+            and type(layers[i]) is Conv2D
+            and type(layers[i].activation) is ReLU
+        )
+
+    def _forward_layers(self, h: np.ndarray, stop: int, training: bool) -> np.ndarray:
+        """Layers ``0 .. stop - 1`` forward."""
+        layers = self.layers
+        fused = self._relu_pools(stop)
+        if not fused:
+            for i in range(stop):
+                h = layers[i].forward(h, training)
+            return h
+        i = 0
+        while i < stop:
+            if i in fused:
+                h = layers[i + 1].forward_relu(layers[i].forward_linear(h, training), training)
+                i += 2
+            else:
+                h = layers[i].forward(h, training)
+                i += 1
+        return h
+
+    def _backward_layers(self, grad: np.ndarray, stop: int) -> np.ndarray | None:
+        """Layers ``stop - 1 .. 0`` backward (None once a layer needs no input gradient)."""
+        layers = self.layers
+        fused = self._relu_pools(stop)
+        i = stop - 1
+        while i >= 0 and grad is not None:
+            if i - 1 in fused:
+                grad = layers[i - 1].backward_linear(layers[i].backward_relu(grad))
+                i -= 2
+            else:
+                grad = layers[i].backward(grad)
+                i -= 1
+        return grad
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Apply every layer: ``(n_samples, ...) -> (n_samples, n_outputs)``."""
-        for layer in self.layers:
-            x = layer.forward(x, training)
-        return x
+        return self._forward_layers(x, len(self.layers), training)
 
     __call__ = forward
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
-        for layer in reversed(self.layers):
-            grad = layer.backward(grad)
-            if grad is None:
-                break
-        return grad
+        return self._backward_layers(grad, len(self.layers))
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Forward, loss, backward for one batch; returns ``(data_loss, outputs)``.
@@ -201,19 +242,14 @@ class Sequential:
             loss, grad = self.loss.loss_and_gradient(out, y)
             self.backward(grad)
             return loss, out
-        h = x
-        for layer in layers[:-1]:
-            h = layer.forward(h, True)
+        h = self._forward_layers(x, len(layers) - 1, True)
         last = layers[-1]
         z = h if self._fused_kind == "layer" else last.forward_linear(h, True)
         loss, grad, out = self._fused.loss_gradient_output(z, y)
         if self._fused_kind == "inner":
             grad = last.backward_linear(grad)
         if grad is not None:
-            for layer in reversed(layers[:-1]):
-                grad = layer.backward(grad)
-                if grad is None:
-                    break
+            self._backward_layers(grad, len(layers) - 1)
         return loss, out
 
     def loss_on_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -221,9 +257,7 @@ class Sequential:
         if self._fused is None:
             out = self.forward(x, training=False)
             return self.loss.loss(out, y), out
-        h = x
-        for layer in self.layers[:-1]:
-            h = layer.forward(h, False)
+        h = self._forward_layers(x, len(self.layers) - 1, False)
         last = self.layers[-1]
         z = h if self._fused_kind == "layer" else last.forward_linear(h, False)
         loss, _, out = self._fused.loss_gradient_output(z, y)

@@ -91,6 +91,7 @@ class MaxPool2D(_PoolGeometry, Layer):
 
     def __init__(self, pool_size=2, stride=None):
         super().__init__(pool_size, stride)
+        self._relu_out = None
         self._argmax = None
         self._right = None
         self._bottom = None
@@ -152,6 +153,39 @@ class MaxPool2D(_PoolGeometry, Layer):
 
         for_each_block(block, n, x.nbytes)
         return y
+
+    # -- ReLU moved after the pooling (Sequential does it for Conv2D(relu) + MaxPool2D) ------
+    def forward_relu(self, x, training=False):
+        """``relu(maxpool(x))``, which equals ``maxpool(relu(x))``: the maximum is monotonic.
+
+        A model runs ``Conv2D(activation="relu")`` followed by ``MaxPool2D`` this way: the
+        ReLU and its gradient mask then touch the pooled output, a quarter of the convolution's
+        (2x2 pools), and the gradients are the same: where the window's maximum is positive the
+        first maximum of ``x`` is the first maximum of ``relu(x)``; elsewhere both are zero.
+        """
+        y = self.forward(x, training)
+
+        def block(a, b):
+            np.maximum(y[a:b], 0, out=y[a:b])
+
+        for_each_block(block, y.shape[0], y.nbytes)
+        self._relu_out = y if training else None
+        return y
+
+    def backward_relu(self, grad):
+        """The gradient of :meth:`forward_relu`: the ReLU's mask, then :meth:`backward`."""
+        y = self._relu_out
+        if y is None:
+            raise NablanetError(
+                "MaxPool2D.backward_relu called before forward_relu(..., training=True)"
+            )
+        masked = np.empty(grad.shape, dtype=np.result_type(grad, y))
+
+        def block(a, b):
+            np.multiply(grad[a:b], y[a:b] > 0, out=masked[a:b])
+
+        for_each_block(block, grad.shape[0], masked.nbytes)
+        return self.backward(masked)
 
     def backward(self, grad):
         if self._x_shape is None or (self._argmax is None and self._right is None):
