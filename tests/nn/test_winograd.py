@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import nablanet as nb
+from nablanet.nn.gradcheck import relative_error
 from nablanet.nn.layers import _parallel as parallel_mod
 from nablanet.nn.layers import conv as conv_mod
 from nablanet.nn.layers import winograd
@@ -177,3 +178,114 @@ def test_weight_transform_adjoint():
     du = _rand((16, 2, 4), seed=17)
     lhs = np.sum(winograd.weight_transform(w) * du)
     assert lhs == pytest.approx(np.sum(w * winograd.weight_gradient(du)))
+
+
+# -- fused with ReLU and 2x2 max pooling ---------------------------------------------------------
+def _relu_conv(c_in=8, c_out=5, padding="same", seed=0):
+    layer = nb.Conv2D(
+        c_in,
+        c_out,
+        3,
+        padding=padding,
+        activation="relu",
+        bias_initializer="random_normal",
+        dtype="float64",
+        seed=seed,
+    )
+    assert layer.algorithm == "winograd"
+    return layer
+
+
+@pytest.mark.parametrize(
+    ("padding", "size"),
+    [("same", (8, 8)), ("same", (7, 9)), ("valid", (9, 8)), ("valid", (4, 5)), ((2, 1), (5, 6))],
+)
+@pytest.mark.parametrize("zeros", [False, True])
+def test_relu_maxpool_equals_the_two_layers(padding, size, zeros):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, *size, 8))
+    if zeros:  # blank regions: the convolution outputs the bias there, ties in every window
+        x[:, : size[0] // 2] = 0
+    fused, plain = _relu_conv(padding=padding), _relu_conv(padding=padding)
+    pool = nb.MaxPool2D(2)
+    assert fused.fuses_relu_maxpool(pool)
+    expected = pool.forward(plain.forward(x, training=True), training=True)
+    y = fused.forward_relu_maxpool(x, training=True)
+    np.testing.assert_array_equal(y, expected)  # the same numbers: same ties, same winners
+    np.testing.assert_array_equal(fused.forward_relu_maxpool(x), expected)
+    g = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(
+        fused.backward_relu_maxpool(g), plain.backward(pool.backward(g)), rtol=1e-12, atol=1e-12
+    )
+    for a, b in zip(fused.parameters(), plain.parameters()):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_relu_maxpool_gradcheck():
+    layer = _relu_conv(c_out=3)
+    x = np.random.default_rng(2).standard_normal((2, 6, 5, 8))
+    rng = np.random.default_rng(3)
+    r = rng.standard_normal(layer.forward_relu_maxpool(x).shape)
+
+    def loss():
+        return float(np.sum(layer.forward_relu_maxpool(x, training=True) * r))
+
+    layer.zero_grad()
+    layer.forward_relu_maxpool(x, training=True)
+    gx = layer.backward_relu_maxpool(r)
+    analytic = [p.grad.copy() for p in layer.parameters()]
+    values = [x] + [p.value for p in layer.parameters()]
+    for value, grad in zip(values, [gx, *analytic]):
+        numeric = nb.numerical_gradient(loss, value)
+        assert relative_error(grad, numeric) < 1e-6
+
+
+def test_relu_maxpool_rules_and_errors():
+    layer = _relu_conv()
+    assert not layer.fuses_relu_maxpool(nb.MaxPool2D(3))
+    assert not layer.fuses_relu_maxpool(nb.MaxPool2D(2, stride=1))
+    assert not layer.fuses_relu_maxpool(nb.AvgPool2D(2))
+    layer.algorithm = "im2col"
+    assert not layer.fuses_relu_maxpool(nb.MaxPool2D(2))
+    assert (
+        not _relu_conv().__class__(8, 4, 3, activation="tanh").fuses_relu_maxpool(nb.MaxPool2D(2))
+    )
+    with pytest.raises(nb.NablanetError, match="before forward_relu_maxpool"):
+        _relu_conv().backward_relu_maxpool(np.ones((1, 1, 1, 5)))
+    with pytest.raises(nb.NablanetError, match="pool \\(2, 2\\) is larger than the input"):
+        _relu_conv(padding="valid").forward_relu_maxpool(np.ones((1, 3, 5, 8)))
+
+
+def test_inference_between_forward_and_backward_keeps_the_pending_gradient():
+    fused, plain = _relu_conv(), _relu_conv()
+    pool = nb.MaxPool2D(2)
+    x = np.random.default_rng(4).standard_normal((2, 6, 6, 8))
+    g = np.random.default_rng(5).standard_normal((2, 3, 3, 5))
+    fused.forward_relu_maxpool(x, training=True)
+    fused.forward_relu_maxpool(x[:1])  # e.g. a prediction in between
+    fused.forward(x[:1])
+    pool.forward(plain.forward(x, training=True), training=True)
+    np.testing.assert_allclose(
+        fused.backward_relu_maxpool(g), plain.backward(pool.backward(g)), rtol=1e-12
+    )
+
+
+def test_a_model_uses_the_fused_pass():
+    nb.set_seed(0)
+    model = nb.Sequential(
+        [
+            nb.Conv2D(1, 8, 3, padding="same", activation="relu"),
+            nb.MaxPool2D(2),
+            nb.Conv2D(8, 8, 3, padding="same", activation="relu"),
+            nb.MaxPool2D(2),
+            nb.Flatten(),
+            nb.Dense(2 * 2 * 8, 2, "softmax"),
+        ]
+    )
+    model.compile("categorical_crossentropy", "adam")
+    x = np.random.default_rng(6).random((4, 8, 8, 1), dtype=np.float32)
+    model.train_step(x, np.array([0, 1, 0, 1]))
+    assert model.layers[0]._pooled is None  # im2col: ReLU after the pool, MaxPool2D's pass
+    assert model.layers[1]._relu_out is not None
+    assert model.layers[2]._pooled is not None  # Winograd: one fused pass
+    assert model.predict(x).shape == (4, 2)

@@ -201,7 +201,11 @@ class Sequential:
         i = 0
         while i < stop:
             if i in fused:
-                h = layers[i + 1].forward_relu(layers[i].forward_linear(h, training), training)
+                conv, pool = layers[i], layers[i + 1]
+                if conv.fuses_relu_maxpool(pool):
+                    h = conv.forward_relu_maxpool(h, training)
+                else:
+                    h = pool.forward_relu(conv.forward_linear(h, training), training)
                 i += 2
             else:
                 h = layers[i].forward(h, training)
@@ -215,7 +219,11 @@ class Sequential:
         i = stop - 1
         while i >= 0 and grad is not None:
             if i - 1 in fused:
-                grad = layers[i - 1].backward_linear(layers[i].backward_relu(grad))
+                conv = layers[i - 1]
+                if conv._pooled is not None:
+                    grad = conv.backward_relu_maxpool(grad)
+                else:
+                    grad = conv.backward_linear(layers[i].backward_relu(grad))
                 i -= 2
             else:
                 grad = layers[i].backward(grad)

@@ -366,6 +366,7 @@ class Conv2D(Layer):
         )
         self._workspace: dict[str, np.ndarray] = {}
         self._wino = None
+        self._pooled = None
         self._relu_out = None
         self._cols = None
         self._padded_shape = None
@@ -408,7 +409,7 @@ class Conv2D(Layer):
         if self.use_bias:
             kernel = np.concatenate([kernel, self.biases.value[None, :]])
         if training:
-            self._wino = None
+            self._wino = self._pooled = None
             xp = pad_nhwc(x, pads)
             cols, _ = im2col(xp, self.kernel_size, self.stride, bias_column=self.use_bias)
             self._cols = cols
@@ -502,7 +503,8 @@ class Conv2D(Layer):
             buf = self._workspace[name] = np.empty(shape, dtype=dtype)
         return buf
 
-    def _winograd_forward(self, x, pads, ho, wo, training):
+    def _winograd_forward(self, x, pads, ho, wo, training, pooled=False):
+        """The Winograd convolution; with ``pooled``, ``relu(maxpool_2x2(z))`` instead of z."""
         n = x.shape[0]
         th, tw = winograd.tiles(ho, wo)
         top, bottom, left, right = pads
@@ -512,29 +514,42 @@ class Conv2D(Layer):
         bias = self.biases.value if self.use_bias else None
         c_in, c_out = self.in_channels, self.out_channels
         dtype = np.result_type(x, u)
-        z = np.empty((n, 2 * th, 2 * tw, c_out), dtype=dtype)
+        if pooled:
+            out = np.empty((n, ho // 2, wo // 2, c_out), dtype=dtype)
+        else:
+            out = np.empty((n, 2 * th, 2 * tw, c_out), dtype=dtype)
         if training:
-            self._cols = None
+            self._cols = self._pooled = None
             v = winograd.input_transform(
                 xp, th, tw, self._buffer("v", (16, n, th, tw, c_in), dtype)
             )
             m = self._buffer("m", (16, n * th * tw, c_out), dtype)
             np.matmul(v.reshape(16, -1, c_in), u, out=m)
-            winograd.output_transform(m.reshape(16, n, th, tw, c_out), z, bias)
+            m = m.reshape(16, n, th, tw, c_out)
+            if pooled:
+                right = np.empty((n, ho // 2, 2, wo // 2, c_out), dtype=bool)
+                bottom = np.empty(out.shape, dtype=bool)
+                winograd.output_transform_relu_maxpool(m, bias, out, right, bottom)
+                self._pooled = (out, right, bottom)
+            else:
+                winograd.output_transform(m, out, bias)
             self._wino = (v, u, xp.shape, (top, left, *x.shape[1:3]), (ho, wo))
         else:  # blocks of images: the transformed tiles stay small for large batches
             block = max(1, _IM2COL_BLOCK_BYTES // (16 * th * tw * max(c_in, c_out) * x.itemsize))
             for a in range(0, n, block):
                 v = winograd.input_transform(xp[a : a + block], th, tw)
-                m = np.matmul(v.reshape(16, -1, c_in), u)
-                winograd.output_transform(m.reshape(16, -1, th, tw, c_out), z[a : a + block], bias)
-        if 2 * th != ho or 2 * tw != wo:
-            z = np.ascontiguousarray(z[:, :ho, :wo])
-        return z
+                m = np.matmul(v.reshape(16, -1, c_in), u).reshape(16, -1, th, tw, c_out)
+                if pooled:
+                    winograd.output_transform_relu_maxpool(m, bias, out[a : a + block])
+                else:
+                    winograd.output_transform(m, out[a : a + block], bias)
+        if not pooled and (2 * th != ho or 2 * tw != wo):
+            out = np.ascontiguousarray(out[:, :ho, :wo])
+        return out
 
     def _winograd_backward(self, grad_z):
-        v, u, padded_shape, (top, left, h, w), (ho, wo) = self._wino
-        _, n, th, tw, c_in = v.shape
+        v, u, _, _, (ho, wo) = self._wino
+        _, n, th, tw, _ = v.shape
         c_out = self.out_channels
         dtype = np.result_type(grad_z, u)
         if 2 * th != ho or 2 * tw != wo:  # the cropped outputs get no gradient
@@ -543,6 +558,12 @@ class Conv2D(Layer):
             grad_z = full
         dm = self._buffer("m", (16, n * th * tw, c_out), dtype)  # the forward's M, reused
         winograd.grad_output_transform(grad_z, dm.reshape(16, n, th, tw, c_out))
+        return self._winograd_backward_from_dm(dm)
+
+    def _winograd_backward_from_dm(self, dm):
+        """Weight, bias and input gradients from dM = A dY A^T, shape (16, n * tiles, c_out)."""
+        v, u, padded_shape, (top, left, h, w), _ = self._wino
+        _, n, th, tw, c_in = v.shape
         grad_u = np.matmul(v.reshape(16, -1, c_in).transpose(0, 2, 1), dm)
         self.weights.grad += winograd.weight_gradient(grad_u)
         if self.use_bias:
@@ -554,11 +575,54 @@ class Conv2D(Layer):
             self.bias_regularizer.add_gradient(self.biases.value, self.biases.grad)
         if not self.input_grad:
             return None
-        dv = self._buffer("dv", (16, n * th * tw, c_in), dtype)
+        dv = self._buffer("dv", (16, n * th * tw, c_in), dm.dtype)
         np.matmul(dm, u.transpose(0, 2, 1), out=dv)
-        grad_xp = np.zeros(padded_shape, dtype=dtype)
+        grad_xp = np.zeros(padded_shape, dtype=dm.dtype)
         winograd.grad_input_transform(dv.reshape(16, n, th, tw, c_in), grad_xp)
         return grad_xp[:, top : top + h, left : left + w]
+
+    # -- fused with ReLU and 2x2 max pooling (Sequential uses it) ------------------------------
+    def fuses_relu_maxpool(self, pool) -> bool:
+        """Whether :meth:`forward_relu_maxpool` can stand for this layer followed by ``pool``:
+        a Winograd layer with ReLU, and a 2x2 max pooling of stride 2."""
+        return (
+            self.algorithm == "winograd"
+            and type(self.activation) is acts.ReLU
+            and getattr(pool, "pool_size", None) == (2, 2)
+            and getattr(pool, "stride", None) == (2, 2)
+            and hasattr(pool, "forward_relu")  # max pooling, not average
+        )
+
+    def forward_relu_maxpool(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``MaxPool2D(2)(self.forward(x))`` in one pass (Winograd layers with ReLU).
+
+        Each 2x2 output tile of the Winograd transform is one pooling window, so the window's
+        maximum (the first one in row-major order, as MaxPool2D picks it) and the ReLU are taken
+        as the tile is transformed back; the full-size convolution output is never written.
+        Output ``(n, out_h // 2, out_w // 2, out_channels)``.
+        """
+        check_image_batch(x, "Conv2D", self.in_channels)
+        pads, ho, wo = self._geometry(x.shape[1], x.shape[2])
+        if ho < 2 or wo < 2:
+            raise NablanetError(
+                f"MaxPool2D pool (2, 2) is larger than the input of shape "
+                f"{(x.shape[0], max(ho, 0), max(wo, 0), self.out_channels)}"
+            )
+        return self._winograd_forward(x, pads, ho, wo, training, pooled=True)
+
+    def backward_relu_maxpool(self, grad: np.ndarray) -> np.ndarray | None:
+        """The gradient of :meth:`forward_relu_maxpool`; returns ``dL/dx`` or None."""
+        if self._pooled is None:
+            raise NablanetError(
+                "Conv2D.backward_relu_maxpool called before forward_relu_maxpool(..., "
+                "training=True)"
+            )
+        y, right, bottom = self._pooled
+        v, u = self._wino[:2]
+        _, n, th, tw, _ = v.shape
+        dm = self._buffer("m", (16, n * th * tw, self.out_channels), np.result_type(grad, u))
+        winograd.grad_relu_maxpool(grad, y, right, bottom, dm.reshape(16, n, th, tw, -1))
+        return self._winograd_backward_from_dm(dm)
 
     def backward(self, grad):
         y = self._relu_out

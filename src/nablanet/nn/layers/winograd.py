@@ -206,3 +206,88 @@ def _b_add(v, out) -> None:
     s -= v[0]
     out[2] += s
     out[3] -= v[3]
+
+
+# -- fused with ReLU and 2x2 max pooling -----------------------------------------------------
+# Tile (i, j) of the output is exactly window (i, j) of a 2x2, stride-2 max pooling, so the
+# pooling can run on the tile's four outputs as the output transform makes them, without
+# writing the convolution's output; its gradient, one number per window, goes straight back
+# into dM. Used by Sequential for Conv2D(activation="relu") + MaxPool2D(2).
+def output_transform_relu_maxpool(m, bias, y, right=None, bottom=None) -> None:
+    """``y = relu(maxpool_2x2(A^T M A + bias))``, with the pooling's decisions.
+
+    Parameters
+    ----------
+    m : ndarray of shape (16, n, th, tw, C_out)
+    bias : ndarray of shape (C_out,) or None
+    y : ndarray of shape (n, ph, pw, C_out), written; ``ph <= th``, ``pw <= tw`` (a last,
+        incomplete window is dropped, as MaxPool2D does)
+    right : bool ndarray of shape (n, ph, 2, pw, C_out), optional
+        Written: in each of the window's two rows, whether the right output is the larger
+        (strictly: a tie keeps the left, the first maximum in row-major order).
+    bottom : bool ndarray of shape (n, ph, pw, C_out), optional
+        Written: whether the bottom row's maximum is the larger (strictly).
+    """
+    n, ph, pw, c = y.shape
+
+    def block(a, b):
+        mb = m[:, a:b, :ph, :pw]
+        p = np.empty((2, 4, b - a, ph, pw, c), dtype=m.dtype)
+        for col in range(4):
+            _at([mb[col], mb[4 + col], mb[8 + col], mb[12 + col]], p[:, col])
+        t = np.empty((2, b - a, ph, pw, c), dtype=m.dtype)
+        rows = np.empty((2, b - a, ph, pw, c), dtype=m.dtype)
+        for r in range(2):
+            _at(p[r], t)  # the two outputs of the window's row r
+            if bias is not None:
+                t += bias  # before comparing: the same numbers as the unfused output
+            if right is not None:
+                np.greater(t[1], t[0], out=right[a:b, :, r])
+            np.maximum(t[0], t[1], out=rows[r])
+        if bottom is not None:
+            np.greater(rows[1], rows[0], out=bottom[a:b])
+        yb = y[a:b]
+        np.maximum(rows[0], rows[1], out=yb)
+        np.maximum(yb, 0, out=yb)
+
+    for_each_block(block, n, m.nbytes)
+
+
+def grad_relu_maxpool(grad, y, right, bottom, dm) -> None:
+    """dM for :func:`output_transform_relu_maxpool`: ``A dY A^T`` where dY holds each window's
+    gradient (zero where the ReLU was off) at its first maximum and zeros elsewhere.
+
+    Parameters
+    ----------
+    grad, y : ndarrays of shape (n, ph, pw, C_out): the gradient and the pooled output
+    right, bottom : the decisions written by the forward pass
+    dm : ndarray of shape (16, n, th, tw, C_out), written (zeros for tiles no window covers)
+    """
+    n, ph, pw, _ = grad.shape
+    th, tw = dm.shape[2:4]
+
+    def block(a, b):
+        if ph < th:
+            dm[:, a:b, ph:] = 0
+        if pw < tw:
+            dm[:, a:b, :, pw:] = 0
+        d = dm[:, a:b, :ph, :pw]
+        g = grad[a:b] * (y[a:b] > 0)
+        # along each window row a: the gradient g_a of the row at column 0 or 1, then the row's
+        # four values H_a[l] = sum_b A^T[b, l] dY[a, b] = (G0, g_a, G0 - G1, -G1)
+        g_bottom = g * bottom[a:b]
+        g_top = np.subtract(g, g_bottom, out=g)
+        h = []
+        for r, g_row in ((0, g_top), (1, g_bottom)):
+            g1 = g_row * right[a:b, :, r]
+            g0 = g_row - g1
+            h.append((g0, g_row, g0 - g1, np.negative(g1, out=g1)))
+        # then across the rows: dM[k, l] = sum_a A^T[a, k] H_a[l] = (H0, H0 + H1, H0 - H1, -H1)
+        for col in range(4):
+            h0, h1 = h[0][col], h[1][col]
+            np.copyto(d[col], h0)
+            np.add(h0, h1, out=d[4 + col])
+            np.subtract(h0, h1, out=d[8 + col])
+            np.negative(h1, out=d[12 + col])
+
+    for_each_block(block, n, dm.nbytes)
