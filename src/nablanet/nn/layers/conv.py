@@ -577,7 +577,7 @@ class Conv2D(Layer):
             return None
         dv = self._buffer("dv", (16, n * th * tw, c_in), dm.dtype)
         np.matmul(dm, u.transpose(0, 2, 1), out=dv)
-        grad_xp = np.zeros(padded_shape, dtype=dm.dtype)
+        grad_xp = np.empty(padded_shape, dtype=dm.dtype)
         winograd.grad_input_transform(dv.reshape(16, n, th, tw, c_in), grad_xp)
         return grad_xp[:, top : top + h, left : left + w]
 

@@ -174,38 +174,48 @@ def _a(d0, d1, out) -> None:
 
 
 def grad_input_transform(grad_v: np.ndarray, grad_xp: np.ndarray) -> None:
-    """Add ``B dV B^T`` of every tile onto its 4x4 window of ``grad_xp`` (tiles overlap by 2).
+    """Sum ``B dV B^T`` of every tile over its 4x4 window (tiles overlap by 2) into ``grad_xp``.
 
     Parameters
     ----------
     grad_v : ndarray of shape (16, n, th, tw, C)
-    grad_xp : ndarray of shape (n, 2 * th + 2, 2 * tw + 2, C), added into
+    grad_xp : ndarray of shape (n, 2 * th + 2, 2 * tw + 2, C), overwritten (every element is
+        under some tile, so it need not be zeroed first)
     """
     _, n, th, tw, c = grad_v.shape
     wp = grad_xp.shape[2]
 
     def block(a, b):
         v = grad_v[:, a:b]
-        t = np.zeros((4, b - a, th, wp, c), dtype=grad_v.dtype)
+        t = np.empty((4, b - a, th, wp, c), dtype=grad_v.dtype)
         for k in range(4):  # B along the tile's columns, onto full-width rows
-            tk = t[k]
-            _b_add(v[4 * k : 4 * k + 4], [tk[:, :, s : s + 2 * tw - 1 : 2] for s in range(4)])
+            _b_sum(v[4 * k : 4 * k + 4], lambda sl, tk=t[k]: tk[:, :, sl], tw)
         d = grad_xp[a:b]
-        _b_add(t, [d[:, r : r + 2 * th - 1 : 2] for r in range(4)])  # then along the rows
+        _b_sum(t, lambda sl: d[:, sl], th)  # then along the rows
 
     for_each_block(block, n, grad_v.nbytes)
 
 
-def _b_add(v, out) -> None:
-    """``out[r] += sum_k B^T[k, r] v[k]``: ``v0``, ``v1 - v2 + v3``, ``v1 + v2 - v0``, ``-v3``."""
-    out[0] += v[0]
-    s = v[1] - v[2]
-    s += v[3]
-    out[1] += s
-    np.add(v[1], v[2], out=s)
+def _b_sum(v, view, tiles: int) -> None:
+    """Write ``sum_k B^T[k, r] v[k]`` of every tile at position ``2 * tile + r`` of an axis.
+
+    ``view(slice)`` selects positions on that axis (of length ``2 * tiles + 2``). Position ``r``
+    of a tile gets ``v0``, ``v1 - v2 + v3``, ``v1 + v2 - v0``, ``-v3`` for ``r = 0..3``: an even
+    position ``2j`` sums ``r = 0`` of tile j and ``r = 2`` of tile j - 1, an odd one ``r = 1``
+    and ``r = 3``.
+    """
+    end = 2 * tiles
+    even = view(slice(0, end - 1, 2))  # r = 0 of every tile
+    np.copyto(even, v[0])
+    view(slice(end, end + 1))[...] = 0
+    s = np.add(v[1], v[2])
     s -= v[0]
-    out[2] += s
-    out[3] -= v[3]
+    view(slice(2, end + 1, 2))[...] += s  # r = 2
+    odd = view(slice(1, end, 2))  # r = 1
+    np.subtract(v[1], v[2], out=odd)
+    odd += v[3]
+    view(slice(end + 1, end + 2))[...] = 0
+    view(slice(3, end + 2, 2))[...] -= v[3]  # r = 3
 
 
 # -- fused with ReLU and 2x2 max pooling -----------------------------------------------------
