@@ -1,4 +1,4 @@
-"""2-D convolution in NHWC layout, as im2col + one matrix product.
+"""2-D convolution in NHWC layout: im2col + one matrix product, or Winograd F(2x2, 3x3).
 
 Memory layout
 -------------
@@ -20,6 +20,16 @@ and hands back its transpose: BLAS multiplies either layout without a copy.
 vectorised strided addition per kernel offset (``kh * kw`` of them, never a loop over pixels).
 ``Conv2D.backward`` does the same without the matrix of column gradients: one GEMM per kernel
 offset, added at that offset's position.
+
+Winograd
+--------
+A 3x3, stride-1 layer with at least ``WINOGRAD_MIN_CHANNELS`` input channels (the second and
+later layers of the usual CNNs) computes the same convolution with Winograd's F(2x2, 3x3)
+algorithm instead (:mod:`.winograd`): 16 GEMMs on transformed 4x4 tiles, 2.25 x fewer
+multiplications than im2col and a smaller matrix to build. ``layer.algorithm`` says which is
+used and may be set to ``"im2col"`` for any layer (or ``"winograd"`` for any 3x3 stride-1 one).
+With a ReLU and a following 2x2 max pooling, :meth:`Conv2D.forward_relu_maxpool` runs the three
+in one pass; :class:`~nablanet.nn.Sequential` uses it.
 """
 
 from __future__ import annotations
