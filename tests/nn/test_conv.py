@@ -459,3 +459,93 @@ def test_save_and_load_round_trip(tmp_path):
     # the batch-norm running statistics travelled too (they are not at their initial values)
     np.testing.assert_array_equal(loaded.layers[2].running_mean, model.layers[2].running_mean)
     assert model.layers[2].running_mean.any()
+
+
+# -- im2col fused with ReLU and 2x2 max pooling ------------------------------------------------
+def test_im2col_pooled_rows_are_im2col_rows_by_window_position():
+    x = _rand((2, 7, 6, 3))
+    full, (ho, wo) = im2col(x, (2, 2), (1, 1))
+    full = full.reshape(2, ho, wo, -1)
+    pooled = conv_mod.im2col_pooled(x, (2, 2), (1, 1), (ho // 2, wo // 2))
+    pooled = pooled.reshape(2, 2, 2, ho // 2, wo // 2, -1)
+    for a in range(2):
+        for b in range(2):
+            np.testing.assert_array_equal(
+                pooled[a, b], full[:, a : 2 * (ho // 2) : 2, b : 2 * (wo // 2) : 2]
+            )
+
+
+@pytest.mark.parametrize(
+    ("c_in", "kernel", "stride", "padding", "size"),
+    [
+        (1, 3, 1, "same", (8, 8)),  # the transposed patch matrix (few channels)
+        (5, 3, 1, "same", (7, 9)),  # odd output: the last row and column are not pooled
+        (3, 2, 2, 0, (11, 10)),
+        (6, (3, 2), (1, 2), (1, 0), (9, 12)),
+        (2, 5, 1, 2, (6, 6)),
+    ],
+)
+@pytest.mark.parametrize("zeros", [False, True])
+def test_im2col_relu_maxpool_equals_the_two_layers(c_in, kernel, stride, padding, size, zeros):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, *size, c_in))
+    if zeros:  # blank regions: the outputs there are the bias, ties in every window
+        x[:, : size[0] // 2] = 0
+
+    def make():
+        return nb.Conv2D(
+            c_in,
+            4,
+            kernel,
+            stride=stride,
+            padding=padding,
+            activation="relu",
+            bias_initializer="random_normal",
+            dtype="float64",
+            seed=1,
+        )
+
+    fused, plain, pool = make(), make(), nb.MaxPool2D(2)
+    assert fused.algorithm == "im2col" and fused.fuses_relu_maxpool(pool)
+    expected = pool.forward(plain.forward(x, training=True), training=True)
+    y = fused.forward_relu_maxpool(x, training=True)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fused.forward_relu_maxpool(x), expected, rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(
+        fused.backward_relu_maxpool(g), plain.backward(pool.backward(g)), rtol=1e-12, atol=1e-12
+    )
+    for a, b in zip(fused.parameters(), plain.parameters()):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_im2col_relu_maxpool_first_layer_and_inference_blocks(monkeypatch):
+    layer = nb.Conv2D(1, 3, 3, padding="same", activation="relu", dtype="float64", seed=0)
+    layer.input_grad = False
+    x = _rand((5, 6, 6, 1), seed=3)
+    y = layer.forward_relu_maxpool(x, training=True)
+    assert layer.backward_relu_maxpool(_rand(y.shape, seed=4)) is None
+    assert layer.weights.grad.any()
+    monkeypatch.setattr(conv_mod, "_IM2COL_BLOCK_BYTES", 1)  # one image per block
+    np.testing.assert_allclose(layer.forward_relu_maxpool(x), y, rtol=1e-12)
+
+
+def test_a_model_fuses_only_2x2_max_pools():
+    nb.set_seed(0)
+    model = nb.Sequential(
+        [
+            nb.Conv2D(2, 4, 3, padding="same", activation="relu", dtype="float64"),
+            nb.MaxPool2D(3, 2),  # not 2x2: the ReLU moves after MaxPool2D's own pass
+            nb.Conv2D(4, 3, 3, padding="same", activation="relu", dtype="float64"),
+            nb.AvgPool2D(2),  # not max: no fusion
+            nb.Flatten(),
+            nb.Dense(3, 2, "softmax", dtype="float64"),
+        ]
+    )
+    model.compile("categorical_crossentropy", "sgd")
+    x = np.maximum(_rand((4, 7, 7, 2), seed=5), 0)
+    y = np.array([0, 1, 1, 0])
+    model.train_step(x, y)
+    assert model._relu_pools(len(model.layers)) == (0,)
+    assert model.layers[0]._pooled is None and model.layers[1]._relu_out is not None
+    assert nb.gradcheck_model(model, x, y).ok

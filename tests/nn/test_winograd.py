@@ -246,7 +246,7 @@ def test_relu_maxpool_rules_and_errors():
     assert not layer.fuses_relu_maxpool(nb.MaxPool2D(2, stride=1))
     assert not layer.fuses_relu_maxpool(nb.AvgPool2D(2))
     layer.algorithm = "im2col"
-    assert not layer.fuses_relu_maxpool(nb.MaxPool2D(2))
+    assert layer.fuses_relu_maxpool(nb.MaxPool2D(2))  # im2col fuses too (test_conv.py)
     assert (
         not _relu_conv().__class__(8, 4, 3, activation="tanh").fuses_relu_maxpool(nb.MaxPool2D(2))
     )
@@ -285,7 +285,7 @@ def test_a_model_uses_the_fused_pass():
     model.compile("categorical_crossentropy", "adam")
     x = np.random.default_rng(6).random((4, 8, 8, 1), dtype=np.float32)
     model.train_step(x, np.array([0, 1, 0, 1]))
-    assert model.layers[0]._pooled is None  # im2col: ReLU after the pool, MaxPool2D's pass
-    assert model.layers[1]._relu_out is not None
-    assert model.layers[2]._pooled is not None  # Winograd: one fused pass
+    assert model.layers[0]._pooled is not None and model.layers[0]._wino is None  # im2col
+    assert model.layers[1]._relu_out is None  # MaxPool2D itself did not run
+    assert model.layers[2]._pooled is not None and model.layers[2]._wino is not None
     assert model.predict(x).shape == (4, 2)

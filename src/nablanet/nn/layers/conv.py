@@ -148,7 +148,11 @@ def pad_nhwc(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
 
 # -- im2col / col2im -------------------------------------------------------------------------
 def im2col(
-    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], bias_column: bool = False
+    xp: np.ndarray,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    bias_column: bool = False,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, tuple[int, int]]:
     """Patches of an (already padded) NHWC batch as a matrix.
 
@@ -159,6 +163,9 @@ def im2col(
     bias_column : bool
         Append a column of ones, so that one GEMM with the kernel matrix stacked on the biases
         adds the biases, and one GEMM ``cols.T @ grad`` also sums the bias gradient.
+    out : ndarray, optional
+        Written instead of a new array: shape ``(rows, width)``, or ``(width, rows)`` when the
+        transposed matrix is built (few channels); its last axis must be contiguous.
 
     Returns
     -------
@@ -186,8 +193,9 @@ def im2col(
     width = k + 1 if bias_column else k
     if c <= _TRANSPOSED_IM2COL_MAX_CHANNELS:
         # one shifted (strided) copy of the images per kernel offset: long contiguous runs
-        cols_t = np.empty((width, m), dtype=xp.dtype)
-        rows = cols_t[:k].reshape(kh, kw, c, n, ho, wo)
+        cols_t = np.empty((width, m), dtype=xp.dtype) if out is None else out
+        rows = cols_t[:k].view()
+        rows.shape = (kh, kw, c, n, ho, wo)  # a view, or an error (never a silent copy)
 
         def block_t(a, b):
             for i in range(kh):
@@ -201,8 +209,9 @@ def im2col(
         return cols_t.T, (ho, wo)
     windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))  # (n, hp-kh+1, wp-kw+1, c, kh, kw)
     windows = windows[:, ::sh, ::sw].transpose(0, 1, 2, 4, 5, 3)  # (n, ho, wo, kh, kw, c)
-    cols = np.empty((m, width), dtype=xp.dtype)
-    patches = cols[:, :k].reshape(n, ho, wo, kh, kw, c)
+    cols = np.empty((m, width), dtype=xp.dtype) if out is None else out
+    patches = cols[:, :k].view()
+    patches.shape = (n, ho, wo, kh, kw, c)
 
     def block(a, b):
         np.copyto(patches[a:b], windows[a:b])
@@ -211,6 +220,45 @@ def im2col(
     if bias_column:
         cols[:, k] = 1
     return cols, (ho, wo)
+
+
+def im2col_pooled(
+    xp: np.ndarray,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    pooled_size: tuple[int, int],
+    bias_column: bool = False,
+) -> np.ndarray:
+    """:func:`im2col` for the outputs under a 2x2, stride-2 max pooling, grouped by window position.
+
+    Rows are ordered ``(a, b, image, i, j)`` for output pixel ``(2i + a, 2j + b)``, so that
+    ``cols @ kernel`` reshaped to ``(2, 2, n, ph, pw, c_out)`` holds the four members of every
+    pooling window as four contiguous arrays. Outputs outside a complete window (the last row or
+    column of an odd-sized output) are left out. Same layouts as :func:`im2col`.
+
+    >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
+    >>> cols = im2col_pooled(x, (1, 1), (1, 1), (2, 2))
+    >>> cols[:, 0].reshape(2, 2, 2, 2).tolist()[0][1]  # a = 0, b = 1: pixels (0, 1), (0, 3), (2, 1), (2, 3)
+    [[1.0, 3.0], [9.0, 11.0]]
+    """
+    n, _, _, c = xp.shape
+    (kh, kw), (sh, sw) = kernel, stride
+    ph, pw = pooled_size
+    width = kh * kw * c + (1 if bias_column else 0)
+    m = n * ph * pw
+    transposed = c <= _TRANSPOSED_IM2COL_MAX_CHANNELS
+    buf = np.empty((width, 4, m) if transposed else (4, m, width), dtype=xp.dtype)
+    for a in range(2):
+        for b in range(2):
+            # output (2i + a, 2j + b) reads rows (2i + a) * sh + u: stride 2 sh from a * sh
+            sub = xp[
+                :,
+                a * sh : a * sh + 2 * sh * (ph - 1) + kh,
+                b * sw : b * sw + 2 * sw * (pw - 1) + kw,
+            ]
+            out = buf[:, 2 * a + b] if transposed else buf[2 * a + b]
+            im2col(sub, kernel, (2 * sh, 2 * sw), bias_column, out=out)
+    return buf.reshape(width, 4 * m).T if transposed else buf.reshape(4 * m, width)
 
 
 def col2im(
@@ -277,6 +325,27 @@ def check_image_shape(input_shape: tuple, owner: str, channels: int | None = Non
         raise NablanetError(
             f"{owner} expected input of shape (height, width, {c}), got shape {tuple(input_shape)}"
         )
+
+
+def _relu_maxpool_quads(z, y, right=None, bottom=None) -> None:
+    """``y = relu(max of the four members)`` of 2x2 windows given as ``z[a, b]`` (2, 2, n, ...).
+
+    ``right[:, :, a]`` (n, ph, 2, pw, c) records whether member (a, 1) beat (a, 0) strictly, and
+    ``bottom`` whether row 1's maximum beat row 0's: ties keep the first in row-major order.
+    """
+
+    def block(s, e):
+        rows = np.empty((2, *y[s:e].shape), dtype=y.dtype)
+        for r in range(2):
+            if right is not None:
+                np.greater(z[r, 1, s:e], z[r, 0, s:e], out=right[s:e, :, r])
+            np.maximum(z[r, 0, s:e], z[r, 1, s:e], out=rows[r])
+        if bottom is not None:
+            np.greater(rows[1], rows[0], out=bottom[s:e])
+        np.maximum(rows[0], rows[1], out=y[s:e])
+        np.maximum(y[s:e], 0, out=y[s:e])
+
+    for_each_block(block, y.shape[0], z.nbytes)
 
 
 # -- the layer -------------------------------------------------------------------------------
@@ -458,13 +527,19 @@ class Conv2D(Layer):
         if self._cols is None:
             raise NablanetError("Conv2D.backward called before forward(..., training=True)")
         g = np.ascontiguousarray(grad_z).reshape(-1, self.out_channels)
-        # dL/dW (and dL/db: the last row, from the column of ones) = cols^T @ g. BLAS gets it
-        # with more rows than columns: the other orientation was several times slower with
-        # multi-threaded OpenBLAS on a busy machine.
+        self._add_kernel_gradient(g)
+        if not self.input_grad:
+            return None
+        return self._input_gradient(g, [(0, 0)], self._out_size, self.stride)
+
+    def _add_kernel_gradient(self, g: np.ndarray) -> None:
+        """dL/dW (and dL/db: the last row, from the column of ones) = cols^T @ g, plus the
+        regularizers' gradients; ``g`` has one row per row of the im2col matrix."""
         cols = self._cols
+        # BLAS gets it with more rows than columns: the other orientation was several times
+        # slower with multi-threaded OpenBLAS on a busy machine. cols.T is C-contiguous when
+        # im2col built the transposed matrix (2.1 -> 1.3 ms for the first layer of the CNN).
         if cols.flags.f_contiguous or cols.shape[1] >= self.out_channels:
-            # (cols.T is C-contiguous when im2col built the transposed matrix: 2.1 -> 1.3 ms for
-            # the first layer of the benchmark CNN)
             grad_kernel = cols.T @ g
         else:
             grad_kernel = (g.T @ cols).T
@@ -476,28 +551,36 @@ class Conv2D(Layer):
             self.weight_regularizer.add_gradient(self.weights.value, self.weights.grad)
         if self.use_bias and self.bias_regularizer is not None:
             self.bias_regularizer.add_gradient(self.biases.value, self.biases.grad)
-        if not self.input_grad:
-            return None
-        # dL/dx: for each kernel offset (u, v) one GEMM g @ W[u, v]^T, shape (n*ho*wo, c_in),
-        # added onto that offset's strided window of the padded gradient. This is col2im of
-        # g @ W^T without the (n*ho*wo, kh*kw*c_in) matrix and its strided reads (15 -> 8.5 ms
-        # for the second layer of the MNIST CNN at batch 128).
+
+    def _input_gradient(self, g, origins, out_size, step) -> np.ndarray:
+        """dL/dx from ``g``, whose rows are ``len(origins)`` grids of (n, *out_size) outputs:
+        grid q's output (i, j) read the padded input from ``origins[q] + (i, j) * step``.
+
+        For each kernel offset (u, v) one GEMM ``g @ W[u, v]^T`` (shape (rows, c_in)), added
+        onto the offset's strided window of the padded gradient: col2im of ``g @ W^T`` without
+        the (rows, kh*kw*c_in) matrix and its strided reads (15 -> 8.5 ms for the second layer
+        of the MNIST CNN at batch 128).
+        """
         n = self._padded_shape[0]
-        ho, wo = self._out_size
-        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        ho, wo = out_size
+        (kh, kw), (sh, sw) = self.kernel_size, step
         weights = self.weights.value
         grad_xp = np.zeros(self._padded_shape, dtype=np.result_type(g, weights))
         part = np.empty((g.shape[0], self.in_channels), dtype=grad_xp.dtype)
-        parts = part.reshape(n, ho, wo, self.in_channels)
+        parts = part.reshape(len(origins), n, ho, wo, self.in_channels)
         for u in range(kh):
             for v in range(kw):
                 np.matmul(g, weights[u, v].T, out=part)
-                window = grad_xp[:, u : u + sh * (ho - 1) + 1 : sh, v : v + sw * (wo - 1) + 1 : sw]
+                for q, (dy, dx) in enumerate(origins):
+                    y0, x0 = dy + u, dx + v
+                    window = grad_xp[
+                        :, y0 : y0 + sh * (ho - 1) + 1 : sh, x0 : x0 + sw * (wo - 1) + 1 : sw
+                    ]
 
-                def block(a, b, window=window):
-                    window[a:b] += parts[a:b]
+                    def block(a, b, window=window, src=parts[q]):
+                        window[a:b] += src[a:b]
 
-                for_each_block(block, n, part.nbytes)
+                    for_each_block(block, n, part.nbytes // len(origins))
         top, bottom, left, right = self._pads
         if top or bottom or left or right:
             h, w = self._padded_shape[1] - top - bottom, self._padded_shape[2] - left - right
@@ -594,21 +677,22 @@ class Conv2D(Layer):
     # -- fused with ReLU and 2x2 max pooling (Sequential uses it) ------------------------------
     def fuses_relu_maxpool(self, pool) -> bool:
         """Whether :meth:`forward_relu_maxpool` can stand for this layer followed by ``pool``:
-        a Winograd layer with ReLU, and a 2x2 max pooling of stride 2."""
+        a ReLU layer, and a 2x2 max pooling of stride 2."""
         return (
-            self.algorithm == "winograd"
-            and type(self.activation) is acts.ReLU
+            type(self.activation) is acts.ReLU
             and getattr(pool, "pool_size", None) == (2, 2)
             and getattr(pool, "stride", None) == (2, 2)
             and hasattr(pool, "forward_relu")  # max pooling, not average
         )
 
     def forward_relu_maxpool(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """``MaxPool2D(2)(self.forward(x))`` in one pass (Winograd layers with ReLU).
+        """``MaxPool2D(2)(self.forward(x))`` for a ReLU layer, in one pass.
 
-        Each 2x2 output tile of the Winograd transform is one pooling window, so the window's
+        The convolution's outputs are computed grouped by pooling window, and each window's
         maximum (the first one in row-major order, as MaxPool2D picks it) and the ReLU are taken
-        as the tile is transformed back; the full-size convolution output is never written.
+        from the four members directly; the full-size output is never written in NHWC. With
+        Winograd each 2x2 output tile *is* a window; with im2col the rows of the patch matrix
+        are ordered by position in the window (:func:`im2col_pooled`).
         Output ``(n, out_h // 2, out_w // 2, out_channels)``.
         """
         check_image_batch(x, "Conv2D", self.in_channels)
@@ -618,7 +702,9 @@ class Conv2D(Layer):
                 f"MaxPool2D pool (2, 2) is larger than the input of shape "
                 f"{(x.shape[0], max(ho, 0), max(wo, 0), self.out_channels)}"
             )
-        return self._winograd_forward(x, pads, ho, wo, training, pooled=True)
+        if self.algorithm == "winograd":
+            return self._winograd_forward(x, pads, ho, wo, training, pooled=True)
+        return self._im2col_forward_pooled(x, pads, ho // 2, wo // 2, training)
 
     def backward_relu_maxpool(self, grad: np.ndarray) -> np.ndarray | None:
         """The gradient of :meth:`forward_relu_maxpool`; returns ``dL/dx`` or None."""
@@ -628,11 +714,59 @@ class Conv2D(Layer):
                 "training=True)"
             )
         y, right, bottom = self._pooled
+        if self._wino is None:
+            return self._im2col_backward_pooled(grad, y, right, bottom)
         v, u = self._wino[:2]
         _, n, th, tw, _ = v.shape
         dm = self._buffer("m", (16, n * th * tw, self.out_channels), np.result_type(grad, u))
         winograd.grad_relu_maxpool(grad, y, right, bottom, dm.reshape(16, n, th, tw, -1))
         return self._winograd_backward_from_dm(dm)
+
+    def _im2col_forward_pooled(self, x, pads, ph, pw, training):
+        n, c_out = x.shape[0], self.out_channels
+        kernel = self.weights.value.reshape(-1, c_out)
+        if self.use_bias:
+            kernel = np.concatenate([kernel, self.biases.value[None, :]])
+        y = np.empty((n, ph, pw, c_out), dtype=np.result_type(x, kernel))
+        if training:
+            xp = pad_nhwc(x, pads)
+            cols = im2col_pooled(xp, self.kernel_size, self.stride, (ph, pw), self.use_bias)
+            z = (cols @ kernel).reshape(2, 2, n, ph, pw, c_out)
+            right = np.empty((n, ph, 2, pw, c_out), dtype=bool)
+            bottom = np.empty(y.shape, dtype=bool)
+            _relu_maxpool_quads(z, y, right, bottom)
+            self._cols, self._wino, self._pooled = cols, None, (y, right, bottom)
+            self._padded_shape, self._pads, self._out_size = xp.shape, pads, (ph, pw)
+            return y
+        block = max(1, _IM2COL_BLOCK_BYTES // (4 * ph * pw * kernel.shape[0] * x.itemsize))
+        for a in range(0, n, block):  # blocks of images: the patch matrix stays small
+            xp = pad_nhwc(x[a : a + block], pads)
+            cols = im2col_pooled(xp, self.kernel_size, self.stride, (ph, pw), self.use_bias)
+            z = (cols @ kernel).reshape(2, 2, xp.shape[0], ph, pw, c_out)
+            _relu_maxpool_quads(z, y[a : a + block])
+        return y
+
+    def _im2col_backward_pooled(self, grad, y, right, bottom):
+        n, ph, pw, c_out = y.shape
+        gz = np.empty((2, 2, n, ph, pw, c_out), dtype=np.result_type(grad, y))
+
+        def block(a, b):
+            # the window's gradient (zero where the ReLU was off) to its bottom or top row, then
+            # within the row to the right or left member
+            g = grad[a:b] * (y[a:b] > 0)
+            g_bottom = g * bottom[a:b]
+            for r, g_row in ((0, np.subtract(g, g_bottom, out=g)), (1, g_bottom)):
+                np.multiply(g_row, right[a:b, :, r], out=gz[r, 1, a:b])
+                np.subtract(g_row, gz[r, 1, a:b], out=gz[r, 0, a:b])
+
+        for_each_block(block, n, gz.nbytes)
+        g2 = gz.reshape(-1, c_out)
+        self._add_kernel_gradient(g2)
+        if not self.input_grad:
+            return None
+        sh, sw = self.stride
+        origins = [(0, 0), (0, sw), (sh, 0), (sh, sw)]  # (a, b) in the order of the rows
+        return self._input_gradient(g2, origins, (ph, pw), (2 * sh, 2 * sw))
 
     def backward(self, grad):
         y = self._relu_out
