@@ -289,3 +289,15 @@ def test_a_model_uses_the_fused_pass():
     assert model.layers[1]._relu_out is None  # MaxPool2D itself did not run
     assert model.layers[2]._pooled is not None and model.layers[2]._wino is not None
     assert model.predict(x).shape == (4, 2)
+
+
+def test_algorithm_setting_is_checked():
+    layer = nb.Conv2D(8, 4, 5)
+    layer.algorithm = "im2col"
+    with pytest.raises(nb.NablanetError, match="needs a 3x3 kernel and stride 1, got kernel_size"):
+        layer.algorithm = "winograd"
+    with pytest.raises(nb.NablanetError, match="'algorithm' parameter of Conv2D"):
+        nb.Conv2D(8, 4, 3).algorithm = "fft"
+    small = nb.Conv2D(1, 4, 3, padding="same")
+    small.algorithm = "winograd"  # allowed on any 3x3 stride-1 layer
+    assert small.forward(np.ones((1, 4, 4, 1), np.float32)).shape == (1, 4, 4, 4)

@@ -434,13 +434,9 @@ class Conv2D(Layer):
             )
         #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
         self.input_grad = True
-        #: "winograd" (3x3, stride 1, >= WINOGRAD_MIN_CHANNELS input channels) or "im2col";
-        #: both compute the same convolution, and either may be set for any 3x3 stride-1 layer
         self.algorithm = (
             "winograd"
-            if self.kernel_size == (3, 3)
-            and self.stride == (1, 1)
-            and self.in_channels >= WINOGRAD_MIN_CHANNELS
+            if self._winograd_fits() and self.in_channels >= WINOGRAD_MIN_CHANNELS
             else "im2col"
         )
         self._workspace: dict[str, np.ndarray] = {}
@@ -451,6 +447,28 @@ class Conv2D(Layer):
         self._padded_shape = None
         self._pads = None
         self._out_size = None
+
+    # -- algorithm ---------------------------------------------------------------------------
+    @property
+    def algorithm(self) -> str:
+        """``"winograd"`` (chosen for 3x3, stride-1 layers with at least WINOGRAD_MIN_CHANNELS
+        input channels) or ``"im2col"``. Both compute the same convolution; ``"im2col"`` may be
+        set on any layer, ``"winograd"`` on any 3x3 stride-1 one."""
+        return self._algorithm
+
+    @algorithm.setter
+    def algorithm(self, value: str) -> None:
+        if value not in ("im2col", "winograd"):
+            raise param_error("Conv2D", "algorithm", "'im2col' or 'winograd'", value)
+        if value == "winograd" and not self._winograd_fits():
+            raise NablanetError(
+                f"Conv2D algorithm 'winograd' needs a 3x3 kernel and stride 1, "
+                f"got kernel_size {self.kernel_size} and stride {self.stride}"
+            )
+        self._algorithm = value
+
+    def _winograd_fits(self) -> bool:
+        return self.kernel_size == (3, 3) and self.stride == (1, 1)
 
     # -- shapes ------------------------------------------------------------------------------
     def _geometry(self, height: int, width: int):
