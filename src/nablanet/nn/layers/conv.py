@@ -562,9 +562,14 @@ class Conv2D(Layer):
         else:
             grad_kernel = (g.T @ cols).T
         k = self.weights.grad.size // self.out_channels
-        self.weights.grad += grad_kernel[:k].reshape(self.weights.grad.shape)
+        grad_biases = grad_kernel[k] if self.use_bias else None
+        self._add_gradients(grad_kernel[:k].reshape(self.weights.grad.shape), grad_biases)
+
+    def _add_gradients(self, grad_weights: np.ndarray, grad_biases: np.ndarray | None) -> None:
+        """Accumulate dL/dW and dL/db (None without biases), then the regularizers' gradients."""
+        self.weights.grad += grad_weights
         if self.use_bias:
-            self.biases.grad += grad_kernel[k]
+            self.biases.grad += grad_biases
         if self.weight_regularizer is not None:
             self.weight_regularizer.add_gradient(self.weights.value, self.weights.grad)
         if self.use_bias and self.bias_regularizer is not None:
@@ -676,14 +681,9 @@ class Conv2D(Layer):
         v, u, padded_shape, (top, left, h, w), _ = self._wino
         _, n, th, tw, c_in = v.shape
         grad_u = np.matmul(v.reshape(16, -1, c_in).transpose(0, 2, 1), dm)
-        self.weights.grad += winograd.weight_gradient(grad_u)
-        if self.use_bias:
-            # dM at tile position (1, 1) is the sum of the tile's four output gradients
-            self.biases.grad += dm[5].sum(axis=0)
-        if self.weight_regularizer is not None:
-            self.weight_regularizer.add_gradient(self.weights.value, self.weights.grad)
-        if self.use_bias and self.bias_regularizer is not None:
-            self.bias_regularizer.add_gradient(self.biases.value, self.biases.grad)
+        # dM at tile position (1, 1) is the sum of the tile's four output gradients
+        grad_biases = dm[5].sum(axis=0) if self.use_bias else None
+        self._add_gradients(winograd.weight_gradient(grad_u), grad_biases)
         if not self.input_grad:
             return None
         dv = self._buffer("dv", (16, n * th * tw, c_in), dm.dtype)
