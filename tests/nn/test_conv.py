@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 import nablanet as nb
 from nablanet.nn.layers import _parallel as parallel_mod
 from nablanet.nn.layers import conv as conv_mod
-from nablanet.nn.layers.conv import col2im, im2col, resolve_padding
+from nablanet.nn.layers import geometry as geometry_mod
+from nablanet.nn.layers import im2col as im2col_mod
+from nablanet.nn.layers.geometry import resolve_padding
+from nablanet.nn.layers.im2col import col2im, im2col
 
 
 def naive_conv(x, w, b, stride, pads):
@@ -230,7 +233,7 @@ def test_both_im2col_layouts_give_the_same_layer(monkeypatch):
     g = _rand((2, 4, 4, 4), seed=1)
     results = []
     for threshold in (0, 8):  # 3 channels: the plain copy, then the transposed build
-        monkeypatch.setattr(conv_mod, "_TRANSPOSED_IM2COL_MAX_CHANNELS", threshold)
+        monkeypatch.setattr(im2col_mod, "_TRANSPOSED_IM2COL_MAX_CHANNELS", threshold)
         layer.zero_grad()
         y = layer.forward(x, training=True)
         results.append((y, layer.backward(g), layer.weights.grad.copy()))
@@ -245,11 +248,11 @@ def test_input_gradient_is_col2im_of_the_patch_gradients(monkeypatch):
     y = layer.forward(x, training=True)
     g = _rand(y.shape, seed=1)
     pads = resolve_padding("same", (7, 8), (3, 3), (1, 2))
-    xp = conv_mod.pad_nhwc(x, pads)
-    _, size = conv_mod.im2col(xp, (3, 3), (1, 2))
+    xp = geometry_mod.pad_nhwc(x, pads)
+    _, size = im2col_mod.im2col(xp, (3, 3), (1, 2))
     patch_grads = g.reshape(-1, 4) @ layer.weights.value.reshape(-1, 4).T
     top, _, left, _ = pads
-    expected = conv_mod.col2im(patch_grads, xp.shape, (3, 3), (1, 2), size)[
+    expected = im2col_mod.col2im(patch_grads, xp.shape, (3, 3), (1, 2), size)[
         :, top : top + 7, left : left + 8
     ]
     np.testing.assert_allclose(layer.backward(g), expected, rtol=1e-12, atol=1e-12)
@@ -301,7 +304,7 @@ def test_threaded_blocks_give_identical_results(monkeypatch, threads):
         calls.append(min(int(threads), n))
         original(fn, n, nbytes)
 
-    for module in (conv_mod, nb.nn.layers.pooling):
+    for module in (conv_mod, geometry_mod, im2col_mod, nb.nn.layers.pooling):
         monkeypatch.setattr(module, "for_each_block", counting)
     threaded = _run_small_cnn()
     assert max(calls) > 1  # the work was really split
@@ -466,7 +469,7 @@ def test_im2col_pooled_rows_are_im2col_rows_by_window_position():
     x = _rand((2, 7, 6, 3))
     full, (ho, wo) = im2col(x, (2, 2), (1, 1))
     full = full.reshape(2, ho, wo, -1)
-    pooled = conv_mod.im2col_pooled(x, (2, 2), (1, 1), (ho // 2, wo // 2))
+    pooled = im2col_mod.im2col_pooled(x, (2, 2), (1, 1), (ho // 2, wo // 2))
     pooled = pooled.reshape(2, 2, 2, ho // 2, wo // 2, -1)
     for a in range(2):
         for b in range(2):
@@ -546,6 +549,7 @@ def test_a_model_fuses_only_2x2_max_pools():
     x = np.maximum(_rand((4, 7, 7, 2), seed=5), 0)
     y = np.array([0, 1, 1, 0])
     model.train_step(x, y)
-    assert model._relu_pools(len(model.layers)) == (0,)
+    # Conv2D + MaxPool2D(3, 2), then Conv2D, AvgPool2D, Flatten alone; Dense joins the loss
+    assert [step.kind for step in model.plan.body] == ["conv_maxpool_relu"] + ["layer"] * 3
     assert model.layers[0]._pooled is None and model.layers[1]._relu_out is not None
     assert nb.gradcheck_model(model, x, y).ok

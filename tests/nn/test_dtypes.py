@@ -17,9 +17,8 @@ class _DtypeSpy:
             for method in ("forward", "backward", "forward_linear", "backward_linear"):
                 if hasattr(layer, method):
                     self._wrap(layer, method, f"layers.{i}.{method}")
-        for owner in (model.loss, model._fused):
-            if owner is None:
-                continue
+        owners = {id(o): o for o in (model.loss, model.plan.output.loss)}  # the loss, the fused one
+        for owner in owners.values():
             for method in ("loss_and_gradient", "loss_gradient_output"):
                 if hasattr(owner, method):
                     self._wrap(owner, method, f"{type(owner).__name__}.{method}", args=False)
@@ -37,8 +36,13 @@ class _DtypeSpy:
         def spy(*a, **kw):
             if args and a:
                 self._record(where + " input", a[0])
-            if not args and a[1].dtype.kind == "f":  # float targets reach the loss in our dtype
-                self._record(where + " targets", a[1])
+            if not args:  # the loss: targets by keyword (the plan calls it so) or second
+                targets = kw["y_true"] if "y_true" in kw else a[1]
+                if targets.dtype.kind == "f":  # float targets reach the loss in our dtype
+                    self._record(where + " targets", targets)
+                for name, value in kw.items():
+                    if name != "y_true":
+                        self._record(where + " input", value)
             out = original(*a, **kw)
             self._record(where + " output", out)
             return out

@@ -229,10 +229,10 @@ def test_fused_path_is_chosen_by_the_model():
     def model(last, loss):
         m = nb.Sequential([nb.Dense(3, 4, "relu"), *last])
         m.compile(loss, "sgd")
-        return m._fused_kind
+        return m.plan.output.kind
 
-    assert model([nb.Dense(4, 3, "softmax")], "categorical_crossentropy") == "inner"
-    assert model([nb.Dense(4, 3), nb.Softmax()], "categorical_crossentropy") == "layer"
-    assert model([nb.Dense(4, 1, "sigmoid")], "binary_crossentropy") == "inner"
-    assert model([nb.Dense(4, 1, "sigmoid")], "mse") is None
-    assert model([nb.Dense(4, 3, "relu")], "categorical_crossentropy") is None
+    assert model([nb.Dense(4, 3, "softmax")], "categorical_crossentropy") == "logits_loss"
+    assert model([nb.Dense(4, 3), nb.Softmax()], "categorical_crossentropy") == "activation_loss"
+    assert model([nb.Dense(4, 1, "sigmoid")], "binary_crossentropy") == "logits_loss"
+    assert model([nb.Dense(4, 1, "sigmoid")], "mse") == "loss"  # no fusion
+    assert model([nb.Dense(4, 3, "relu")], "categorical_crossentropy") == "loss"

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nablanet as nb
+from nablanet.nn.plan import build_plan
 
 
 def _rand(shape, seed=0, dtype=np.float64):
@@ -237,8 +238,10 @@ def test_model_moves_the_relu_after_the_pool_with_the_same_results():
         return model
 
     fused, plain = build(), build()
-    assert fused._relu_pools(len(fused.layers)) == (0, 2)
-    plain._relu_pools = lambda stop: ()  # every layer on its own
+    assert [step.kind for step in fused.plan.steps] == ["conv_relu_maxpool"] * 2 + ["layer"] * 2
+    # every layer on its own (the loss still fused with the softmax, as in `fused`)
+    plain._plan = build_plan(plain.layers, plain.loss, fuse_layers=False)
+    assert plain.plan is plain._plan  # kept: built for these layers and this loss
     rng = np.random.default_rng(1)
     x = np.maximum(rng.standard_normal((5, 8, 8, 2)), 0)  # zeros: ties in the pools
     y = rng.integers(0, 3, 5)

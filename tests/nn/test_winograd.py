@@ -10,6 +10,7 @@ import nablanet as nb
 from nablanet.nn.gradcheck import relative_error
 from nablanet.nn.layers import _parallel as parallel_mod
 from nablanet.nn.layers import conv as conv_mod
+from nablanet.nn.layers import geometry as geometry_mod
 from nablanet.nn.layers import winograd
 
 from .test_conv import naive_conv
@@ -66,7 +67,7 @@ GEOMETRIES = [
 def test_forward_matches_the_definition(padding, size):
     layer, _ = _pair(8, 5, padding)
     x = _rand((3, *size, 8), seed=1)
-    pads = conv_mod.resolve_padding(padding, size, (3, 3), (1, 1))
+    pads = geometry_mod.resolve_padding(padding, size, (3, 3), (1, 1))
     expected = naive_conv(x, layer.weights.value, layer.biases.value, (1, 1), pads)
     for training in (True, False):
         y = layer.forward(x, training=training)

@@ -16,7 +16,7 @@ import the library (:mod:`nablanet.nn`), and the library does not import it.
 """
 
 from .builtin import FASHION_MNIST, MNIST, IdxSource, load_idx_dataset
-from .dataset import TASKS, Dataset, Split, encode_targets, infer_task
+from .dataset import TASKS, Dataset, encode_targets, infer_task
 from .errors import DataError
 from .fetch import DATA_ENV, default_data_dir, download_file
 from .formats import load_csv, load_image_folder, load_npy, load_npz
@@ -38,7 +38,7 @@ from .preprocessing import (
     transformer_from_config,
 )
 from .registry import DatasetInfo, list_datasets, load_dataset, register_dataset
-from .split import train_val_test_indices, train_val_test_split
+from .split import Split, train_val_test_indices, train_val_test_split
 
 __all__ = [
     "DATA_ENV",

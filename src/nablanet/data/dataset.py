@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .errors import DataError
+from .split import Split, train_val_test_split
 
 #: the tasks a dataset can have
 TASKS = ("binary", "multiclass", "regression")
@@ -31,25 +32,6 @@ MAX_INFERRED_CLASSES = 50
 
 #: reductions over (possibly memory-mapped) arrays work on blocks of about this many bytes
 CHUNK_BYTES = 32 * 2**20
-
-
-class Split(NamedTuple):
-    """Arrays of a train / validation / test split (empty arrays when a fraction is 0).
-
-    Examples
-    --------
-    >>> parts = Split(*(np.zeros(n) for n in (6, 6, 2, 2, 2, 2)))
-    >>> x_train, y_train, x_val, y_val, x_test, y_test = parts
-    >>> len(parts.x_train), len(x_val)
-    (6, 2)
-    """
-
-    x_train: np.ndarray
-    y_train: np.ndarray | None
-    x_val: np.ndarray
-    y_val: np.ndarray | None
-    x_test: np.ndarray
-    y_test: np.ndarray | None
 
 
 def _shape_str(a: np.ndarray | None) -> str:
@@ -276,8 +258,6 @@ class Dataset:
         Otherwise the three sets are drawn with :func:`~nablanet.data.train_val_test_split`,
         stratified by class for classification.
         """
-        from .split import train_val_test_split
-
         stratify = stratify and self.task != "regression"
         if self.x_test is None:
             return train_val_test_split(

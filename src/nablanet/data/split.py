@@ -12,12 +12,30 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .dataset import Split
 from .errors import DataError
+
+
+class Split(NamedTuple):
+    """Arrays of a train / validation / test split (empty arrays when a fraction is 0).
+
+    Examples
+    --------
+    >>> parts = Split(*(np.zeros(n) for n in (6, 6, 2, 2, 2, 2)))
+    >>> x_train, y_train, x_val, y_val, x_test, y_test = parts
+    >>> len(parts.x_train), len(x_val)
+    (6, 2)
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray | None
+    x_val: np.ndarray
+    y_val: np.ndarray | None
+    x_test: np.ndarray
+    y_test: np.ndarray | None
 
 
 def _check_fraction(value: Any, name: str) -> float:

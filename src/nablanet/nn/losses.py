@@ -6,7 +6,9 @@ Every loss has ``loss(y_pred, y_true) -> float`` (the mean over the batch) and
 Softmax + categorical cross-entropy and sigmoid + binary cross-entropy also exist *fused*
 (:class:`SoftmaxCrossEntropy`, :class:`SigmoidBinaryCrossentropy`): they take the logits ``z`` and
 their gradient is simply ``(p - y) / n``. A ``Sequential`` model that ends in softmax (sigmoid) and
-is compiled with categorical (binary) cross-entropy uses the fused loss automatically.
+is compiled with categorical (binary) cross-entropy uses the fused loss automatically: its
+execution plan (:mod:`nablanet.nn.plan`) asks the last layer's ``fuse_with_loss``, which asks
+:meth:`Loss.fused_with`.
 
 >>> y_pred = np.array([[0.9, 0.1], [0.2, 0.8]])
 >>> round(CategoricalCrossentropy().loss(y_pred, np.array([0, 1])), 4)
@@ -87,6 +89,23 @@ class Loss:
 
     def loss_and_gradient(self, y_pred, y_true) -> tuple[float, np.ndarray]:
         return self.loss(y_pred, y_true), self.gradient(y_pred, y_true)
+
+    def fused_with(self, activation) -> Loss | None:
+        """The loss on the *inputs* of ``activation`` (the logits) that equals this loss after
+        it, with a ``loss_gradient_output(z, y_true)`` method, or None when there is none.
+
+        The layers' ``fuse_with_loss`` hooks ask it (see :mod:`nablanet.nn.plan`).
+
+        >>> from nablanet.nn.layers import Softmax, Tanh
+        >>> CategoricalCrossentropy().fused_with(Softmax()), MeanSquaredError().fused_with(Softmax())
+        (SoftmaxCrossEntropy(), None)
+        >>> CategoricalCrossentropy().fused_with(Tanh()) is None
+        True
+        """
+        if self.fuses_with is None:
+            return None
+        name, fused_cls = self.fuses_with
+        return fused_cls() if getattr(activation, "name", None) == name else None
 
     def __call__(self, y_pred, y_true) -> float:
         return self.loss(y_pred, y_true)

@@ -1,4 +1,9 @@
-"""The ``Sequential`` model."""
+"""The ``Sequential`` model, and ``load_model`` for the files it saves.
+
+The model knows no concrete layer type: it runs its layers through an execution plan
+(:mod:`.plan`) built once from the fusions the layers and the loss offer. It saves and loads
+through :mod:`.serialization` (the file format) and trains through :mod:`.trainer`.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,11 @@ import numpy as np
 from . import losses as losses_mod
 from . import optimizers as optimizers_mod
 from ._validation import NablanetError
-from .layers.activations import Activation, ReLU
 from .layers.base import Layer, layer_from_config, serialize_layer
-from .layers.conv import Conv2D
-from .layers.pooling import MaxPool2D
 from .parameter import Parameter, flatten_parameters
+from .plan import ExecutionPlan, build_plan
+from .serialization import ModelFileError, read_model_file, save_model
+from .trainer import Trainer, evaluate_model
 
 REGRESSION_LOSSES = (losses_mod.MeanSquaredError, losses_mod.MeanAbsoluteError)
 CLASSIFICATION_METRICS = ("accuracy",)
@@ -49,8 +54,7 @@ class Sequential:
         self.metrics: list[str] = []
         self.metadata: dict[str, Any] = {}
         self.stop_training = False
-        self._fused: losses_mod.Loss | None = None
-        self._fused_kind: str | None = None  # "layer" (an Activation layer) or "inner"
+        self._plan: ExecutionPlan | None = None
         self._compiled = False
         for layer in layers or []:
             self.add(layer)
@@ -61,6 +65,7 @@ class Sequential:
             raise NablanetError(f"Sequential.add expects a Layer, got {type(layer).__name__}")
         self.layers.append(layer)
         self._compiled = False
+        self._plan = None
 
     @property
     def dtype(self) -> np.dtype:
@@ -111,7 +116,7 @@ class Sequential:
                     f"metric 'accuracy' needs a classification loss, not {type(self.loss).__name__}"
                 )
         self.metrics = metrics
-        self._setup_fused()
+        self._plan = build_plan(self.layers, self.loss)
         dtypes = {p.dtype for p in self.parameters()}
         if len(dtypes) > 1:
             raise NablanetError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
@@ -122,19 +127,6 @@ class Sequential:
             if hasattr(layer, "input_grad"):
                 layer.input_grad = i > 0
         self._compiled = True
-
-    def _setup_fused(self) -> None:
-        self._fused, self._fused_kind = None, None
-        if self.loss.fuses_with is None:
-            return
-        act_name, fused_cls = self.loss.fuses_with
-        last = self.layers[-1]
-        if isinstance(last, Activation) and last.name == act_name and len(self.layers) > 1:
-            self._fused, self._fused_kind = fused_cls(), "layer"
-        elif getattr(getattr(last, "activation", None), "name", None) == act_name and hasattr(
-            last, "forward_linear"
-        ):
-            self._fused, self._fused_kind = fused_cls(), "inner"
 
     def compile_config(self) -> dict | None:
         if self.loss is None:
@@ -177,99 +169,39 @@ class Sequential:
             raise NablanetError(f"model input must have a batch axis, got shape {x.shape}")
         return x
 
-    def _relu_pools(self, stop: int) -> tuple[int, ...]:
-        """Indices ``i < stop - 1`` of ``Conv2D(activation="relu")`` layers followed by a
-        ``MaxPool2D``: their ReLU runs after the pooling, on 4 x fewer numbers (same values and
-        gradients, see ``MaxPool2D.forward_relu``)."""
-        layers = self.layers
-        return tuple(
-            i
-            for i in range(stop - 1)
-            if type(layers[i + 1]) is MaxPool2D
-            and type(layers[i]) is Conv2D
-            and type(layers[i].activation) is ReLU
-        )
-
-    def _forward_layers(self, h: np.ndarray, stop: int, training: bool) -> np.ndarray:
-        """Layers ``0 .. stop - 1`` forward."""
-        layers = self.layers
-        fused = self._relu_pools(stop)
-        if not fused:
-            for i in range(stop):
-                h = layers[i].forward(h, training)
-            return h
-        i = 0
-        while i < stop:
-            if i in fused:
-                conv, pool = layers[i], layers[i + 1]
-                if conv.fuses_relu_maxpool(pool):
-                    h = conv.forward_relu_maxpool(h, training)
-                else:
-                    h = pool.forward_relu(conv.forward_linear(h, training), training)
-                i += 2
-            else:
-                h = layers[i].forward(h, training)
-                i += 1
-        return h
-
-    def _backward_layers(self, grad: np.ndarray, stop: int) -> np.ndarray | None:
-        """Layers ``stop - 1 .. 0`` backward (None once a layer needs no input gradient)."""
-        layers = self.layers
-        fused = self._relu_pools(stop)
-        i = stop - 1
-        while i >= 0 and grad is not None:
-            if i - 1 in fused:
-                conv = layers[i - 1]
-                if conv._pooled is not None:
-                    grad = conv.backward_relu_maxpool(grad)
-                else:
-                    grad = conv.backward_linear(layers[i].backward_relu(grad))
-                i -= 2
-            else:
-                grad = layers[i].backward(grad)
-                i -= 1
-        return grad
+    @property
+    def plan(self) -> ExecutionPlan:
+        """The execution plan (:mod:`nablanet.nn.plan`): which layers run fused, and how the
+        loss joins the last layers. Built once from the hooks the layers and the loss offer, at
+        ``compile()`` or first use; built again after ``add()``, ``compile()`` or a change of
+        ``layers`` or ``loss``. (After changing a layer's activation in place, call
+        ``compile()`` again.)"""
+        plan = self._plan
+        if plan is None or not plan.is_for(self.layers, self.loss):
+            plan = self._plan = build_plan(self.layers, self.loss)
+        return plan
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Apply every layer: ``(n_samples, ...) -> (n_samples, n_outputs)``."""
-        return self._forward_layers(x, len(self.layers), training)
+        return self.plan.forward(x, training)
 
     __call__ = forward
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
-        return self._backward_layers(grad, len(self.layers))
+        """From ``dL/d(outputs)`` back through every layer (None once no input gradient is
+        needed), after ``forward(x, training=True)``."""
+        return self.plan.backward(grad)
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Forward, loss, backward for one batch; returns ``(data_loss, outputs)``.
 
         The caller zeroes the gradients before and steps the optimizer after.
         """
-        layers = self.layers
-        if self._fused is None:
-            out = self.forward(x, training=True)
-            loss, grad = self.loss.loss_and_gradient(out, y)
-            self.backward(grad)
-            return loss, out
-        h = self._forward_layers(x, len(layers) - 1, True)
-        last = layers[-1]
-        z = h if self._fused_kind == "layer" else last.forward_linear(h, True)
-        loss, grad, out = self._fused.loss_gradient_output(z, y)
-        if self._fused_kind == "inner":
-            grad = last.backward_linear(grad)
-        if grad is not None:
-            self._backward_layers(grad, len(layers) - 1)
-        return loss, out
+        return self.plan.train_step(x, y)
 
     def loss_on_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """``(data_loss, outputs)`` without training (dropout off, nothing cached)."""
-        if self._fused is None:
-            out = self.forward(x, training=False)
-            return self.loss.loss(out, y), out
-        h = self._forward_layers(x, len(self.layers) - 1, False)
-        last = self.layers[-1]
-        z = h if self._fused_kind == "layer" else last.forward_linear(h, False)
-        loss, _, out = self._fused.loss_gradient_output(z, y)
-        return loss, out
+        return self.plan.loss_on_batch(x, y)
 
     def regularization_loss(self) -> float:
         return sum(layer.regularization_loss() for layer in self.layers)
@@ -306,8 +238,6 @@ class Sequential:
             A checkpoint written by :class:`ModelCheckpoint` (``full_state=True``) or the
             pipeline; training continues exactly where it stopped.
         """
-        from .trainer import Trainer
-
         self._require_compiled()
         trainer = Trainer(
             self,
@@ -330,8 +260,6 @@ class Sequential:
 
     def evaluate(self, x, y, batch_size: int = 1024) -> dict[str, float]:
         """Loss (with weight penalties) and metrics over ``(x, y)``, without training."""
-        from .trainer import evaluate_model
-
         self._require_compiled()
         return evaluate_model(self, x, y, batch_size=batch_size)
 
@@ -387,8 +315,6 @@ class Sequential:
 
     def save(self, path: str | Path, metadata: dict | None = None, overwrite: bool = True) -> Path:
         """Write the model to ``path`` (``.npz``, no pickle, atomic)."""
-        from .serialization import save_model
-
         meta = {**self.metadata, **(metadata or {})}
         return save_model(self, path, metadata=meta, overwrite=overwrite)
 
@@ -448,7 +374,34 @@ class Sequential:
 
 
 def load_model(path: str | Path, compile: bool = True) -> Sequential:
-    """Load a model saved with :meth:`Sequential.save`."""
-    from .serialization import load_model as _load
+    """Rebuild a ``Sequential`` from a file written by :meth:`Sequential.save` (or a checkpoint).
 
-    return _load(path, compile=compile)
+    The model's ``metadata`` dict is available as ``model.metadata``; with ``compile`` (and
+    compile settings in the file) the model comes back compiled.
+
+    >>> import os, tempfile
+    >>> import nablanet as nb
+    >>> model = nb.Sequential([nb.Dense(2, 1, seed=0)])
+    >>> model.compile(loss="mse", optimizer="sgd")
+    >>> path = model.save(os.path.join(tempfile.mkdtemp(), "model.npz"), metadata={"run": 1})
+    >>> clone = load_model(path)
+    >>> clone.metadata, type(clone.loss).__name__, bool((clone.predict([[1, 2]]) == model.predict([[1, 2]])).all())
+    ({'run': 1}, 'MeanSquaredError', True)
+    """
+    path = Path(path)
+    header, weights, _ = read_model_file(path)
+    try:
+        model = Sequential.from_config(header["model"])
+    except (KeyError, TypeError, NablanetError) as e:
+        raise ModelFileError(f"{path}: corrupt architecture ({e})") from None
+    try:
+        model.load_state_dict(weights, strict=True)
+    except NablanetError as e:
+        raise ModelFileError(f"{path}: {e}") from None
+    model.metadata = header.get("metadata", {})
+    if compile and header.get("compile"):
+        try:
+            model.compile_from_config(header["compile"])
+        except (KeyError, TypeError, NablanetError) as e:
+            raise ModelFileError(f"{path}: corrupt compile settings ({e!r})") from None
+    return model

@@ -6,6 +6,10 @@ checkpoint adds ``__checkpoint__`` (epoch, history, RNG states, optimizer and ca
 and the arrays ``optimizer/<name>.<key>`` and ``callback/<i>/<name>``. Loading never unpickles, so a
 model file from a stranger cannot run code. Files are written to a temporary name in the same
 folder and renamed, so a crash never leaves a half-written file behind.
+
+This module knows the file format only: it takes any object with ``get_config``,
+``compile_config`` and ``state_dict`` and never imports the model; ``load_model``, which builds
+a ``Sequential`` from a file, lives next to it in :mod:`.model`.
 """
 
 from __future__ import annotations
@@ -153,32 +157,6 @@ def read_model_file(path: str | Path) -> tuple[dict, dict[str, np.ndarray], dict
             f"{header['format_version']}); upgrade nablanet to read it"
         )
     return header, _weights(arrays), arrays
-
-
-def load_model(path: str | Path, compile: bool = True):
-    """Rebuild a ``Sequential`` from a file written by ``model.save`` (or a checkpoint).
-
-    The model's ``metadata`` dict is available as ``model.metadata``.
-    """
-    from .model import Sequential
-
-    path = Path(path)
-    header, weights, _ = read_model_file(path)
-    try:
-        model = Sequential.from_config(header["model"])
-    except (KeyError, TypeError, NablanetError) as e:
-        raise ModelFileError(f"{path}: corrupt architecture ({e})") from None
-    try:
-        model.load_state_dict(weights, strict=True)
-    except NablanetError as e:
-        raise ModelFileError(f"{path}: {e}") from None
-    model.metadata = header.get("metadata", {})
-    if compile and header.get("compile"):
-        try:
-            model.compile_from_config(header["compile"])
-        except (KeyError, TypeError, NablanetError) as e:
-            raise ModelFileError(f"{path}: corrupt compile settings ({e!r})") from None
-    return model
 
 
 # -- checkpoints --------------------------------------------------------------------------------

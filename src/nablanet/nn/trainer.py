@@ -19,6 +19,7 @@ from . import losses as losses_mod
 from ._validation import NablanetError, check_interval, check_positive_int
 from .callbacks import Callback, History
 from .random import get_rng
+from .serialization import ModelFileError, load_checkpoint, save_checkpoint
 
 logger = logging.getLogger("nablanet")
 
@@ -192,8 +193,6 @@ class Trainer:
         (``EarlyStopping(restore_best_weights=True)``) put older weights back into the model, so
         that resuming from it continues exactly.
         """
-        from .serialization import save_checkpoint
-
         return save_checkpoint(
             path,
             self.model,
@@ -210,8 +209,6 @@ class Trainer:
     def restore_checkpoint(self, path: str | Path) -> int:
         """Load a checkpoint into the model, optimizer, RNGs, history and callbacks; returns the
         number of completed epochs."""
-        from .serialization import ModelFileError, load_checkpoint
-
         ckpt = load_checkpoint(path)
         try:
             self.model.load_state_dict(ckpt["weights"], strict=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import NablanetError, check_nonnegative_float
+from ..plan import ActivationLossStep
 from .base import Layer
 
 
@@ -36,6 +37,12 @@ class Activation(Layer):
         large batches). The default is ``forward``.
         """
         return self.forward(x, training)
+
+    def fuse_with_loss(self, loss):
+        """Softmax (sigmoid) ending a model compiled with categorical (binary) cross-entropy:
+        the fused loss on this layer's input, which then never runs in training."""
+        fused = loss.fused_with(self)
+        return None if fused is None else ActivationLossStep(self, fused)
 
     def get_config(self):
         return {}

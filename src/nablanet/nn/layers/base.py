@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from .._validation import NablanetError
 from ..parameter import Parameter
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..losses import Loss
+    from ..plan import OutputStep, Step
 
 LAYER_REGISTRY: dict[str, type[Layer]] = {}
 
@@ -48,6 +52,19 @@ class Layer:
 
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return self.forward(x, training=training)
+
+    # -- fusion hooks (nn/plan.py asks them once, when a model builds its execution plan) -----
+    def fuse_with_next(self, next_layer: Layer) -> Step | None:
+        """A :class:`~nablanet.nn.plan.Step` running this layer and ``next_layer`` (and maybe
+        more) faster together, computing exactly what they compute one by one; None (the
+        default) runs this layer on its own."""
+        return None
+
+    def fuse_with_loss(self, loss: Loss) -> OutputStep | None:
+        """For a model's last layer: a :class:`~nablanet.nn.plan.OutputStep` computing this
+        layer, ``loss`` and its gradient together (e.g. softmax + cross-entropy on the logits);
+        None (the default) applies the loss to this layer's output."""
+        return None
 
     # -- parameters and state ----------------------------------------------------------------
     def parameters(self) -> list[Parameter]:

@@ -9,17 +9,12 @@ contiguous numbers per kernel row, so building the im2col matrix is one strided 
 convolution is one GEMM ``(n * out_h * out_w, kh * kw * c_in) @ (kh * kw * c_in, c_out)`` whose
 result *is* the NHWC output, no transpose needed. NHWC was measured faster than NCHW here.
 
-im2col and col2im
------------------
-:func:`im2col` reads the windows with :func:`numpy.lib.stride_tricks.sliding_window_view` (a
-view, no copy) and copies them once into a contiguous matrix. For inputs with few channels (the
-first layer on grey images, ``c_in = 1``) that copy would move runs of 1 number; there it builds
-the transposed matrix ``(kh * kw * c_in, n * out_h * out_w)`` instead, one shifted image per row,
-and hands back its transpose: BLAS multiplies either layout without a copy.
-:func:`col2im` is the adjoint: it sums the column gradients back onto the (padded) image, one
-vectorised strided addition per kernel offset (``kh * kw`` of them, never a loop over pixels).
-``Conv2D.backward`` does the same without the matrix of column gradients: one GEMM per kernel
-offset, added at that offset's position.
+im2col
+------
+The patch matrix is built by :func:`.im2col.im2col` (and its adjoint is
+:func:`.im2col.col2im`). ``Conv2D.backward`` computes the input gradient without the matrix of
+column gradients: one GEMM per kernel offset, added at that offset's position. The padding and
+size arithmetic lives in :mod:`.geometry`.
 
 Winograd
 --------
@@ -29,302 +24,46 @@ algorithm instead (:mod:`.winograd`): 16 GEMMs on transformed 4x4 tiles, 2.25 x 
 multiplications than im2col and a smaller matrix to build. ``layer.algorithm`` says which is
 used and may be set to ``"im2col"`` for any layer (or ``"winograd"`` for any 3x3 stride-1 one).
 With a ReLU and a following 2x2 max pooling, :meth:`Conv2D.forward_relu_maxpool` runs the three
-in one pass; :class:`~nablanet.nn.Sequential` uses it.
+in one pass. ``Conv2D.fuse_with_next`` offers it (or, for other max poolings, the ReLU moved after
+the pooling) to the execution plan of :class:`~nablanet.nn.Sequential` (:mod:`nablanet.nn.plan`).
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import initializers as inits
 from .. import regularizers as regs
 from .._validation import NablanetError, check_dtype, check_positive_int, param_error
 from ..parameter import Parameter
+from ..plan import LogitsLossStep, Step, runs_own_methods
 from ..random import get_rng
 from . import activations as acts
 from . import winograd
 from ._parallel import for_each_block
 from .base import Layer
+from .geometry import (
+    as_pair,
+    check_image_batch,
+    check_image_shape,
+    conv_output_size,
+    json_form,
+    normalize_padding,
+    pad_nhwc,
+    resolve_padding,
+)
+from .im2col import im2col, im2col_pooled
+from .pooling import MaxPool2D
 
 #: 3x3 stride-1 convolutions with at least this many input channels use Winograd F(2x2, 3x3)
 #: (with fewer, its 16 GEMMs are too thin to beat im2col's one)
 WINOGRAD_MIN_CHANNELS = 8
-#: below this many input channels, im2col builds the transposed (row-per-offset) matrix
-_TRANSPOSED_IM2COL_MAX_CHANNELS = 4
 #: most bytes of the im2col matrix built at once at inference (training keeps the whole batch's)
 _IM2COL_BLOCK_BYTES = 32 << 20
 #: most bytes of dL/dcols computed and summed back at once in Conv2D.backward. Large on purpose:
 #: smaller (cache-sized) blocks were faster with a single BLAS thread but much slower with
 #: several, where every one of the many small GEMM calls wakes and synchronises the threads
 #: (for the same reason the input gradient is one GEMM, not one per kernel offset).
-
-
-# -- argument helpers ------------------------------------------------------------------------
-def as_pair(value, name: str, owner: str) -> tuple[int, int]:
-    """``3 -> (3, 3)``, ``(2, 3) -> (2, 3)``; both must be positive integers."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        pair = (value, value)
-    elif isinstance(value, (tuple, list)) and len(value) == 2:
-        pair = tuple(value)
-    else:
-        raise param_error(owner, name, "a positive integer or a pair of them", value)
-    for v in pair:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
-            raise param_error(owner, name, "a positive integer or a pair of them", value)
-    return int(pair[0]), int(pair[1])
-
-
-def json_form(value):
-    """A validated size argument as it goes into ``get_config``: the user's own form (an int, a
-    string such as ``"same"``, or a list for a pair), so the config echoes the constructor."""
-    if value is None or isinstance(value, numbers.Integral):
-        return None if value is None else int(value)
-    if isinstance(value, str):
-        return value.lower()
-    return [int(v) for v in value]
-
-
-def normalize_padding(padding, owner: str):
-    """``"same"``/``"valid"`` (lower-cased), or a pair of non-negative ints."""
-    if isinstance(padding, str):
-        p = padding.lower()
-        if p not in ("same", "valid"):
-            raise param_error(owner, "padding", "'same', 'valid' or non-negative integers", padding)
-        return p
-    if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
-        pair = (padding, padding)
-    elif isinstance(padding, (tuple, list)) and len(padding) == 2:
-        pair = tuple(padding)
-    else:
-        raise param_error(owner, "padding", "'same', 'valid' or non-negative integers", padding)
-    for v in pair:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-            raise param_error(owner, "padding", "'same', 'valid' or non-negative integers", padding)
-    return int(pair[0]), int(pair[1])
-
-
-def resolve_padding(
-    padding, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
-) -> tuple[int, int, int, int]:
-    """``(top, bottom, left, right)`` zero padding for an image of spatial ``size``.
-
-    ``"same"`` gives ``ceil(size / stride)`` outputs, the extra row/column (if any) going to the
-    bottom/right as in TensorFlow and PyTorch.
-    """
-    if padding == "valid":
-        return 0, 0, 0, 0
-    if padding == "same":
-        pads = []
-        for n, k, s in zip(size, kernel, stride):
-            out = -(-n // s)
-            total = max((out - 1) * s + k - n, 0)
-            pads += [total // 2, total - total // 2]
-        return tuple(pads)
-    ph, pw = padding
-    return ph, ph, pw, pw
-
-
-def conv_output_size(n: int, k: int, s: int, pad_total: int) -> int:
-    return (n + pad_total - k) // s + 1
-
-
-def pad_nhwc(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
-    """Zero-pad the two spatial axes of ``x`` (n, h, w, c); no copy when nothing to pad."""
-    top, bottom, left, right = pads
-    if not (top or bottom or left or right):
-        return x
-    n, h, w, c = x.shape
-    out = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
-
-    def block(a, b):
-        out[a:b, top : top + h, left : left + w, :] = x[a:b]
-
-    for_each_block(block, n, out.nbytes)
-    return out
-
-
-# -- im2col / col2im -------------------------------------------------------------------------
-def im2col(
-    xp: np.ndarray,
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    bias_column: bool = False,
-    out: np.ndarray | None = None,
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """Patches of an (already padded) NHWC batch as a matrix.
-
-    Parameters
-    ----------
-    xp : ndarray of shape (n, height, width, channels)
-    kernel, stride : (int, int)
-    bias_column : bool
-        Append a column of ones, so that one GEMM with the kernel matrix stacked on the biases
-        adds the biases, and one GEMM ``cols.T @ grad`` also sums the bias gradient.
-    out : ndarray, optional
-        Written instead of a new array: shape ``(rows, width)``, or ``(width, rows)`` when the
-        transposed matrix is built (few channels); its last axis must be contiguous.
-
-    Returns
-    -------
-    cols : ndarray of shape (n * out_h * out_w, kh * kw * channels [+ 1])
-        Row ``(i, y, x)`` holds the patch of image ``i`` under output pixel ``(y, x)``, ordered
-        ``(kernel row, kernel column, channel)`` like a ``(kh, kw, c_in, c_out)`` kernel
-        reshaped to ``(kh * kw * c_in, c_out)``. C-contiguous, or the transpose of a
-        C-contiguous matrix when ``channels`` is small; either goes to BLAS without a copy.
-    (out_h, out_w) : the output's spatial size.
-
-    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
-    >>> cols, size = im2col(x, (2, 2), (1, 1))
-    >>> size, cols[0].tolist()
-    ((2, 2), [0.0, 1.0, 3.0, 4.0])
-    >>> im2col(x, (2, 2), (1, 1), bias_column=True)[0][0].tolist()
-    [0.0, 1.0, 3.0, 4.0, 1.0]
-    """
-    n, hp, wp, c = xp.shape
-    kh, kw = kernel
-    sh, sw = stride
-    ho = (hp - kh) // sh + 1
-    wo = (wp - kw) // sw + 1
-    k = kh * kw * c
-    m = n * ho * wo
-    width = k + 1 if bias_column else k
-    if c <= _TRANSPOSED_IM2COL_MAX_CHANNELS:
-        # one shifted (strided) copy of the images per kernel offset: long contiguous runs
-        cols_t = np.empty((width, m), dtype=xp.dtype) if out is None else out
-        rows = cols_t[:k].view()
-        rows.shape = (kh, kw, c, n, ho, wo)  # a view, or an error (never a silent copy)
-
-        def block_t(a, b):
-            for i in range(kh):
-                for j in range(kw):
-                    window = xp[a:b, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
-                    rows[i, j, :, a:b] = window.transpose(3, 0, 1, 2)
-
-        for_each_block(block_t, n, cols_t.nbytes)
-        if bias_column:
-            cols_t[k] = 1
-        return cols_t.T, (ho, wo)
-    windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))  # (n, hp-kh+1, wp-kw+1, c, kh, kw)
-    windows = windows[:, ::sh, ::sw].transpose(0, 1, 2, 4, 5, 3)  # (n, ho, wo, kh, kw, c)
-    cols = np.empty((m, width), dtype=xp.dtype) if out is None else out
-    patches = cols[:, :k].view()
-    patches.shape = (n, ho, wo, kh, kw, c)
-
-    def block(a, b):
-        np.copyto(patches[a:b], windows[a:b])
-
-    for_each_block(block, n, cols.nbytes)
-    if bias_column:
-        cols[:, k] = 1
-    return cols, (ho, wo)
-
-
-def im2col_pooled(
-    xp: np.ndarray,
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    pooled_size: tuple[int, int],
-    bias_column: bool = False,
-) -> np.ndarray:
-    """:func:`im2col` for the outputs under a 2x2, stride-2 max pooling, grouped by window position.
-
-    Rows are ordered ``(a, b, image, i, j)`` for output pixel ``(2i + a, 2j + b)``, so that
-    ``cols @ kernel`` reshaped to ``(2, 2, n, ph, pw, c_out)`` holds the four members of every
-    pooling window as four contiguous arrays. Outputs outside a complete window (the last row or
-    column of an odd-sized output) are left out. Same layouts as :func:`im2col`.
-
-    >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
-    >>> cols = im2col_pooled(x, (1, 1), (1, 1), (2, 2))
-    >>> cols[:, 0].reshape(2, 2, 2, 2).tolist()[0][1]  # a = 0, b = 1: pixels (0, 1), (0, 3), (2, 1), (2, 3)
-    [[1.0, 3.0], [9.0, 11.0]]
-    """
-    n, _, _, c = xp.shape
-    (kh, kw), (sh, sw) = kernel, stride
-    ph, pw = pooled_size
-    width = kh * kw * c + (1 if bias_column else 0)
-    m = n * ph * pw
-    transposed = c <= _TRANSPOSED_IM2COL_MAX_CHANNELS
-    buf = np.empty((width, 4, m) if transposed else (4, m, width), dtype=xp.dtype)
-    for a in range(2):
-        for b in range(2):
-            # output (2i + a, 2j + b) reads rows (2i + a) * sh + u: stride 2 sh from a * sh
-            sub = xp[
-                :,
-                a * sh : a * sh + 2 * sh * (ph - 1) + kh,
-                b * sw : b * sw + 2 * sw * (pw - 1) + kw,
-            ]
-            out = buf[:, 2 * a + b] if transposed else buf[2 * a + b]
-            im2col(sub, kernel, (2 * sh, 2 * sw), bias_column, out=out)
-    return buf.reshape(width, 4 * m).T if transposed else buf.reshape(4 * m, width)
-
-
-def col2im(
-    cols: np.ndarray,
-    padded_shape: tuple[int, int, int, int],
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    out_size: tuple[int, int],
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """The adjoint of :func:`im2col`: sum patch gradients back onto the padded image.
-
-    Parameters
-    ----------
-    cols : ndarray of shape (n * out_h * out_w, kh * kw * channels)
-    padded_shape : (n, height, width, channels) of the padded input
-    kernel, stride, out_size : (int, int)
-    out : ndarray of shape ``padded_shape``, optional
-        Added into (instead of a fresh array of zeros).
-
-    Returns
-    -------
-    ndarray of shape ``padded_shape``
-
-    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
-    >>> cols, size = im2col(x, (2, 2), (1, 1))
-    >>> col2im(np.ones_like(cols), x.shape, (2, 2), (1, 1), size)[0, :, :, 0].tolist()
-    [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
-    """
-    n, _, _, c = padded_shape
-    kh, kw = kernel
-    sh, sw = stride
-    ho, wo = out_size
-    cols = cols.reshape(n, ho, wo, kh, kw, c)
-    if out is None:
-        out = np.zeros(padded_shape, dtype=cols.dtype)
-
-    def block(a, b):
-        for i in range(kh):
-            for j in range(kw):
-                view = out[a:b, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
-                view += cols[a:b, :, :, i, j, :]
-
-    for_each_block(block, n, cols.nbytes)
-    return out
-
-
-def check_image_batch(x: np.ndarray, owner: str, channels: int | None = None) -> None:
-    """Raise a one-line error unless ``x`` is an NHWC batch (with ``channels`` channels)."""
-    if x.ndim != 4 or (channels is not None and x.shape[3] != channels):
-        c = "channels" if channels is None else channels
-        hint = ""
-        if x.ndim in (2, 3):
-            hint = " (images must be (n_samples, height, width, channels), channels last)"
-        raise NablanetError(
-            f"{owner} expected input of shape (n_samples, height, width, {c}), "
-            f"got array of shape {x.shape}{hint}"
-        )
-
-
-def check_image_shape(input_shape: tuple, owner: str, channels: int | None = None) -> None:
-    if len(input_shape) != 3 or (channels is not None and input_shape[2] != channels):
-        c = "channels" if channels is None else channels
-        raise NablanetError(
-            f"{owner} expected input of shape (height, width, {c}), got shape {tuple(input_shape)}"
-        )
 
 
 def _relu_maxpool_quads(z, y, right=None, bottom=None) -> None:
@@ -692,7 +431,33 @@ class Conv2D(Layer):
         winograd.grad_input_transform(dv.reshape(16, n, th, tw, c_in), grad_xp)
         return grad_xp[:, top : top + h, left : left + w]
 
-    # -- fused with ReLU and 2x2 max pooling (Sequential uses it) ------------------------------
+    # -- fusion hooks (the execution plan of nn/plan.py asks them) ------------------------------
+    def fuse_with_next(self, next_layer):
+        """A ReLU layer followed by a :class:`MaxPool2D` runs as one step: a 2x2, stride-2
+        pooling through :meth:`forward_relu_maxpool` (:class:`ConvReLUMaxPoolStep`), any other
+        max pooling with the ReLU moved after it, on fewer numbers (:class:`ConvMaxPoolReLUStep`).
+        Subclasses that keep ``forward`` / ``backward`` (of both layers) keep the fusion."""
+        if (
+            type(self.activation) is not acts.ReLU
+            or not runs_own_methods(self, Conv2D)
+            or not runs_own_methods(
+                next_layer, MaxPool2D, ("forward", "backward", "forward_relu", "backward_relu")
+            )
+        ):
+            return None
+        if self.fuses_relu_maxpool(next_layer):
+            return ConvReLUMaxPoolStep(self, next_layer)
+        return ConvMaxPoolReLUStep(self, next_layer)
+
+    def fuse_with_loss(self, loss):
+        """An output convolution with softmax (sigmoid) and categorical (binary) cross-entropy:
+        the fused loss on the pre-activations from :meth:`forward_linear`."""
+        fused = loss.fused_with(self.activation)
+        if fused is None or not runs_own_methods(self, Conv2D):
+            return None
+        return LogitsLossStep(self, fused)
+
+    # -- fused with ReLU and 2x2 max pooling ---------------------------------------------------
     def fuses_relu_maxpool(self, pool) -> bool:
         """Whether :meth:`forward_relu_maxpool` can stand for this layer followed by ``pool``:
         a ReLU layer, and a 2x2 max pooling of stride 2."""
@@ -820,3 +585,39 @@ class Conv2D(Layer):
             "dtype": self.dtype.name,
             "seed": self.seed,
         }
+
+
+class ConvReLUMaxPoolStep(Step):
+    """``Conv2D(activation="relu")`` + ``MaxPool2D(2)`` (2x2, stride 2) in one pass:
+    :meth:`Conv2D.forward_relu_maxpool` and :meth:`Conv2D.backward_relu_maxpool`; the pooling
+    layer itself does not run."""
+
+    kind = "conv_relu_maxpool"
+
+    def __init__(self, conv: Conv2D, pool: MaxPool2D):
+        super().__init__(conv, pool)
+        self.conv = conv
+
+    def forward(self, x, training=False):
+        return self.conv.forward_relu_maxpool(x, training)
+
+    def backward(self, grad):
+        return self.conv.backward_relu_maxpool(grad)
+
+
+class ConvMaxPoolReLUStep(Step):
+    """``Conv2D(activation="relu")`` + any other ``MaxPool2D``, the ReLU moved after the pooling:
+    ``relu(maxpool(z)) == maxpool(relu(z))`` with the same gradients, on fewer numbers
+    (:meth:`MaxPool2D.forward_relu`)."""
+
+    kind = "conv_maxpool_relu"
+
+    def __init__(self, conv: Conv2D, pool: MaxPool2D):
+        super().__init__(conv, pool)
+        self.conv, self.pool = conv, pool
+
+    def forward(self, x, training=False):
+        return self.pool.forward_relu(self.conv.forward_linear(x, training), training)
+
+    def backward(self, grad):
+        return self.conv.backward_linear(self.pool.backward_relu(grad))

@@ -8,6 +8,7 @@ from .. import initializers as inits
 from .. import regularizers as regs
 from .._validation import NablanetError, check_dtype, check_positive_int
 from ..parameter import Parameter
+from ..plan import LogitsLossStep, runs_own_methods
 from ..random import get_rng
 from . import activations as acts
 from .base import Layer
@@ -124,6 +125,14 @@ class Dense(Layer):
 
     def backward(self, grad):
         return self.backward_linear(self.activation.backward(grad))
+
+    def fuse_with_loss(self, loss):
+        """With a softmax (sigmoid) activation and categorical (binary) cross-entropy: the fused
+        loss on the logits ``forward_linear`` returns; the activation never runs in training."""
+        fused = loss.fused_with(self.activation)
+        if fused is None or not runs_own_methods(self, Dense):
+            return None
+        return LogitsLossStep(self, fused)
 
     def regularization_loss(self):
         total = 0.0

@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import as_strided
 from .._validation import NablanetError
 from ._parallel import for_each_block
 from .base import Layer
-from .conv import as_pair, check_image_batch, check_image_shape, json_form
+from .geometry import as_pair, check_image_batch, check_image_shape, json_form
 
 
 def _offset_view(x: np.ndarray, u: int, v: int, stride, out_size) -> np.ndarray:
@@ -154,7 +154,7 @@ class MaxPool2D(_PoolGeometry, Layer):
         for_each_block(block, n, x.nbytes)
         return y
 
-    # -- ReLU moved after the pooling (Sequential does it for Conv2D(relu) + MaxPool2D) ------
+    # -- ReLU moved after the pooling (Conv2D.fuse_with_next: Conv2D(relu) + MaxPool2D) -------
     def forward_relu(self, x, training=False):
         """``relu(maxpool(x))``, which equals ``maxpool(relu(x))``: the maximum is monotonic.
 
