@@ -7,7 +7,7 @@
 import os as _os
 import sys as _sys
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # re-exported: nablanet.__version__
 
 # NumPy's OpenBLAS keeps its worker threads spinning for about 2**28 cycles (~0.1 s) after each
 # matrix product. Between two products nablanet runs element-wise work in threads of its own

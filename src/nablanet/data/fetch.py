@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .._version import __version__
 from .errors import DataError
 from .idx import decompress_if_gzip, md5_hex
 
@@ -41,10 +42,6 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
 
 
 def _user_agent() -> str:
-    try:
-        from .. import __version__
-    except ImportError:  # pragma: no cover - the package always has a version
-        __version__ = "0"
     return f"nablanet/{__version__} (+https://github.com/nablanet)"
 
 

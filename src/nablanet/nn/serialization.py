@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._version import __version__
 from ._validation import NablanetError
 
 FORMAT = "nablanet-model"
@@ -114,8 +115,6 @@ def _header(arrays: dict, key: str, path: Path) -> dict:
 def model_arrays(
     model, metadata: dict | None = None, weights: dict[str, np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
-    from .. import __version__
-
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
