@@ -298,3 +298,12 @@ def test_compile_settings_round_trip_for_every_loss_and_optimizer(tmp_path, loss
     assert type(loaded.optimizer) is type(model.optimizer)
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     assert loaded.metrics == model.metrics
+
+
+def test_load_model_is_defined_once_next_to_sequential():
+    """serialization.py knows the file format only; load_model lives with Sequential."""
+    from nablanet.nn import model as model_mod
+
+    assert not hasattr(serialization, "load_model") and not hasattr(serialization, "Sequential")
+    assert nb.load_model is nb.nn.load_model is model_mod.load_model
+    assert model_mod.load_model.__module__ == "nablanet.nn.model"
