@@ -407,6 +407,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"{PROG}: error: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError as e:  # never raw: a file or a setting asked for more than there is
+        if debug:
+            traceback.print_exc()
+        detail = f" ({_one_line(e)})" if str(e) else ""
+        print(
+            f"{PROG}: error: not enough memory{detail}: a file or a setting asks for more than "
+            "this machine has",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except Exception as e:
         if debug:
             traceback.print_exc()

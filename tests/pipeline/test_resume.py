@@ -223,3 +223,74 @@ def test_divergence_is_stopped_logged_and_reported(tmp_path):
     log = (result.run_dir / "train.log").read_text()
     assert "TerminateOnNaN: the loss became nan" in log
     assert np.isfinite(result.model.predict(result.data.x_test)).all()  # last good weights
+
+
+def test_disk_full_while_checkpointing_keeps_the_last_checkpoint(tmp_path, capsys, monkeypatch):
+    """ENOSPC while a checkpoint is written: one clear line, exit status 2, the previous
+    checkpoint intact and no temporary file left; --resume then finishes the run."""
+    import errno
+
+    from nablanet.nn import serialization
+
+    cfg = config_dict(tmp_path, "runs", epochs=5, scheduler=None)
+    config = write_config(tmp_path / "c.yaml", cfg)
+    real_fsync, calls = os.fsync, {"n": 0}
+
+    def fsync(fd):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the first epoch's files are written, a later checkpoint fails
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(serialization.os, "fsync", fsync)
+    assert main(["train", "--config", str(config), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    *_, hint, last_line = err.strip().splitlines()
+    assert "no space left on the device" in last_line and "last.npz" in last_line
+    assert "Resume with: nablanet train --resume" in hint and "Traceback" not in err
+    monkeypatch.setattr(serialization.os, "fsync", real_fsync)
+    (run,) = (tmp_path / "runs").iterdir()
+    assert not list(run.rglob("*.tmp"))
+    assert nb.load_checkpoint(run / "checkpoints" / "last.npz")["epoch"] >= 1  # intact
+    assert main(["train", "--resume", str(run)]) == 0
+    capsys.readouterr()
+    assert json.loads((run / "history.json").read_text())["epoch"] == list(range(5))
+
+
+def test_sigterm_then_resume_equals_an_uninterrupted_run(tmp_path, capsys):
+    """SIGTERM acts like Ctrl-C: the last good checkpoint is kept, and resuming ends with the
+    same history and weights as a run that was never stopped."""
+    cfg = config_dict(tmp_path, "runs", epochs=100_000, scheduler=None)
+    cfg["training"]["batch_size"] = 8
+    config = write_config(tmp_path / "long.yaml", cfg)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nablanet.cli", "train", "--config", str(config), "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        last = None
+        while time.monotonic() < deadline and last is None:
+            found = list((tmp_path / "runs").glob("*/checkpoints/last.npz"))
+            last = found[0] if found else None
+            time.sleep(0.05)
+        assert last is not None, "no checkpoint appeared"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    run = last.parents[1]
+    done = nb.load_checkpoint(last)["epoch"]
+    total = done + 2
+    assert main(["train", "--resume", str(run), "--set", f"training.epochs={total}"]) == 0
+    cfg_ref = config_dict(tmp_path, "ref", epochs=total, scheduler=None)
+    cfg_ref["training"]["batch_size"] = 8
+    assert main(["train", "--config", str(write_config(tmp_path / "ref.yaml", cfg_ref))]) == 0
+    capsys.readouterr()
+    (ref,) = (tmp_path / "ref").iterdir()
+    assert_same_run(run, ref)

@@ -23,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.npyfile import ArrayFileError, NpzArchive, read_npy
 from .dataset import Dataset, as_feature_array, check_finite_features, encode_targets
 from .errors import DataError
+from .limits import check_text_file, open_image
 
 #: ``.npy`` files larger than this are opened memory-mapped when ``mmap="auto"``
 MMAP_THRESHOLD_BYTES = 256 * 2**20
@@ -47,6 +49,7 @@ def _existing_file(path: str | os.PathLike, what: str) -> Path:
 # -- CSV -----------------------------------------------------------------------------------------
 def _read_csv_table(path: Path, delimiter: str) -> tuple[list[str], np.ndarray]:
     """Header and the data as a 2-D array of stripped strings."""
+    check_text_file(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             header = next(csv.reader(f, delimiter=delimiter), None)
@@ -77,6 +80,8 @@ def _read_csv_table(path: Path, delimiter: str) -> tuple[list[str], np.ndarray]:
             )
     except ValueError as err:
         raise DataError(f"{path}: malformed CSV ({str(err).splitlines()[0]})") from None
+    except MemoryError:
+        raise DataError(f"{path}: too large to read as a table of text in memory") from None
     if table.size == 0:
         raise DataError(f"{path}: the CSV file has a header but no data rows")
     if table.shape[1] != len(header):
@@ -215,13 +220,9 @@ def _load_npy(path: Path, mmap: bool | str) -> np.ndarray:
     elif mmap not in (True, False):
         raise DataError(f"{path}: mmap must be true, false or 'auto', got {mmap!r}")
     try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except ValueError as err:
-        if "pickle" in str(err).lower():
-            raise DataError(
-                f"{path}: holds Python objects (pickled); only plain numeric arrays are read"
-            ) from None
-        raise DataError(f"{path}: not a valid .npy file ({err})") from None
+        return read_npy(path, mmap=bool(mmap))
+    except ArrayFileError as err:
+        raise DataError(str(err)) from None
     except (OSError, EOFError) as err:
         raise DataError(f"{path}: not a valid .npy file ({err})") from None
 
@@ -326,14 +327,14 @@ def load_npz(
         an ``(n, H, W)`` stack becomes ``(n, H, W, 1)``.
     """
     path = _existing_file(path, ".npz")
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path}: not a valid .npz file (not a zip archive; a single .npy?)")
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"{path}: not a valid .npz file ({err})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(f"{path}: expected an .npz archive, found a single .npy array")
+        archive = NpzArchive(path)
+    except ArrayFileError as err:
+        raise DataError(str(err)) from None
     with archive:
-        keys = set(archive.files)
+        keys = set(archive.headers)
         missing = [k for k in ("x", "y") if k not in keys]
         if missing:
             raise DataError(
@@ -345,12 +346,9 @@ def load_npz(
             if key not in keys:
                 return None
             try:
-                return archive[key]
-            except ValueError as err:
-                raise DataError(
-                    f"{path}: array {key!r} holds Python objects (pickled); only plain arrays "
-                    f"are read ({err})"
-                ) from None
+                return archive.read(key)
+            except ArrayFileError as err:
+                raise DataError(str(err)) from None
 
         arrays = {k: get(k) for k in ("x", "y", "x_test", "y_test")}
         if class_names is None and "class_names" in keys:
@@ -454,7 +452,7 @@ def _read_images(files: list[Path], size: tuple[int, int] | None, mode: str) -> 
     expected, first = size, files[0]
     for f in files:  # one file at a time: reading is I/O, not arithmetic
         try:
-            with Image.open(f) as img:
+            with open_image(f) as img:
                 img = img.convert(mode)
                 if size is not None and img.size != (size[1], size[0]):
                     img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
@@ -519,7 +517,7 @@ def load_image_folder(
     Dataset
         ``x`` ``uint8`` of shape ``(n, H, W, C)`` with ``C`` 1 (grayscale) or 3 (RGB).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     root = Path(path).expanduser()
     if not root.is_dir():
@@ -547,7 +545,7 @@ def load_image_folder(
         gray = True
         for f in [*files, *test_files]:
             try:
-                with Image.open(f) as img:  # reads the header only
+                with open_image(f) as img:  # reads the header only
                     gray = gray and img.mode in ("1", "L", "LA", "I", "I;16", "F")
             except (UnidentifiedImageError, OSError) as err:
                 raise DataError(f"{f}: cannot read the image ({err})") from None

@@ -47,7 +47,7 @@ from .parameter import Parameter
 from .random import get_rng, set_seed
 from .regularizers import L1, L1L2, L2, Regularizer
 from .schedulers import CosineAnnealing, ExponentialDecay, Scheduler, StepDecay
-from .serialization import ModelFileError, load_checkpoint, save_checkpoint
+from .serialization import DiskFullError, ModelFileError, load_checkpoint, save_checkpoint
 from .trainer import Trainer
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "Conv2D",
     "CosineAnnealing",
     "Dense",
+    "DiskFullError",
     "Dropout",
     "EarlyStopping",
     "ExponentialDecay",

@@ -11,8 +11,10 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -110,7 +112,50 @@ INITIALIZERS: dict[str, Initializer] = {
 def get(name: str) -> Initializer:
     """Look an initializer up by its exact name."""
     try:
-        return INITIALIZERS[name]
+        init = INITIALIZERS[name]
     except (KeyError, TypeError):
         options = ", ".join(sorted(INITIALIZERS))
         raise NablanetError(f"Unknown initializer {name!r}; choose one of: {options}.") from None
+    if _BUDGET.get() is None:
+        return init
+
+    def reserving(shape, rng, dtype=np.float32):
+        reserve(shape, dtype)
+        return init(shape, rng, dtype)
+
+    return reserving
+
+
+# -- a budget for architectures read from files -------------------------------------------------
+# A model file's architecture is a stranger's claim too: Dense(10**6, 10**6) would allocate
+# 3.6 TiB before the file's weights could be compared with it. While a budget is active (the
+# loader sets one from the sizes of the arrays the file really holds), every array a layer
+# allocates for its parameters and buffers is counted first, and the first one past the budget
+# is refused before it exists.
+_BUDGET: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "nablanet_allocation_budget", default=None
+)
+
+
+@contextlib.contextmanager
+def allocation_budget(nbytes: int, what: str) -> Iterator[None]:
+    """Refuse (``NablanetError`` naming ``what``) parameter allocations past ``nbytes`` in all."""
+    token = _BUDGET.set([int(nbytes), int(nbytes), what])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def reserve(shape: tuple[int, ...], dtype) -> None:
+    """Count an allocation of ``shape`` against the active budget, if any."""
+    budget = _BUDGET.get()
+    if budget is None:
+        return
+    budget[0] -= math.prod(int(d) for d in shape) * np.dtype(dtype).itemsize
+    if budget[0] < 0:
+        raise NablanetError(
+            f"{budget[2]}: the architecture needs more than {budget[1]} bytes of parameters, "
+            f"more than the file's arrays hold (a layer asks for shape {tuple(shape)}): corrupt "
+            "or crafted"
+        )

@@ -13,13 +13,20 @@ from typing import Any
 
 import numpy as np
 
+from . import initializers
 from . import losses as losses_mod
 from . import optimizers as optimizers_mod
 from ._validation import NablanetError
 from .layers.base import Layer, layer_from_config, serialize_layer
 from .parameter import Parameter, flatten_parameters
 from .plan import ExecutionPlan, build_plan
-from .serialization import ModelFileError, read_model_file, save_model
+from .serialization import (
+    ModelFileError,
+    open_model_file,
+    read_weights,
+    save_model,
+    weights_budget,
+)
 from .trainer import Trainer, evaluate_model
 
 REGRESSION_LOSSES = (losses_mod.MeanSquaredError, losses_mod.MeanAbsoluteError)
@@ -389,19 +396,28 @@ def load_model(path: str | Path, compile: bool = True) -> Sequential:
     ({'run': 1}, 'MeanSquaredError', True)
     """
     path = Path(path)
-    header, weights, _ = read_model_file(path)
-    try:
-        model = Sequential.from_config(header["model"])
-    except (KeyError, TypeError, NablanetError) as e:
-        raise ModelFileError(f"{path}: corrupt architecture ({e})") from None
+    header, archive = open_model_file(path)
+    with archive:
+        # built under the budget of the weights the file holds: a crafted architecture larger
+        # than them is refused before its parameters exist (docs/security.md)
+        try:
+            with initializers.allocation_budget(weights_budget(archive), str(path)):
+                model = Sequential.from_config(header["model"])
+        except MemoryError:
+            raise ModelFileError(f"{path}: corrupt architecture (too large to build)") from None
+        except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as e:
+            raise ModelFileError(f"{path}: corrupt architecture ({e})") from None
+        own = model.state_dict()
+        weights = read_weights(archive, {k: v.shape for k, v in own.items()}, path)
     try:
         model.load_state_dict(weights, strict=True)
     except NablanetError as e:
         raise ModelFileError(f"{path}: {e}") from None
-    model.metadata = header.get("metadata", {})
+    metadata = header.get("metadata", {})
+    model.metadata = metadata if isinstance(metadata, dict) else {}
     if compile and header.get("compile"):
         try:
             model.compile_from_config(header["compile"])
-        except (KeyError, TypeError, NablanetError) as e:
+        except (KeyError, TypeError, AttributeError, ValueError, NablanetError) as e:
             raise ModelFileError(f"{path}: corrupt compile settings ({e!r})") from None
     return model

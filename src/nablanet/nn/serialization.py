@@ -14,6 +14,7 @@ a ``Sequential`` from a file, lives next to it in :mod:`.model`.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -25,11 +26,15 @@ import numpy as np
 
 from .._version import __version__
 from ._validation import NablanetError
+from .npyfile import ArrayFileError, NpzArchive, format_bytes
 
 FORMAT = "nablanet-model"
 FORMAT_VERSION = 1
 HEADER_KEY = "__nablanet__"
 CHECKPOINT_KEY = "__checkpoint__"
+MAX_HEADER_BYTES = 16 * 2**20  # a model's JSON description: real ones take a few KiB
+MAX_LAYERS = 10_000
+BUDGET_SLACK_BYTES = 1 << 16
 
 
 class ModelFileError(NablanetError):
@@ -42,6 +47,10 @@ class ModelFileError(NablanetError):
     ...     print(e)
     no_such_model.npz: no such model file
     """
+
+
+class DiskFullError(NablanetError):
+    """The disk filled up while a file was written: the new file is discarded, the old one kept."""
 
 
 def _json_default(obj):
@@ -69,15 +78,19 @@ def atomic_savez(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(
+                f"{path}: no space left on the device while writing it; the file that was "
+                "there before (if any) is unchanged"
+            ) from None
         raise
     return path
 
 
-def read_npz(path: str | Path) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` file, never unpickling; errors name the file."""
-    path = Path(path)
+def _open_archive(path: Path) -> NpzArchive:
+    """The file as an :class:`NpzArchive` (every member's header read and checked, no data)."""
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file")
     if path.is_dir():
@@ -88,24 +101,43 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
             f"{path}: not a readable .npz model file (truncated, corrupt or another format)"
         )
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
-        raise ModelFileError(
-            f"{path}: not a readable .npz model file (truncated or corrupt: {e})"
-        ) from None
-    except ValueError as e:
-        raise ModelFileError(
-            f"{path}: refused to load ({e}); model files never contain pickled objects"
-        ) from None
+        return NpzArchive(path)
+    except ArrayFileError as e:
+        raise ModelFileError(str(e)) from None
 
 
-def _header(arrays: dict, key: str, path: Path) -> dict:
-    if key not in arrays:
-        raise ModelFileError(f"{path}: not a nablanet model file (no '{key}' entry)")
+def _read_member(archive: NpzArchive, key: str) -> np.ndarray:
     try:
-        doc = json.loads(str(arrays[key][()]))
-    except (json.JSONDecodeError, TypeError, ValueError) as e:
+        return archive.read(key)
+    except ArrayFileError as e:
+        raise ModelFileError(str(e)) from None
+
+
+def read_npz(path: str | Path) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` file, never unpickling, every header checked before its data
+    (:mod:`nablanet.nn.npyfile`); errors name the file and the member."""
+    path = Path(path)
+    with _open_archive(path) as archive:
+        return {key: _read_member(archive, key) for key in archive.headers}
+
+
+def _header(archive: NpzArchive, key: str, path: Path) -> dict:
+    if key not in archive.headers:
+        raise ModelFileError(f"{path}: not a nablanet model file (no '{key}' entry)")
+    info = archive.headers[key]
+    if info.dtype.kind != "U" or info.shape != ():
+        raise ModelFileError(
+            f"{path}: member {key!r}: expected one JSON text, got shape {info.shape} of "
+            f"{info.dtype}"
+        )
+    if info.nbytes > MAX_HEADER_BYTES:
+        raise ModelFileError(
+            f"{path}: member {key!r}: {format_bytes(info.nbytes)} of JSON, more than the "
+            f"{format_bytes(MAX_HEADER_BYTES)} a model's description may take"
+        )
+    try:
+        doc = json.loads(str(_read_member(archive, key)[()]))
+    except (json.JSONDecodeError, TypeError, ValueError, RecursionError) as e:
         raise ModelFileError(f"{path}: corrupt '{key}' entry ({e})") from None
     if not isinstance(doc, dict):
         raise ModelFileError(f"{path}: corrupt '{key}' entry (not a JSON object)")
@@ -139,23 +171,105 @@ def save_model(
     return atomic_savez(path, model_arrays(model, metadata))
 
 
+WEIGHTS_PREFIX = "weights/"
+
+
 def _weights(arrays: dict) -> dict[str, np.ndarray]:
-    return {k[len("weights/") :]: v for k, v in arrays.items() if k.startswith("weights/")}
+    n = len(WEIGHTS_PREFIX)
+    return {k[n:]: v for k, v in arrays.items() if k.startswith(WEIGHTS_PREFIX)}
+
+
+def _open_model_file(path: Path) -> tuple[dict, NpzArchive]:
+    archive = _open_archive(path)
+    try:
+        header = _header(archive, HEADER_KEY, path)
+        if header.get("format") != FORMAT:
+            raise ModelFileError(
+                f"{path}: not a nablanet model file (format {header.get('format')!r})"
+            )
+        if int(header.get("format_version", 0)) > FORMAT_VERSION:
+            raise ModelFileError(
+                f"{path}: written by a newer nablanet (format version "
+                f"{header['format_version']}); upgrade nablanet to read it"
+            )
+    except BaseException:
+        archive.close()
+        raise
+    return header, archive
 
 
 def read_model_file(path: str | Path) -> tuple[dict, dict[str, np.ndarray], dict]:
     """``(header, weights, arrays)`` of a model or checkpoint file, validated."""
     path = Path(path)
-    arrays = read_npz(path)
-    header = _header(arrays, HEADER_KEY, path)
-    if header.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a nablanet model file (format {header.get('format')!r})")
-    if int(header.get("format_version", 0)) > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path}: written by a newer nablanet (format version "
-            f"{header['format_version']}); upgrade nablanet to read it"
-        )
+    header, archive = _open_model_file(path)
+    with archive:
+        arrays = {key: _read_member(archive, key) for key in archive.headers}
     return header, _weights(arrays), arrays
+
+
+def open_model_file(path: str | Path) -> tuple[dict, NpzArchive]:
+    """``(header, archive)``: the file's JSON header and its members' checked ``.npy`` headers,
+    no array data read yet. The caller closes the archive (``with archive: ...``)."""
+    path = Path(path)
+    header, archive = _open_model_file(path)
+    try:
+        model = header.get("model")
+        layers = model.get("layers") if isinstance(model, dict) else None
+        if not isinstance(layers, list):
+            raise ModelFileError(f"{path}: corrupt architecture (no list of layers)")
+        if len(layers) > MAX_LAYERS:
+            raise ModelFileError(
+                f"{path}: corrupt architecture ({len(layers)} layers, at most {MAX_LAYERS})"
+            )
+    except BaseException:
+        archive.close()
+        raise
+    return header, archive
+
+
+def weights_budget(archive: NpzArchive) -> int:
+    """Bytes an architecture read from this file may allocate: what its weights really take.
+
+    Used with :func:`nablanet.nn.initializers.allocation_budget`, so that a crafted JSON
+    (``Dense(10**6, 10**6)`` beside small weights) is refused before it is built.
+    """
+    stored = (info for key, info in archive.headers.items() if key.startswith(WEIGHTS_PREFIX))
+    return sum(info.nbytes for info in stored) + BUDGET_SLACK_BYTES
+
+
+def read_weights(
+    archive: NpzArchive, expected: dict[str, tuple[int, ...]], path: str | Path
+) -> dict[str, np.ndarray]:
+    """The weights named in ``expected`` (name -> shape), every header compared first.
+
+    Missing or unexpected names and shape mismatches are refused before any data is read.
+    """
+    stored = {
+        key[len(WEIGHTS_PREFIX) :]: info
+        for key, info in archive.headers.items()
+        if key.startswith(WEIGHTS_PREFIX)
+    }
+    missing = sorted(set(expected) - set(stored))
+    unexpected = sorted(set(stored) - set(expected))
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(f"`{m}`" for m in missing))
+        if unexpected:
+            parts.append("unexpected " + ", ".join(f"`{u}`" for u in unexpected))
+        raise ModelFileError(f"{path}: state dict does not match the model: " + "; ".join(parts))
+    for name, shape in expected.items():
+        info = stored[name]
+        if info.shape != tuple(shape):
+            raise ModelFileError(
+                f"{path}: shape mismatch for `{name}`: file has {info.shape}, model has "
+                f"{tuple(shape)} (member '{WEIGHTS_PREFIX}{name}', refused before reading it)"
+            )
+        if info.dtype.kind not in "fiub":
+            raise ModelFileError(
+                f"{path}: member '{WEIGHTS_PREFIX}{name}': dtype {info.dtype} is not numeric"
+            )
+    return {name: _read_member(archive, WEIGHTS_PREFIX + name) for name in expected}
 
 
 # -- checkpoints --------------------------------------------------------------------------------
@@ -209,8 +323,18 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint: ``{"header", "weights", "epoch", "history", "rng", "optimizer_state",
     "optimizer", "scheduler", "callbacks": [(class_name, state, arrays)]}``."""
     path = Path(path)
-    header, weights, arrays = read_model_file(path)
-    doc = _header(arrays, CHECKPOINT_KEY, path)
+    header, archive = _open_model_file(path)
+    with archive:
+        doc = _header(archive, CHECKPOINT_KEY, path)
+        arrays = {key: _read_member(archive, key) for key in archive.headers}
+    weights = _weights(arrays)
+    try:
+        return _checkpoint_parts(header, weights, arrays, doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ModelFileError(f"{path}: corrupt '{CHECKPOINT_KEY}' entry ({e!r})") from None
+
+
+def _checkpoint_parts(header: dict, weights: dict, arrays: dict, doc: dict) -> dict[str, Any]:
     opt = doc.get("optimizer", {})
     opt_state = {k: v for k, v in opt.items() if k not in ("class_name", "config")}
     opt_state.update(

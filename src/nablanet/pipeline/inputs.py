@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.formats import IMAGE_EXTENSIONS
+from ..data.limits import check_text_file, open_image
+from ..nn.npyfile import ArrayFileError, NpzArchive, read_npy
 from .errors import InputError
 from .trained import TrainedModel
 
@@ -74,27 +76,27 @@ def read_inputs(path: str | Path, model: TrainedModel) -> tuple[np.ndarray, list
 
 def _load_npy(path: Path) -> np.ndarray:
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as e:
-        raise InputError(f"{path}: not a plain numeric .npy array ({e})") from None
+        return read_npy(path)
+    except ArrayFileError as e:
+        raise InputError(str(e)) from None
     except (OSError, EOFError) as e:
         raise InputError(f"{path}: not a readable .npy file ({e})") from None
 
 
 def _load_npz(path: Path) -> np.ndarray:
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path}: not a readable .npz file (not a zip archive)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            keys = list(archive.files)
+        with NpzArchive(path) as archive:
+            keys = list(archive.headers)
             key = "x" if "x" in keys else (keys[0] if len(keys) == 1 else None)
             if key is None:
                 raise InputError(
                     f"{path}: expected an array 'x' in the archive, found {', '.join(keys) or 'none'}"
                 )
-            return archive[key]
-    except InputError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise InputError(f"{path}: not a readable .npz file ({e})") from None
+            return archive.read(key)
+    except ArrayFileError as e:
+        raise InputError(str(e)) from None
 
 
 def _is_number(text: str) -> bool:
@@ -114,6 +116,7 @@ def read_csv_features(path: str | Path, model: TrainedModel) -> np.ndarray:
     """
     path = Path(path)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    check_text_file(path, InputError)
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             rows = [row for row in csv.reader(f, delimiter=delimiter) if row]
@@ -181,7 +184,7 @@ def read_image(path: str | Path, model: TrainedModel) -> np.ndarray:
         )
     h, w, c = model.input_shape
     try:
-        with Image.open(path) as img:
+        with open_image(path, InputError) as img:
             img = img.convert("L" if c == 1 else "RGB")
             if img.size != (w, h):
                 img = img.resize((w, h), Image.Resampling.LANCZOS)

@@ -255,6 +255,12 @@ def train(
         except KeyboardInterrupt:
             logger.warning("Interrupted. Resume with: nablanet train --resume %s", run_dir)
             raise
+        except nn.DiskFullError:
+            logger.warning(
+                "The disk is full: free some space. Resume with: nablanet train --resume %s",
+                run_dir,
+            )
+            raise
         except Exception as e:
             _log_to_file_only(fh, logging.ERROR, f"Run failed: {type(e).__name__}: {e}")
             raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import initializers as inits
 from .._validation import (
     NablanetError,
     check_dtype,
@@ -66,6 +67,7 @@ class BatchNormalization(Layer):
         self.momentum = check_interval(momentum, "momentum", "BatchNormalization", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon", "BatchNormalization")
         self.dtype = check_dtype(dtype, "BatchNormalization")
+        inits.reserve((4, self.n_features), self.dtype)  # gamma, beta and the running statistics
         self.gamma = Parameter(np.ones(self.n_features, dtype=self.dtype), "gamma")
         self.beta = Parameter(np.zeros(self.n_features, dtype=self.dtype), "beta")
         self.running_mean = np.zeros(self.n_features, dtype=self.dtype)
