@@ -37,8 +37,9 @@ class _DtypeSpy:
         def spy(*a, **kw):
             if args and a:
                 self._record(where + " input", a[0])
-            if not args and a[1].dtype.kind == "f":  # float targets reach the loss in our dtype
-                self._record(where + " targets", a[1])
+            targets = kw["y_true"] if "y_true" in kw else (a[0] if a else None)
+            if not args and targets.dtype.kind == "f":  # float targets reach the loss in our dtype
+                self._record(where + " targets", targets)
             out = original(*a, **kw)
             self._record(where + " output", out)
             return out

@@ -15,11 +15,8 @@ from .layers.activations import Activation, ReLU
 from .layers.base import Layer, layer_from_config, serialize_layer
 from .layers.conv import Conv2D
 from .layers.pooling import MaxPool2D
+from .metrics import check_training_metrics
 from .parameter import Parameter, flatten_parameters
-
-REGRESSION_LOSSES = (losses_mod.MeanSquaredError, losses_mod.MeanAbsoluteError)
-CLASSIFICATION_METRICS = ("accuracy",)
-REGRESSION_METRICS = ("mae", "mse")
 
 
 class Sequential:
@@ -91,26 +88,15 @@ class Sequential:
         """Choose the loss, the optimizer and the metrics logged during training.
 
         A model that ends in softmax (sigmoid) compiled with categorical (binary) cross-entropy
-        trains through the fused loss on the logits. ``metrics`` defaults to ``["accuracy"]``
-        for classification losses and ``["mae"]`` for regression losses.
+        trains through the fused loss on the logits. ``metrics`` are names of
+        :data:`nablanet.nn.metrics.TRAINING_METRICS`; the default is ``["accuracy"]`` for
+        classification losses and ``["mae"]`` for regression losses (``Loss.task``).
         """
         if not self.layers:
             raise NablanetError("Cannot compile an empty Sequential model: add layers first")
         self.loss = losses_mod.get(loss)
         self.optimizer = optimizers_mod.get(optimizer)
-        regression = isinstance(self.loss, REGRESSION_LOSSES)
-        if metrics is None:
-            metrics = REGRESSION_METRICS[:1] if regression else CLASSIFICATION_METRICS
-        metrics = list(metrics)
-        known = CLASSIFICATION_METRICS + REGRESSION_METRICS
-        for m in metrics:
-            if m not in known:
-                raise NablanetError(f"Unknown training metric {m!r}; choose from {known}")
-            if m == "accuracy" and regression:
-                raise NablanetError(
-                    f"metric 'accuracy' needs a classification loss, not {type(self.loss).__name__}"
-                )
-        self.metrics = metrics
+        self.metrics = check_training_metrics(metrics, self.loss.task, type(self.loss).__name__)
         self._setup_fused()
         dtypes = {p.dtype for p in self.parameters()}
         if len(dtypes) > 1:
@@ -149,12 +135,11 @@ class Sequential:
         }
 
     def compile_from_config(self, config: dict) -> None:
-        loss_cls = {cls.__name__: cls for cls in losses_mod.LOSSES.values()}[config["loss"]]
         opt_cls = {cls.__name__: cls for cls in optimizers_mod.OPTIMIZERS.values()}[
             config["optimizer"]["class_name"]
         ]
         self.compile(
-            loss=loss_cls(),
+            loss=losses_mod.from_class_name(config["loss"]),
             optimizer=opt_cls.from_config(config["optimizer"]["config"]),
             metrics=config.get("metrics"),
         )
@@ -247,13 +232,13 @@ class Sequential:
         layers = self.layers
         if self._fused is None:
             out = self.forward(x, training=True)
-            loss, grad = self.loss.loss_and_gradient(out, y)
+            loss, grad = self.loss.loss_and_gradient(y_true=y, y_pred=out)
             self.backward(grad)
             return loss, out
         h = self._forward_layers(x, len(layers) - 1, True)
         last = layers[-1]
         z = h if self._fused_kind == "layer" else last.forward_linear(h, True)
-        loss, grad, out = self._fused.loss_gradient_output(z, y)
+        loss, grad, out = self._fused.loss_gradient_output(y_true=y, z=z)
         if self._fused_kind == "inner":
             grad = last.backward_linear(grad)
         if grad is not None:
@@ -264,11 +249,11 @@ class Sequential:
         """``(data_loss, outputs)`` without training (dropout off, nothing cached)."""
         if self._fused is None:
             out = self.forward(x, training=False)
-            return self.loss.loss(out, y), out
+            return self.loss.loss(y_true=y, y_pred=out), out
         h = self._forward_layers(x, len(self.layers) - 1, False)
         last = self.layers[-1]
         z = h if self._fused_kind == "layer" else last.forward_linear(h, False)
-        loss, _, out = self._fused.loss_gradient_output(z, y)
+        loss, _, out = self._fused.loss_gradient_output(y_true=y, z=z)
         return loss, out
 
     def regularization_loss(self) -> float:

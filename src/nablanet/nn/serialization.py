@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import NablanetError
+from .errors import NablanetError
 
 FORMAT = "nablanet-model"
 FORMAT_VERSION = 1

@@ -44,7 +44,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ..nn._validation import NablanetError
+from ..nn.errors import NablanetError
 from ..nn.metrics import r2_score, root_mean_squared_error
 
 __all__ = [

@@ -304,12 +304,12 @@ def _empty(like: np.ndarray) -> np.ndarray:
 
 
 def _check_metrics(config: Config, task: str) -> None:
-    from .config import CLASSIFICATION_METRICS, REGRESSION_METRICS
+    from .reports import CLASSIFICATION_REPORT_METRICS, REGRESSION_REPORT_METRICS
 
     wanted = config.evaluation.metrics
     if not wanted:
         return
-    allowed = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+    allowed = REGRESSION_REPORT_METRICS if task == "regression" else CLASSIFICATION_REPORT_METRICS
     bad = [m for m in wanted if m not in allowed]
     if bad:
         raise ConfigError(

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import NablanetError
+from ..errors import NablanetError
 from ..parameter import Parameter
 
 LAYER_REGISTRY: dict[str, type[Layer]] = {}

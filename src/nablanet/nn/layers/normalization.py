@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import (
-    NablanetError,
     check_dtype,
     check_interval,
     check_positive_float,
     check_positive_int,
 )
+from ..errors import NablanetError
 from ..parameter import Parameter
 from .base import Layer
 
