@@ -12,7 +12,10 @@ import pytest
 from nablanet.nn.errors import NablanetError
 from nablanet.nn.metrics import UndefinedMetricWarning
 from nablanet.pipeline.reports import (
+    CLASSIFICATION_REPORT_METRICS,
+    REGRESSION_REPORT_METRICS,
     classification_metrics,
+    filter_report,
     regression_metrics,
 )
 
@@ -158,3 +161,58 @@ def test_regression_metrics_report_matches_sklearn():
     json.dumps(m, allow_nan=False)
     with pytest.warns(UndefinedMetricWarning):
         assert regression_metrics([1.0], [2.0])["r2"] is None
+
+
+def test_reports_are_the_public_functions():
+    """Each number of a report is the public metric function's, bit for bit."""
+    from nablanet.nn import metrics as M
+
+    rng = np.random.default_rng(18)
+    k = 5
+    y = rng.integers(0, k - 1, 120)  # the last class never occurs: it counts in the averages
+    prob = softmax_rows(rng, 120, k, signal=y).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        m = classification_metrics(y, prob, "multiclass")
+    y_pred = prob.argmax(axis=1)
+    labels = np.arange(k)
+    assert m["accuracy"] == M.accuracy_score(y, y_pred)
+    assert m["confusion_matrix"] == M.confusion_matrix(y, y_pred, labels=labels).tolist()
+    for average in ("macro", "weighted"):
+        p, r, f, _ = M.precision_recall_fscore_support(
+            y, y_pred, labels=labels, average=average, zero_division=0.0
+        )
+        assert (m[f"precision_{average}"], m[f"recall_{average}"], m[f"f1_{average}"]) == (p, r, f)
+    p, r, f, _ = M.precision_recall_fscore_support(
+        y, y_pred, labels=labels, average=None, zero_division=0.0
+    )
+    assert [m["per_class"][str(c)]["f1"] for c in labels] == f.tolist()
+    assert m["log_loss"] == quiet(M.log_loss, y, prob.astype(np.float64), labels=labels)
+    per_class = [quiet(M.roc_auc_score, y == c, prob[:, c].astype(np.float64)) for c in labels]
+    assert list(m["roc_auc_per_class"].values())[:-1] == per_class[:-1]
+    assert m["roc_auc_per_class"][str(k - 1)] is None
+
+    pred = rng.normal(size=(30, 2))
+    target = pred + rng.normal(size=(30, 2))
+    r = regression_metrics(target, pred)
+    assert (r["mse"], r["rmse"], r["mae"], r["r2"]) == (
+        M.mean_squared_error(target, pred),
+        M.root_mean_squared_error(target, pred),
+        M.mean_absolute_error(target, pred),
+        M.r2_score(target, pred),
+    )
+
+
+def test_filter_report_keeps_what_evaluation_metrics_names():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        m = classification_metrics([0, 1, 1, 0], [0.2, 0.9, 0.4, 0.1])
+    only = filter_report({**m, "loss": 0.5}, ["f1"])
+    assert {"f1", "f1_macro", "f1_weighted", "per_class", "loss", "task"} <= set(only)
+    assert "accuracy" not in only and "roc_auc" not in only
+    assert filter_report(m, None) is m
+    for name in CLASSIFICATION_REPORT_METRICS:  # every accepted name keeps something
+        assert set(filter_report(m, [name])) - set(filter_report(m, ["__none__"]))
+    r = regression_metrics([1.0, 2.0, 3.0], [1.0, 2.5, 3.0])
+    for name in REGRESSION_REPORT_METRICS:
+        assert name in filter_report(r, [name])

@@ -72,9 +72,7 @@ class _MetricTracker:
         self.n += k
         self.loss += loss * k
         for metric, parts in zip(self.metrics, self.parts):
-            y_true, y_pred = metric.prepare(y, out)
-            # copies: the batch and the outputs may live in buffers that the next batch reuses
-            parts.append((np.array(y_true), np.array(y_pred)))
+            parts.append(metric.prepare(y, out))  # new arrays: the batch buffers are reused
 
     def result(self, prefix: str = "", extra_loss: float = 0.0) -> dict[str, float]:
         n = max(self.n, 1)

@@ -59,17 +59,8 @@ def _check_labels_array(y: np.ndarray, name: str) -> None:
         raise NablanetError(f"{name} must hold class labels, got complex values")
 
 
-def _check_targets(y_true: Any, y_pred: Any) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
-    """Validate a pair of label arrays.
-
-    Returns
-    -------
-    y_type : {"binary", "multiclass"}
-        "binary" when at most two distinct labels occur in ``y_true`` and ``y_pred`` together.
-    labels : ndarray of shape (n_labels,)
-        The sorted union of the labels.
-    y_true, y_pred : ndarray of shape (n_samples,)
-    """
+def _check_label_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a pair of label arrays: ``(y_true, y_pred)``, both of shape (n_samples,)."""
     y_true = _column_or_1d(y_true, "y_true")
     y_pred = _column_or_1d(y_pred, "y_pred")
     _check_consistent_length(("y_true", y_true), ("y_pred", y_pred))
@@ -79,6 +70,21 @@ def _check_targets(y_true: Any, y_pred: Any) -> tuple[str, np.ndarray, np.ndarra
         raise NablanetError("Mix of label input types (string and number) in y_true and y_pred")
     _check_labels_array(y_true, "y_true")
     _check_labels_array(y_pred, "y_pred")
+    return y_true, y_pred
+
+
+def _check_targets(y_true: Any, y_pred: Any) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a pair of label arrays (:func:`_check_label_pair`) and find their labels.
+
+    Returns
+    -------
+    y_type : {"binary", "multiclass"}
+        "binary" when at most two distinct labels occur in ``y_true`` and ``y_pred`` together.
+    labels : ndarray of shape (n_labels,)
+        The sorted union of the labels.
+    y_true, y_pred : ndarray of shape (n_samples,)
+    """
+    y_true, y_pred = _check_label_pair(y_true, y_pred)
     labels = np.unique(np.concatenate([y_true, y_pred]))
     y_type = "binary" if labels.shape[0] <= 2 else "multiclass"
     return y_type, labels, y_true, y_pred

@@ -14,6 +14,7 @@ from ..errors import NablanetError
 from ._checks import (
     UndefinedMetricWarning,
     _check_consistent_length,
+    _check_label_pair,
     _check_labels_array,
     _check_targets,
     _check_zero_division,
@@ -55,7 +56,7 @@ def accuracy_score(y_true: Any, y_pred: Any, *, normalize: bool = True) -> float
     >>> accuracy_score([0, 1, 1, 0], [0, 1, 0, 0])
     0.75
     """
-    _, _, y_true, y_pred = _check_targets(y_true, y_pred)
+    y_true, y_pred = _check_label_pair(y_true, y_pred)  # (no need for the set of labels)
     correct = y_true == y_pred
     return float(np.mean(correct)) if normalize else float(np.sum(correct))
 

@@ -49,7 +49,8 @@ class TrainingMetric:
         A public metric function ``score(y_true, y_pred) -> float`` over all the samples.
     prepare : callable
         ``prepare(y_true, outputs) -> (y_true, y_pred)``: one batch's targets (as the loss
-        receives them) and outputs, in the form ``score`` takes.
+        receives them) and outputs, in the form ``score`` takes, as new arrays (the batch and
+        the outputs may live in buffers that the next batch overwrites).
     """
 
     name: str
@@ -63,13 +64,13 @@ def _class_labels(y_true: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray, 
     targets), or a 0.5 threshold on one sigmoid output."""
     n = outputs.shape[0]
     if outputs.ndim == 2 and outputs.shape[1] > 1:
-        truth = y_true if y_true.ndim == 1 else y_true.argmax(axis=1)
+        truth = y_true.copy() if y_true.ndim == 1 else y_true.argmax(axis=1)
         return truth, outputs.argmax(axis=1)
     return y_true.reshape(n) > 0.5, outputs.reshape(n) > 0.5
 
 
 def _values(y_true: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return y_true.reshape(outputs.shape), outputs
+    return y_true.reshape(outputs.shape).copy(), outputs.copy()
 
 
 def _nan_when_diverged(
