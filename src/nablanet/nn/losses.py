@@ -318,4 +318,3 @@ def from_class_name(class_name: str) -> Loss:
             return cls()
     known = ", ".join(sorted({cls.__name__ for cls in LOSSES.values()}))
     raise NablanetError(f"Unknown loss class {class_name!r}; known: {known}.")
-
