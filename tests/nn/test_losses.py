@@ -60,18 +60,20 @@ def _case(name: str, n: int, k: int, rng: np.random.Generator, onehot: bool):
     if name in ("mse", "mae"):
         y_pred = rng.standard_normal((n, k))
         y_true = y_pred + rng.choice([-1, 1], (n, k)) * rng.uniform(0.1, 1, (n, k))  # no kinks
-        return y_pred, y_true
+        return y_true, y_pred
     if name == "binary_crossentropy":
-        return rng.uniform(0.05, 0.95, (n, k)), rng.integers(0, 2, (n, k)).astype(float)
+        y_pred = rng.uniform(0.05, 0.95, (n, k))
+        return rng.integers(0, 2, (n, k)).astype(float), y_pred
     if name == "sigmoid_binary_crossentropy":
-        return rng.standard_normal((n, k)) * 3, rng.uniform(0, 1, (n, k))  # soft targets too
+        y_pred = rng.standard_normal((n, k)) * 3
+        return rng.uniform(0, 1, (n, k)), y_pred  # soft targets too
     # one class is degenerate: p == 1 sits on the clipping boundary and (n, 1) targets read as labels
     k = max(k, 2)
     labels = rng.integers(0, k, n)
     y_true = np.eye(k)[labels] if onehot else labels
     if name == "categorical_crossentropy":
-        return softmax(rng.standard_normal((n, k))), y_true
-    return rng.standard_normal((n, k)) * 3, y_true  # logits
+        return y_true, softmax(rng.standard_normal((n, k)))
+    return y_true, rng.standard_normal((n, k)) * 3  # logits
 
 
 LOSS_NAMES = [
@@ -93,7 +95,7 @@ LOSS_NAMES = [
     seed=st.integers(0, 2**16),
 )
 def test_gradient_check_random_shapes(name, n, k, onehot, seed):
-    y_pred, y_true = _case(name, n, k, _rng(seed), onehot)
+    y_true, y_pred = _case(name, n, k, _rng(seed), onehot)
     result = nb.gradcheck_loss(losses.get(name), y_true, y_pred)
     assert result.ok, f"{name}: {result}"
 
@@ -202,7 +204,7 @@ def test_column_targets_fit_column_outputs():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", LOSS_NAMES)
 def test_gradient_dtype_follows_predictions(name, dtype):
-    y_pred, y_true = _case(name, 4, 3, _rng(4), onehot=False)
+    y_true, y_pred = _case(name, 4, 3, _rng(4), onehot=False)
     grad = losses.get(name).gradient(y_true, y_pred.astype(dtype))
     assert grad.dtype == dtype
     assert grad.shape == y_pred.shape

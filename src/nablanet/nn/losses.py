@@ -108,7 +108,7 @@ class Loss:
 class MeanSquaredError(Loss):
     """``mean((y_pred - y_true)^2)`` over all elements; gradient ``2 (y_pred - y_true) / size``.
 
-    >>> y_pred, y_true = np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])
+    >>> y_true, y_pred = np.array([[0.0, 0.0]]), np.array([[1.0, 2.0]])
     >>> MeanSquaredError().loss(y_true, y_pred), MeanSquaredError().gradient(y_true, y_pred).tolist()
     (2.5, [[1.0, 2.0]])
     """
@@ -128,7 +128,7 @@ class MeanSquaredError(Loss):
 class MeanAbsoluteError(Loss):
     """``mean(|y_pred - y_true|)``; gradient ``sign(y_pred - y_true) / size``.
 
-    >>> y_pred, y_true = np.array([[1.0, -2.0]]), np.array([[0.0, 0.0]])
+    >>> y_true, y_pred = np.array([[0.0, 0.0]]), np.array([[1.0, -2.0]])
     >>> MeanAbsoluteError().loss(y_true, y_pred), MeanAbsoluteError().gradient(y_true, y_pred).tolist()
     (1.5, [[0.5, -0.5]])
     """
