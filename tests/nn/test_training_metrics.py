@@ -148,9 +148,9 @@ def test_losses_take_y_true_then_y_pred(cls):
     for method in ("loss", "gradient", "loss_and_gradient", "__call__"):
         names = list(inspect.signature(getattr(cls, method)).parameters)
         assert names[1:3] == ["y_true", "y_pred"], (cls.__name__, method, names)
-    if hasattr(cls, "loss_gradient_output"):
+    if hasattr(cls, "loss_gradient_output"):  # the fused losses: y_pred holds the logits
         names = list(inspect.signature(cls.loss_gradient_output).parameters)
-        assert names[1:3] == ["y_true", "z"]
+        assert names[1:3] == ["y_true", "y_pred"]
 
 
 def test_losses_read_the_targets_first():

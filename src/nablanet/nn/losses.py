@@ -223,8 +223,10 @@ class SoftmaxCrossentropy(Loss):
         loss, grad, _ = self.loss_gradient_output(y_true, y_pred)
         return loss, grad
 
-    def loss_gradient_output(self, y_true, z):
-        """Loss, ``dL/dz`` and the probabilities ``softmax(z)`` in one pass."""
+    def loss_gradient_output(self, y_true, y_pred):
+        """Loss, ``dL/dz`` and the probabilities ``softmax(z)`` in one pass; ``y_pred`` holds
+        the logits ``z``."""
+        z = y_pred
         labels, onehot = _labels_or_onehot(y_true, z, "SoftmaxCrossentropy")
         n = z.shape[0]
         # log p = z - max - log(sum exp(z - max)): exact even where p underflows to 0
@@ -268,7 +270,9 @@ class SigmoidBinaryCrossentropy(Loss):
         loss, grad, _ = self.loss_gradient_output(y_true, y_pred)
         return loss, grad
 
-    def loss_gradient_output(self, y_true, z):
+    def loss_gradient_output(self, y_true, y_pred):
+        """Loss, ``dL/dz`` and the probabilities ``sigmoid(z)``; ``y_pred`` holds the logits."""
+        z = y_pred
         y = _match(y_true, z, "SigmoidBinaryCrossentropy")
         loss = float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
         p = sigmoid(z)

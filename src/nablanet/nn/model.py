@@ -238,7 +238,7 @@ class Sequential:
         h = self._forward_layers(x, len(layers) - 1, True)
         last = layers[-1]
         z = h if self._fused_kind == "layer" else last.forward_linear(h, True)
-        loss, grad, out = self._fused.loss_gradient_output(y_true=y, z=z)
+        loss, grad, out = self._fused.loss_gradient_output(y_true=y, y_pred=z)
         if self._fused_kind == "inner":
             grad = last.backward_linear(grad)
         if grad is not None:
@@ -253,7 +253,7 @@ class Sequential:
         h = self._forward_layers(x, len(self.layers) - 1, False)
         last = self.layers[-1]
         z = h if self._fused_kind == "layer" else last.forward_linear(h, False)
-        loss, _, out = self._fused.loss_gradient_output(y_true=y, z=z)
+        loss, _, out = self._fused.loss_gradient_output(y_true=y, y_pred=z)
         return loss, out
 
     def regularization_loss(self) -> float:
