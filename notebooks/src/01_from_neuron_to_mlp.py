@@ -84,7 +84,7 @@ X = np.vstack(
 y = np.repeat([0.0, 1.0], n_per_class)
 
 
-def bce(p, y):
+def bce(y, p):  # (y_true, y_pred), the order of nablanet's losses, Keras and scikit-learn
     p = np.clip(p, 1e-7, 1 - 1e-7)
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
 
@@ -93,7 +93,7 @@ w, b, lr = np.zeros(2), 0.0, 0.5
 losses = []
 for _ in range(100 if SMALL else 300):
     p = sigmoid(X @ w + b)
-    losses.append(bce(p, y))
+    losses.append(bce(y, p))
     grad_z = (p - y) / len(y)  # dL/dz, (n,)
     w -= lr * (X.T @ grad_z)  # dL/dw = X^T dL/dz
     b -= lr * grad_z.sum()  # dL/db
@@ -178,7 +178,7 @@ def forward(params, X):
 
 
 def loss_fn(params, X, Y):
-    return bce(forward(params, X)[1], Y)
+    return bce(Y, forward(params, X)[1])
 
 
 def backward(params, X, Y):

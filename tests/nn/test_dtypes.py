@@ -36,8 +36,8 @@ class _DtypeSpy:
         def spy(*a, **kw):
             if args and a:
                 self._record(where + " input", a[0])
-            if not args:  # the loss: targets by keyword (the plan calls it so) or second
-                targets = kw["y_true"] if "y_true" in kw else a[1]
+            if not args:  # the loss: targets by keyword (the plan calls it so) or first
+                targets = kw["y_true"] if "y_true" in kw else a[0]
                 if targets.dtype.kind == "f":  # float targets reach the loss in our dtype
                     self._record(where + " targets", targets)
                 for name, value in kw.items():

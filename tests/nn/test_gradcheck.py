@@ -25,15 +25,15 @@ def test_relative_error():
 
 
 class _WrongMSE(losses.MeanSquaredError):
-    def gradient(self, y_pred, y_true):
-        return super().gradient(y_pred, y_true) * 0.5  # forgot the factor 2
+    def gradient(self, y_true, y_pred):
+        return super().gradient(y_true, y_pred) * 0.5  # forgot the factor 2
 
 
 def test_gradcheck_loss_catches_a_wrong_gradient():
     rng = np.random.default_rng(0)
     y_pred, y = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
-    assert nb.gradcheck_loss(losses.MeanSquaredError(), y_pred, y).ok
-    result = nb.gradcheck_loss(_WrongMSE(), y_pred, y)
+    assert nb.gradcheck_loss(losses.MeanSquaredError(), y, y_pred).ok
+    result = nb.gradcheck_loss(_WrongMSE(), y, y_pred)
     assert not result.ok and result.errors["y_pred"] > 0.1
 
 

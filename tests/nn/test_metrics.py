@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 
@@ -12,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nablanet.nn import metrics as M
-from nablanet.nn._validation import NablanetError
+from nablanet.nn.errors import NablanetError
 
 skm = pytest.importorskip("sklearn.metrics")
 SkUndefined = pytest.importorskip("sklearn.exceptions").UndefinedMetricWarning
@@ -537,134 +536,3 @@ def test_regression_input_errors():
         M.mean_absolute_error([1.0, np.nan], [1.0, 2.0])
     with pytest.raises(NablanetError, match="multioutput"):
         M.mean_absolute_error([1.0], [1.0], multioutput="variance_weighted")
-
-
-# ------------------------------------------------------------------------------------------
-# reports
-# ------------------------------------------------------------------------------------------
-
-
-def test_classification_metrics_binary_matches_sklearn():
-    rng = np.random.default_rng(15)
-    y = rng.integers(0, 2, 200)
-    p1 = np.clip(0.5 + 0.3 * (y - 0.5) + rng.normal(scale=0.25, size=200), 0, 1)
-    p1 = p1.astype(np.float32)
-    m = M.classification_metrics(y, p1, "binary", class_names=["neg", "pos"])
-    y_pred = (p1 > 0.5).astype(int)
-    assert m["task"] == "binary"
-    assert m["n_samples"] == 200
-    assert m["n_classes"] == 2
-    assert m["class_names"] == ["neg", "pos"]
-    assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, y_pred))
-    assert m["precision"] == pytest.approx(skm.precision_score(y, y_pred))
-    assert m["recall"] == pytest.approx(skm.recall_score(y, y_pred))
-    assert m["f1"] == pytest.approx(skm.f1_score(y, y_pred))
-    for avg in ("macro", "weighted"):
-        assert m[f"precision_{avg}"] == pytest.approx(skm.precision_score(y, y_pred, average=avg))
-        assert m[f"recall_{avg}"] == pytest.approx(skm.recall_score(y, y_pred, average=avg))
-        assert m[f"f1_{avg}"] == pytest.approx(skm.f1_score(y, y_pred, average=avg))
-    assert m["confusion_matrix"] == skm.confusion_matrix(y, y_pred).tolist()
-    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y, p1))
-    fpr, tpr, thr = skm.roc_curve(y, p1)
-    np.testing.assert_allclose(m["roc_curve"]["fpr"], fpr)
-    np.testing.assert_allclose(m["roc_curve"]["tpr"], tpr)
-    assert m["roc_curve"]["thresholds"][0] is None
-    np.testing.assert_allclose(m["roc_curve"]["thresholds"][1:], thr[1:])
-    assert m["log_loss"] == pytest.approx(skm.log_loss(y, p1.astype(np.float64)), rel=1e-6)
-    assert m["per_class"]["pos"]["support"] == int(y.sum())
-    json.dumps(m, allow_nan=False)  # strict JSON
-    # the same predictions as (n, 1), (n, 2) and with one-hot targets
-    two_col = np.stack([1 - p1, p1], axis=1)
-    onehot = np.eye(2)[y]
-    for yy, pp in [(y, p1[:, None]), (y, two_col), (onehot, two_col)]:
-        other = M.classification_metrics(yy, pp, class_names=["neg", "pos"])
-        assert other["confusion_matrix"] == m["confusion_matrix"]
-        assert other["roc_auc"] == pytest.approx(m["roc_auc"])
-
-
-def test_classification_metrics_multiclass_matches_sklearn():
-    rng = np.random.default_rng(16)
-    k = 4
-    y = rng.integers(0, k, 150)
-    prob = softmax_rows(rng, 150, k, signal=y).astype(np.float32)
-    y_pred = prob.argmax(axis=1)
-    m = M.classification_metrics(y, prob, task="multiclass")
-    assert m["class_names"] == ["0", "1", "2", "3"]
-    assert "precision" not in m and "roc_curve" not in m
-    assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, y_pred))
-    for avg in ("macro", "weighted"):
-        assert m[f"f1_{avg}"] == pytest.approx(skm.f1_score(y, y_pred, average=avg))
-        assert m[f"precision_{avg}"] == pytest.approx(skm.precision_score(y, y_pred, average=avg))
-    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y, prob, multi_class="ovr"))
-    per_class = skm.roc_auc_score(y, prob, multi_class="ovr", average=None)
-    assert list(m["roc_auc_per_class"].values()) == pytest.approx(per_class.tolist())
-    assert m["log_loss"] == pytest.approx(skm.log_loss(y, prob), rel=1e-5)
-    assert len(m["confusion_matrix"]) == k
-    json.dumps(m, allow_nan=False)
-
-
-def test_classification_metrics_absent_and_never_predicted_classes():
-    # class 2 is never in y_true and never predicted; class 1 is never predicted
-    y = np.array([0, 0, 1, 1, 0])
-    prob = np.array(
-        [[0.9, 0.05, 0.05], [0.6, 0.3, 0.1], [0.7, 0.2, 0.1], [0.4, 0.35, 0.25], [0.8, 0.1, 0.1]]
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        m = M.classification_metrics(y, prob, "multiclass", ["a", "b", "c"])
-    messages = [str(w.message) for w in caught if w.category is M.UndefinedMetricWarning]
-    assert any("no predicted samples: ['b', 'c']" in msg for msg in messages)
-    assert any("absent from y_true: ['c']" in msg for msg in messages)
-    assert m["per_class"]["b"]["precision"] == 0.0
-    assert m["roc_auc_per_class"]["c"] is None
-    assert m["roc_auc"] == pytest.approx(
-        np.mean([skm.roc_auc_score(y == c, prob[:, c]) for c in (0, 1)])
-    )
-    expected_f1 = quiet(skm.f1_score, y, prob.argmax(1), labels=[0, 1, 2], average="macro")
-    assert m["f1_macro"] == pytest.approx(expected_f1)
-    json.dumps(m, allow_nan=False)
-
-
-def test_classification_metrics_single_class_has_no_auc():
-    with pytest.warns(M.UndefinedMetricWarning):
-        m = M.classification_metrics([1, 1, 1], [0.9, 0.8, 0.3])
-    assert m["roc_auc"] is None and m["roc_curve"] is None
-    assert m["accuracy"] == pytest.approx(2 / 3)
-    json.dumps(m, allow_nan=False)
-
-
-def test_classification_metrics_threshold():
-    m = M.classification_metrics([0, 1, 1], [0.2, 0.6, 0.8], threshold=0.7)
-    assert m["confusion_matrix"] == [[1, 0], [1, 1]]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"y_true": [0, 1], "y_prob": [-2.0, 3.0]}, "probabilities in"),
-        ({"y_true": [0, 1], "y_prob": [0.2, 0.9], "task": "regression"}, "'task'"),
-        ({"y_true": [0, 2], "y_prob": [0.2, 0.9]}, r"class indices in \[0, 1\]"),
-        ({"y_true": [0, 1, 1], "y_prob": [0.2, 0.9]}, "3 samples but y_prob has 2"),
-        ({"y_true": [0, 1], "y_prob": [0.2, 0.9], "class_names": ["a"]}, "1 class_names"),
-        ({"y_true": [0, 1], "y_prob": [0.2, 0.9], "task": "multiclass"}, "n_classes"),
-        ({"y_true": [0, 1], "y_prob": np.full((2, 3), 1 / 3)}, "binary y_prob"),
-    ],
-)
-def test_classification_metrics_errors(kwargs, match):
-    with pytest.raises(NablanetError, match=match):
-        M.classification_metrics(**kwargs)
-
-
-def test_regression_metrics_report_matches_sklearn():
-    rng = np.random.default_rng(17)
-    y = rng.normal(size=50).astype(np.float32)
-    pred = y + rng.normal(size=50).astype(np.float32) * 0.3
-    m = M.regression_metrics(y, pred)
-    assert m["task"] == "regression" and m["n_samples"] == 50
-    assert m["mse"] == pytest.approx(skm.mean_squared_error(y, pred), rel=1e-6)
-    assert m["rmse"] == pytest.approx(skm.root_mean_squared_error(y, pred), rel=1e-6)
-    assert m["mae"] == pytest.approx(skm.mean_absolute_error(y, pred), rel=1e-6)
-    assert m["r2"] == pytest.approx(skm.r2_score(y, pred), rel=1e-6)
-    json.dumps(m, allow_nan=False)
-    with pytest.warns(M.UndefinedMetricWarning):
-        assert M.regression_metrics([1.0], [2.0])["r2"] is None

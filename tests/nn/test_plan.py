@@ -53,7 +53,7 @@ def test_the_plan_fuses_conv_relu_maxpool_and_softmax_crossentropy():
     assert [s.layers for s in plan.steps[:3]] == [tuple(layers[i : i + 2]) for i in (0, 2, 4)]
     assert _kinds(plan.body) == expected  # training: the last Dense joins the loss
     assert plan.output.kind == "logits_loss" and plan.output.layers == (layers[-1],)
-    assert isinstance(plan.output.loss, losses.SoftmaxCrossEntropy)
+    assert isinstance(plan.output.loss, losses.SoftmaxCrossentropy)
 
 
 @pytest.mark.parametrize(

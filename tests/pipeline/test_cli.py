@@ -243,7 +243,7 @@ def test_image_folder_train_evaluate_predict_png(tmp_path, capsys):
     assert (run / "plots" / "roc.png").is_file()
     meta = pipeline.load_trained_model(run / "model.npz").metadata
     assert meta["input_shape"] == [12, 12, 1] and meta["image_background"] == "dark"
-    assert meta["preprocessing"]["class_name"] == "Pipeline"
+    assert meta["preprocessing"]["class_name"] == "Compose"
 
     code, out, err = run_cli(
         capsys, "evaluate", "--model", run / "model.npz", "--data", folder / "test", "--no-plots"

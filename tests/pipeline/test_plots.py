@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from nablanet.nn._validation import NablanetError
+from nablanet.nn.errors import NablanetError
 from nablanet.pipeline import plots as P
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -106,7 +106,7 @@ def test_digits_model_metadata_and_filtered_metrics(digits_run):
     meta = pipeline.load_trained_model(digits_run.model_path).metadata
     assert meta["input_shape"] == [8, 8, 1] and meta["model_input_shape"] == [64]
     assert meta["value_range"] == [0.0, 16.0] and meta["image_background"] == "dark"
-    assert meta["preprocessing"]["config"]["steps"][0]["class_name"] == "Flatten"
+    assert meta["preprocessing"]["config"]["steps"][0]["class_name"] == "ImageFlattener"
     test = digits_run.metrics["test"]
     assert test["accuracy"] > 0.85
     assert "f1_macro" in test and "roc_auc" not in test  # evaluation.metrics keeps only these

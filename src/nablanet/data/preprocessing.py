@@ -152,6 +152,10 @@ def serialize_transformer(transformer: Transformer) -> dict[str, Any]:
     return {"class_name": type(transformer).__name__, "config": transformer.get_config()}
 
 
+#: class names that model files written by earlier versions hold (read, never written)
+_FORMER_CLASS_NAMES = {"Flatten": "ImageFlattener", "Pipeline": "Compose"}
+
+
 def transformer_from_config(spec: dict[str, Any]) -> Transformer:
     """Rebuild a transformer from ``{"class_name": ..., "config": {...}}``
     (:func:`serialize_transformer`'s output)."""
@@ -160,7 +164,7 @@ def transformer_from_config(spec: dict[str, Any]) -> Transformer:
             "a transformer spec must be {'class_name': ..., 'config': {...}}, got "
             f"{type(spec).__name__} with keys {list(spec) if isinstance(spec, dict) else []}"
         )
-    name = spec["class_name"]
+    name = _FORMER_CLASS_NAMES.get(spec["class_name"], spec["class_name"])
     cls = TRANSFORMER_REGISTRY.get(name)
     if cls is None:
         known = ", ".join(sorted(TRANSFORMER_REGISTRY))
@@ -347,12 +351,15 @@ class PixelScaler(Transformer):
         return np.asarray(x, dtype=np.float32) * np.float32(self.max_value)
 
 
-class Flatten(Transformer):
+class ImageFlattener(Transformer):
     """Flatten samples ``(n, H, W, C)`` to ``(n, H*W*C)`` (a view when possible), and back.
+
+    The data-side twin of the layer :class:`nablanet.nn.Flatten`: it runs once on the dataset
+    (so a ``dense`` model receives vectors) and restores image shapes for display.
 
     Examples
     --------
-    >>> f = Flatten().fit(np.zeros((2, 28, 28, 1), np.uint8))
+    >>> f = ImageFlattener().fit(np.zeros((2, 28, 28, 1), np.uint8))
     >>> f.transform(np.zeros((5, 28, 28, 1))).shape, f.inverse_transform(np.zeros((5, 784))).shape
     ((5, 784), (5, 28, 28, 1))
     """
@@ -368,8 +375,8 @@ class Flatten(Transformer):
     def _state_from_json(self, name: str, value: Any) -> Any:
         return tuple(int(v) for v in value)
 
-    def fit(self, x: np.ndarray, y: np.ndarray | None = None) -> Flatten:
-        x = _check_samples(x, "Flatten.fit")
+    def fit(self, x: np.ndarray, y: np.ndarray | None = None) -> ImageFlattener:
+        x = _check_samples(x, "ImageFlattener.fit")
         self.input_shape = tuple(int(s) for s in x.shape[1:])
         return self
 
@@ -379,7 +386,7 @@ class Flatten(Transformer):
             x = np.asarray(x)
         if x.shape[1:] != self.input_shape:
             raise DataError(
-                f"Flatten was fitted on samples of shape {self.input_shape}, got an array of "
+                f"ImageFlattener was fitted on samples of shape {self.input_shape}, got an array of "
                 f"shape {x.shape}"
             )
         return x.reshape(len(x), -1)
@@ -390,14 +397,10 @@ class Flatten(Transformer):
         size = int(np.prod(self.input_shape))
         if x.ndim != 2 or x.shape[1] != size:
             raise DataError(
-                f"Flatten.inverse_transform expects shape (n, {size}) to restore samples of shape "
+                f"ImageFlattener.inverse_transform expects shape (n, {size}) to restore samples of shape "
                 f"{self.input_shape}, got {x.shape}"
             )
         return x.reshape(len(x), *self.input_shape)
-
-
-#: the name the task description also uses
-ImageFlattener = Flatten
 
 
 def _check_labels(y: Any, owner: str) -> np.ndarray:
@@ -546,8 +549,11 @@ class LabelEncoder(Transformer):
         return self.classes[codes]
 
 
-class Pipeline(Transformer):
+class Compose(Transformer):
     """Transformers applied in order (``inverse_transform`` in reverse order).
+
+    (Named like ``torchvision.transforms.Compose``; the *training* pipeline is the package
+    :mod:`nablanet.pipeline`.)
 
     Parameters
     ----------
@@ -556,7 +562,7 @@ class Pipeline(Transformer):
     Examples
     --------
     >>> images = np.full((2, 4, 4, 1), 255, dtype=np.uint8)
-    >>> pipe = Pipeline([PixelScaler(), Flatten()]).fit(images)
+    >>> pipe = Compose([PixelScaler(), ImageFlattener()]).fit(images)
     >>> pipe.transform(images).shape, float(pipe.transform(images).max())
     ((2, 16), 1.0)
     >>> transformer_from_config(serialize_transformer(pipe)).inverse_transform(np.ones((1, 16))).shape
@@ -569,14 +575,14 @@ class Pipeline(Transformer):
         steps = list(steps)
         bad = [s for s in steps if not isinstance(s, Transformer)]
         if bad:
-            raise DataError(f"Pipeline steps must be transformers, got {type(bad[0]).__name__}")
+            raise DataError(f"Compose steps must be transformers, got {type(bad[0]).__name__}")
         self.steps = steps
 
     @property
     def is_fitted(self) -> bool:
         return all(s.is_fitted for s in self.steps)
 
-    def fit(self, x: np.ndarray, y: np.ndarray | None = None) -> Pipeline:
+    def fit(self, x: np.ndarray, y: np.ndarray | None = None) -> Compose:
         for step in self.steps[:-1]:
             x = step.fit_transform(x, y)
         if self.steps:
@@ -602,10 +608,10 @@ class Pipeline(Transformer):
         return {"steps": [serialize_transformer(s) for s in self.steps]}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Pipeline:
+    def from_config(cls, config: dict[str, Any]) -> Compose:
         unknown = [k for k in config if k != "steps"]
         if unknown:
-            raise DataError(f"Pipeline config: unknown key {unknown[0]!r}; expected steps")
+            raise DataError(f"Compose config: unknown key {unknown[0]!r}; expected steps")
         return cls([transformer_from_config(s) for s in config.get("steps", [])])
 
     def __len__(self) -> int:
@@ -615,8 +621,4 @@ class Pipeline(Transformer):
         return self.steps[i]
 
     def __repr__(self) -> str:
-        return f"Pipeline([{', '.join(map(repr, self.steps))}])"
-
-
-#: the other common name of a pipeline of transformers
-Compose = Pipeline
+        return f"Compose([{', '.join(map(repr, self.steps))}])"

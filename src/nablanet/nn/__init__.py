@@ -1,7 +1,6 @@
 """``nablanet.nn``: the library. NumPy and the standard library only."""
 
 from . import initializers, losses, optimizers, regularizers, schedulers
-from ._validation import NablanetError
 from .callbacks import (
     Callback,
     EarlyStopping,
@@ -10,6 +9,7 @@ from .callbacks import (
     ModelCheckpoint,
     TerminateOnNaN,
 )
+from .errors import NablanetError
 from .gradcheck import gradcheck_layer, gradcheck_loss, gradcheck_model, numerical_gradient
 from .layers import (
     Activation,
@@ -39,7 +39,7 @@ from .losses import (
     MeanAbsoluteError,
     MeanSquaredError,
     SigmoidBinaryCrossentropy,
-    SoftmaxCrossEntropy,
+    SoftmaxCrossentropy,
 )
 from .model import Sequential, load_model
 from .optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
@@ -97,7 +97,7 @@ __all__ = [
     "Sigmoid",
     "SigmoidBinaryCrossentropy",
     "Softmax",
-    "SoftmaxCrossEntropy",
+    "SoftmaxCrossentropy",
     "StepDecay",
     "Tanh",
     "TerminateOnNaN",

@@ -11,19 +11,7 @@ from typing import Any
 
 import numpy as np
 
-
-class NablanetError(ValueError):
-    """Base class for user-facing errors: the message is one line naming what is wrong.
-
-    >>> from nablanet.nn import Dense
-    >>> try:
-    ...     Dense(3, -1)
-    ... except NablanetError as e:
-    ...     print(e)
-    The 'n_neurons' parameter of Dense must be a positive integer. Got -1 instead.
-    >>> issubclass(NablanetError, ValueError)
-    True
-    """
+from .errors import NablanetError
 
 
 def param_error(owner: str, name: str, expected: str, got: Any) -> NablanetError:
@@ -73,10 +61,3 @@ def check_dtype(dtype: Any, owner: str) -> np.dtype:
     if dt not in (np.float32, np.float64):
         raise param_error(owner, "dtype", "'float32' or 'float64'", dtype)
     return dt
-
-
-def check_choice(value: Any, name: str, owner: str, choices) -> Any:
-    if value not in choices:
-        options = ", ".join(repr(c) for c in choices)
-        raise param_error(owner, name, f"one of {options}", value)
-    return value

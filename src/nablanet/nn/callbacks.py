@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import NablanetError, check_nonnegative_float, param_error
+from ._validation import check_nonnegative_float, param_error
+from .errors import NablanetError
 
 logger = logging.getLogger("nablanet")
 

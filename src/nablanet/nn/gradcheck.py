@@ -95,12 +95,12 @@ def gradcheck_layer(
 
 
 def gradcheck_loss(
-    loss, y_pred: np.ndarray, y_true: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
+    loss, y_true: np.ndarray, y_pred: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
 ) -> GradcheckResult:
     """Check ``loss.gradient`` against central differences of ``loss.loss``."""
     y_pred = np.array(y_pred, dtype=np.float64)
-    analytic = loss.gradient(y_pred, y_true)
-    numeric = numerical_gradient(lambda: loss.loss(y_pred, y_true), y_pred, eps)
+    analytic = loss.gradient(y_true, y_pred)
+    numeric = numerical_gradient(lambda: loss.loss(y_true, y_pred), y_pred, eps)
     return GradcheckResult({"y_pred": relative_error(analytic, numeric)}, tolerance)
 
 

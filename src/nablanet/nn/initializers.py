@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from ._validation import NablanetError
+from .errors import NablanetError
 
 Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
 

@@ -1,17 +1,17 @@
 """Loss functions.
 
-Every loss has ``loss(y_pred, y_true) -> float`` (the mean over the batch) and
-``gradient(y_pred, y_true) -> ndarray`` (``dL/dy_pred``, same shape as ``y_pred``).
+Every loss has ``loss(y_true, y_pred) -> float`` (the mean over the batch) and
+``gradient(y_true, y_pred) -> ndarray`` (``dL/dy_pred``, same shape as ``y_pred``).
 
 Softmax + categorical cross-entropy and sigmoid + binary cross-entropy also exist *fused*
-(:class:`SoftmaxCrossEntropy`, :class:`SigmoidBinaryCrossentropy`): they take the logits ``z`` and
+(:class:`SoftmaxCrossentropy`, :class:`SigmoidBinaryCrossentropy`): they take the logits ``z`` and
 their gradient is simply ``(p - y) / n``. A ``Sequential`` model that ends in softmax (sigmoid) and
 is compiled with categorical (binary) cross-entropy uses the fused loss automatically: its
 execution plan (:mod:`nablanet.nn.plan`) asks the last layer's ``fuse_with_loss``, which asks
 :meth:`Loss.fused_with`.
 
 >>> y_pred = np.array([[0.9, 0.1], [0.2, 0.8]])
->>> round(CategoricalCrossentropy().loss(y_pred, np.array([0, 1])), 4)
+>>> round(CategoricalCrossentropy().loss(np.array([0, 1]), y_pred), 4)
 0.1643
 """
 
@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import NablanetError
+from .errors import NablanetError
 from .layers.activations import sigmoid
 
 EPSILON = 1e-7
 
 
-def _match(y_pred: np.ndarray, y_true: np.ndarray, owner: str) -> np.ndarray:
+def _match(y_true: np.ndarray, y_pred: np.ndarray, owner: str) -> np.ndarray:
     """Targets as an array of ``y_pred``'s shape and dtype ((n,) targets fit (n, 1) outputs)."""
     y_true = np.asarray(y_true)
     if y_true.shape != y_pred.shape:
@@ -41,7 +41,7 @@ def _match(y_pred: np.ndarray, y_true: np.ndarray, owner: str) -> np.ndarray:
     return y_true
 
 
-def _labels_or_onehot(y_pred: np.ndarray, y_true: np.ndarray, owner: str):
+def _labels_or_onehot(y_true: np.ndarray, y_pred: np.ndarray, owner: str):
     """``(labels, None)`` for integer class labels, ``(None, onehot)`` for one-hot targets."""
     y_true = np.asarray(y_true)
     n, k = y_pred.shape[0], y_pred.shape[-1]
@@ -69,36 +69,39 @@ def _labels_or_onehot(y_pred: np.ndarray, y_true: np.ndarray, owner: str):
 class Loss:
     """Base class: subclasses implement ``loss`` and ``gradient``.
 
-    ``loss(y_pred, y_true)`` is a float (a mean over the batch); ``gradient(y_pred, y_true)`` is
+    ``loss(y_true, y_pred)`` is a float (a mean over the batch); ``gradient(y_true, y_pred)`` is
     ``dL/dy_pred``, an array of ``y_pred``'s shape; calling the loss is ``loss``.
 
     >>> mse = get("mse")
-    >>> isinstance(mse, Loss), mse(np.array([[1.0], [3.0]]), np.array([0.0, 0.0]))
+    >>> isinstance(mse, Loss), mse(np.array([0.0, 0.0]), np.array([[1.0], [3.0]]))
     (True, 5.0)
     """
 
     name: str = ""
+    #: "classification" or "regression": which training metrics suit the loss
+    #: (:data:`nablanet.nn.metrics.TRAINING_METRICS`) and which one is the default
+    task: str = "classification"
     #: (activation name, fused loss class) when this loss fuses with an output activation
     fuses_with: tuple[str, type] | None = None
 
-    def loss(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         raise NotImplementedError
 
-    def gradient(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def loss_and_gradient(self, y_pred, y_true) -> tuple[float, np.ndarray]:
-        return self.loss(y_pred, y_true), self.gradient(y_pred, y_true)
+    def loss_and_gradient(self, y_true, y_pred) -> tuple[float, np.ndarray]:
+        return self.loss(y_true, y_pred), self.gradient(y_true, y_pred)
 
     def fused_with(self, activation) -> Loss | None:
         """The loss on the *inputs* of ``activation`` (the logits) that equals this loss after
-        it, with a ``loss_gradient_output(z, y_true)`` method, or None when there is none.
+        it, with a ``loss_gradient_output(y_true, y_pred)`` method (``y_pred`` the logits), or None when there is none.
 
         The layers' ``fuse_with_loss`` hooks ask it (see :mod:`nablanet.nn.plan`).
 
         >>> from nablanet.nn.layers import Softmax, Tanh
         >>> CategoricalCrossentropy().fused_with(Softmax()), MeanSquaredError().fused_with(Softmax())
-        (SoftmaxCrossEntropy(), None)
+        (SoftmaxCrossentropy(), None)
         >>> CategoricalCrossentropy().fused_with(Tanh()) is None
         True
         """
@@ -107,8 +110,8 @@ class Loss:
         name, fused_cls = self.fuses_with
         return fused_cls() if getattr(activation, "name", None) == name else None
 
-    def __call__(self, y_pred, y_true) -> float:
-        return self.loss(y_pred, y_true)
+    def __call__(self, y_true, y_pred) -> float:
+        return self.loss(y_true, y_pred)
 
     def get_config(self) -> dict:
         return {}
@@ -124,37 +127,39 @@ class Loss:
 class MeanSquaredError(Loss):
     """``mean((y_pred - y_true)^2)`` over all elements; gradient ``2 (y_pred - y_true) / size``.
 
-    >>> y_pred, y_true = np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])
-    >>> MeanSquaredError().loss(y_pred, y_true), MeanSquaredError().gradient(y_pred, y_true).tolist()
+    >>> y_true, y_pred = np.array([[0.0, 0.0]]), np.array([[1.0, 2.0]])
+    >>> MeanSquaredError().loss(y_true, y_pred), MeanSquaredError().gradient(y_true, y_pred).tolist()
     (2.5, [[1.0, 2.0]])
     """
 
     name = "mse"
+    task = "regression"
 
-    def loss(self, y_pred, y_true):
-        d = y_pred - _match(y_pred, y_true, "MeanSquaredError")
+    def loss(self, y_true, y_pred):
+        d = y_pred - _match(y_true, y_pred, "MeanSquaredError")
         return float(np.mean(d * d))
 
-    def gradient(self, y_pred, y_true):
-        d = y_pred - _match(y_pred, y_true, "MeanSquaredError")
+    def gradient(self, y_true, y_pred):
+        d = y_pred - _match(y_true, y_pred, "MeanSquaredError")
         return d * y_pred.dtype.type(2.0 / d.size)
 
 
 class MeanAbsoluteError(Loss):
     """``mean(|y_pred - y_true|)``; gradient ``sign(y_pred - y_true) / size``.
 
-    >>> y_pred, y_true = np.array([[1.0, -2.0]]), np.array([[0.0, 0.0]])
-    >>> MeanAbsoluteError().loss(y_pred, y_true), MeanAbsoluteError().gradient(y_pred, y_true).tolist()
+    >>> y_true, y_pred = np.array([[0.0, 0.0]]), np.array([[1.0, -2.0]])
+    >>> MeanAbsoluteError().loss(y_true, y_pred), MeanAbsoluteError().gradient(y_true, y_pred).tolist()
     (1.5, [[0.5, -0.5]])
     """
 
     name = "mae"
+    task = "regression"
 
-    def loss(self, y_pred, y_true):
-        return float(np.mean(np.abs(y_pred - _match(y_pred, y_true, "MeanAbsoluteError"))))
+    def loss(self, y_true, y_pred):
+        return float(np.mean(np.abs(y_pred - _match(y_true, y_pred, "MeanAbsoluteError"))))
 
-    def gradient(self, y_pred, y_true):
-        d = y_pred - _match(y_pred, y_true, "MeanAbsoluteError")
+    def gradient(self, y_true, y_pred):
+        d = y_pred - _match(y_true, y_pred, "MeanAbsoluteError")
         return np.sign(d) * y_pred.dtype.type(1.0 / d.size)
 
 
@@ -162,19 +167,19 @@ class BinaryCrossentropy(Loss):
     """``-mean(y log p + (1 - y) log(1 - p))`` on probabilities ``p`` (clipped to [eps, 1-eps]).
 
     >>> p, y = np.array([[0.9], [0.2]]), np.array([1, 0])
-    >>> round(BinaryCrossentropy().loss(p, y), 4)            # -(log 0.9 + log 0.8) / 2
+    >>> round(BinaryCrossentropy().loss(y, p), 4)            # -(log 0.9 + log 0.8) / 2
     0.1643
     """
 
     name = "binary_crossentropy"
 
-    def loss(self, y_pred, y_true):
-        y = _match(y_pred, y_true, "BinaryCrossentropy")
+    def loss(self, y_true, y_pred):
+        y = _match(y_true, y_pred, "BinaryCrossentropy")
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
-    def gradient(self, y_pred, y_true):
-        y = _match(y_pred, y_true, "BinaryCrossentropy")
+    def gradient(self, y_true, y_pred):
+        y = _match(y_true, y_pred, "BinaryCrossentropy")
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return (p - y) / (p * (1 - p)) / y_pred.dtype.type(y.size)
 
@@ -184,23 +189,23 @@ class CategoricalCrossentropy(Loss):
 
     >>> p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
     >>> loss = CategoricalCrossentropy()
-    >>> round(loss.loss(p, np.array([0, 2])), 4) == round(loss.loss(p, np.eye(3)[[0, 2]]), 4)
+    >>> round(loss.loss(np.array([0, 2]), p), 4) == round(loss.loss(np.eye(3)[[0, 2]], p), 4)
     True
-    >>> loss.gradient(p, np.array([0, 2])).round(3).tolist()     # -1 / (n p) at the labels
+    >>> loss.gradient(np.array([0, 2]), p).round(3).tolist()     # -1 / (n p) at the labels
     [[-0.714, 0.0, 0.0], [0.0, 0.0, -0.625]]
     """
 
     name = "categorical_crossentropy"
 
-    def loss(self, y_pred, y_true):
-        labels, onehot = _labels_or_onehot(y_pred, y_true, "CategoricalCrossentropy")
+    def loss(self, y_true, y_pred):
+        labels, onehot = _labels_or_onehot(y_true, y_pred, "CategoricalCrossentropy")
         p = np.clip(y_pred, EPSILON, 1.0)
         if labels is not None:
             return float(-np.mean(np.log(p[np.arange(len(labels)), labels])))
         return float(-np.sum(onehot * np.log(p)) / y_pred.shape[0])
 
-    def gradient(self, y_pred, y_true):
-        labels, onehot = _labels_or_onehot(y_pred, y_true, "CategoricalCrossentropy")
+    def gradient(self, y_true, y_pred):
+        labels, onehot = _labels_or_onehot(y_true, y_pred, "CategoricalCrossentropy")
         n = y_pred.shape[0]
         p = np.clip(y_pred, EPSILON, 1.0)
         if labels is not None:
@@ -211,14 +216,14 @@ class CategoricalCrossentropy(Loss):
         return -onehot / (p * y_pred.dtype.type(n))
 
 
-class SoftmaxCrossEntropy(Loss):
+class SoftmaxCrossentropy(Loss):
     """Softmax and categorical cross-entropy fused, on logits ``z`` of shape (n, k).
 
     loss ``= mean_n (logsumexp(z_n) - sum_k y_nk z_nk)`` and ``dL/dz = (softmax(z) - y) / n``:
     no Jacobian of softmax, no log of zero.
 
     >>> z = np.array([[2.0, 0.0, 0.0], [1e4, -1e4, 0.0]])         # logits, (n, k) = (2, 3)
-    >>> loss, grad, p = SoftmaxCrossEntropy().loss_gradient_output(z, np.array([0, 1]))
+    >>> loss, grad, p = SoftmaxCrossentropy().loss_gradient_output(np.array([0, 1]), z)
     >>> round(loss, 2)                                            # finite for saturated logits
     10000.12
     >>> grad.round(3).tolist()                                    # (p - onehot) / n
@@ -227,19 +232,21 @@ class SoftmaxCrossEntropy(Loss):
 
     name = "softmax_crossentropy"
 
-    def loss(self, y_pred, y_true):
-        return self.loss_and_gradient(y_pred, y_true)[0]
+    def loss(self, y_true, y_pred):
+        return self.loss_and_gradient(y_true, y_pred)[0]
 
-    def gradient(self, y_pred, y_true):
-        return self.loss_and_gradient(y_pred, y_true)[1]
+    def gradient(self, y_true, y_pred):
+        return self.loss_and_gradient(y_true, y_pred)[1]
 
-    def loss_and_gradient(self, y_pred, y_true):
-        loss, grad, _ = self.loss_gradient_output(y_pred, y_true)
+    def loss_and_gradient(self, y_true, y_pred):
+        loss, grad, _ = self.loss_gradient_output(y_true, y_pred)
         return loss, grad
 
-    def loss_gradient_output(self, z, y_true):
-        """Loss, ``dL/dz`` and the probabilities ``softmax(z)`` in one pass."""
-        labels, onehot = _labels_or_onehot(z, y_true, "SoftmaxCrossEntropy")
+    def loss_gradient_output(self, y_true, y_pred):
+        """Loss, ``dL/dz`` and the probabilities ``softmax(z)`` in one pass; ``y_pred`` holds
+        the logits ``z``."""
+        z = y_pred
+        labels, onehot = _labels_or_onehot(y_true, z, "SoftmaxCrossentropy")
         n = z.shape[0]
         # log p = z - max - log(sum exp(z - max)): exact even where p underflows to 0
         shifted = z - np.max(z, axis=-1, keepdims=True)
@@ -265,32 +272,34 @@ class SigmoidBinaryCrossentropy(Loss):
     loss ``= mean(max(z, 0) - z y + log(1 + exp(-|z|)))`` and ``dL/dz = (sigmoid(z) - y) / size``.
 
     >>> z, y = np.array([[0.0], [100.0]]), np.array([1, 0])
-    >>> loss, grad, p = SigmoidBinaryCrossentropy().loss_gradient_output(z, y)
+    >>> loss, grad, p = SigmoidBinaryCrossentropy().loss_gradient_output(y, z)
     >>> round(loss, 4), grad.round(3).tolist(), p.round(3).tolist()
     (50.3466, [[-0.25], [0.5]], [[0.5], [1.0]])
     """
 
     name = "sigmoid_binary_crossentropy"
 
-    def loss(self, y_pred, y_true):
-        return self.loss_and_gradient(y_pred, y_true)[0]
+    def loss(self, y_true, y_pred):
+        return self.loss_and_gradient(y_true, y_pred)[0]
 
-    def gradient(self, y_pred, y_true):
-        return self.loss_and_gradient(y_pred, y_true)[1]
+    def gradient(self, y_true, y_pred):
+        return self.loss_and_gradient(y_true, y_pred)[1]
 
-    def loss_and_gradient(self, y_pred, y_true):
-        loss, grad, _ = self.loss_gradient_output(y_pred, y_true)
+    def loss_and_gradient(self, y_true, y_pred):
+        loss, grad, _ = self.loss_gradient_output(y_true, y_pred)
         return loss, grad
 
-    def loss_gradient_output(self, z, y_true):
-        y = _match(z, y_true, "SigmoidBinaryCrossentropy")
+    def loss_gradient_output(self, y_true, y_pred):
+        """Loss, ``dL/dz`` and the probabilities ``sigmoid(z)``; ``y_pred`` holds the logits."""
+        z = y_pred
+        y = _match(y_true, z, "SigmoidBinaryCrossentropy")
         loss = float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
         p = sigmoid(z)
         grad = (p - y) * z.dtype.type(1.0 / y.size)
         return loss, grad, p
 
 
-CategoricalCrossentropy.fuses_with = ("softmax", SoftmaxCrossEntropy)
+CategoricalCrossentropy.fuses_with = ("softmax", SoftmaxCrossentropy)
 BinaryCrossentropy.fuses_with = ("sigmoid", SigmoidBinaryCrossentropy)
 
 LOSSES: dict[str, type[Loss]] = {
@@ -301,7 +310,7 @@ LOSSES: dict[str, type[Loss]] = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": CategoricalCrossentropy,
-    "softmax_crossentropy": SoftmaxCrossEntropy,
+    "softmax_crossentropy": SoftmaxCrossentropy,
     "sigmoid_binary_crossentropy": SigmoidBinaryCrossentropy,
 }
 
@@ -314,3 +323,21 @@ def get(spec) -> Loss:
         return LOSSES[spec]()
     options = ", ".join(sorted(LOSSES))
     raise NablanetError(f"Unknown loss {spec!r}; choose one of: {options}.")
+
+
+#: class names that model files written by earlier versions may hold
+_FORMER_CLASS_NAMES = {"SoftmaxCrossEntropy": "SoftmaxCrossentropy"}
+
+
+def from_class_name(class_name: str) -> Loss:
+    """The loss a model file names by its class (``compile_config()["loss"]``).
+
+    >>> from_class_name("MeanSquaredError")
+    MeanSquaredError()
+    """
+    class_name = _FORMER_CLASS_NAMES.get(class_name, class_name)
+    for cls in LOSSES.values():
+        if cls.__name__ == class_name:
+            return cls()
+    known = ", ".join(sorted({cls.__name__ for cls in LOSSES.values()}))
+    raise NablanetError(f"Unknown loss class {class_name!r}; known: {known}.")

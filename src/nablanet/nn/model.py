@@ -16,8 +16,9 @@ import numpy as np
 from . import initializers
 from . import losses as losses_mod
 from . import optimizers as optimizers_mod
-from ._validation import NablanetError
+from .errors import NablanetError
 from .layers.base import Layer, layer_from_config, serialize_layer
+from .metrics import check_training_metrics
 from .parameter import Parameter, flatten_parameters
 from .plan import ExecutionPlan, build_plan
 from .serialization import (
@@ -28,10 +29,6 @@ from .serialization import (
     weights_budget,
 )
 from .trainer import Trainer, evaluate_model
-
-REGRESSION_LOSSES = (losses_mod.MeanSquaredError, losses_mod.MeanAbsoluteError)
-CLASSIFICATION_METRICS = ("accuracy",)
-REGRESSION_METRICS = ("mae", "mse")
 
 
 class Sequential:
@@ -103,26 +100,15 @@ class Sequential:
         """Choose the loss, the optimizer and the metrics logged during training.
 
         A model that ends in softmax (sigmoid) compiled with categorical (binary) cross-entropy
-        trains through the fused loss on the logits. ``metrics`` defaults to ``["accuracy"]``
-        for classification losses and ``["mae"]`` for regression losses.
+        trains through the fused loss on the logits. ``metrics`` are names of
+        :data:`nablanet.nn.metrics.TRAINING_METRICS`; the default is ``["accuracy"]`` for
+        classification losses and ``["mae"]`` for regression losses (``Loss.task``).
         """
         if not self.layers:
             raise NablanetError("Cannot compile an empty Sequential model: add layers first")
         self.loss = losses_mod.get(loss)
         self.optimizer = optimizers_mod.get(optimizer)
-        regression = isinstance(self.loss, REGRESSION_LOSSES)
-        if metrics is None:
-            metrics = REGRESSION_METRICS[:1] if regression else CLASSIFICATION_METRICS
-        metrics = list(metrics)
-        known = CLASSIFICATION_METRICS + REGRESSION_METRICS
-        for m in metrics:
-            if m not in known:
-                raise NablanetError(f"Unknown training metric {m!r}; choose from {known}")
-            if m == "accuracy" and regression:
-                raise NablanetError(
-                    f"metric 'accuracy' needs a classification loss, not {type(self.loss).__name__}"
-                )
-        self.metrics = metrics
+        self.metrics = check_training_metrics(metrics, self.loss.task, type(self.loss).__name__)
         self._plan = build_plan(self.layers, self.loss)
         dtypes = {p.dtype for p in self.parameters()}
         if len(dtypes) > 1:
@@ -148,12 +134,11 @@ class Sequential:
         }
 
     def compile_from_config(self, config: dict) -> None:
-        loss_cls = {cls.__name__: cls for cls in losses_mod.LOSSES.values()}[config["loss"]]
         opt_cls = {cls.__name__: cls for cls in optimizers_mod.OPTIMIZERS.values()}[
             config["optimizer"]["class_name"]
         ]
         self.compile(
-            loss=loss_cls(),
+            loss=losses_mod.from_class_name(config["loss"]),
             optimizer=opt_cls.from_config(config["optimizer"]["config"]),
             metrics=config.get("metrics"),
         )

@@ -32,7 +32,7 @@ from typing import IO
 
 import numpy as np
 
-from ._validation import NablanetError
+from .errors import NablanetError
 
 ENV_LIMIT = "NABLANET_MAX_ARRAY_BYTES"
 DEFAULT_MAX_ARRAY_BYTES = 4 * 2**30

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from ._validation import (
-    NablanetError,
     check_interval,
     check_nonnegative_float,
     check_positive_float,
 )
+from .errors import NablanetError
 from .parameter import Parameter, flat_buffers
 
 

@@ -27,7 +27,7 @@ step computes exactly what its layers compute one by one (``tests/nn/test_plan.p
 ... )
 >>> model.compile("categorical_crossentropy", "adam")
 >>> model.plan
-ExecutionPlan(conv_relu_maxpool[Conv2D, MaxPool2D], layer[Flatten], layer[Dense]; training: ..., logits_loss[Dense] with SoftmaxCrossEntropy)
+ExecutionPlan(conv_relu_maxpool[Conv2D, MaxPool2D], layer[Flatten], layer[Dense]; training: ..., logits_loss[Dense] with SoftmaxCrossentropy)
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._validation import NablanetError
+from .errors import NablanetError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -134,10 +134,10 @@ class ActivationLossStep(OutputStep):
         self.loss = fused_loss
 
     def train(self, h, y):
-        return self.loss.loss_gradient_output(z=h, y_true=y)
+        return self.loss.loss_gradient_output(y_true=y, y_pred=h)
 
     def evaluate(self, h, y):
-        loss, _, out = self.loss.loss_gradient_output(z=h, y_true=y)
+        loss, _, out = self.loss.loss_gradient_output(y_true=y, y_pred=h)
         return loss, out
 
 
@@ -155,12 +155,12 @@ class LogitsLossStep(OutputStep):
 
     def train(self, h, y):
         z = self.layer.forward_linear(h, True)
-        loss, grad, out = self.loss.loss_gradient_output(z=z, y_true=y)
+        loss, grad, out = self.loss.loss_gradient_output(y_true=y, y_pred=z)
         return loss, self.layer.backward_linear(grad), out
 
     def evaluate(self, h, y):
         z = self.layer.forward_linear(h, False)
-        loss, _, out = self.loss.loss_gradient_output(z=z, y_true=y)
+        loss, _, out = self.loss.loss_gradient_output(y_true=y, y_pred=z)
         return loss, out
 
 

@@ -32,12 +32,3 @@ def get_rng(seed: int | np.random.Generator | None = None) -> np.random.Generato
     if seed is not None:
         return np.random.default_rng(seed)
     return np.random.default_rng(_global_rng.integers(0, 2**63 - 1))
-
-
-def rng_state(rng: np.random.Generator) -> dict:
-    """JSON-serialisable state of a generator (for checkpoints)."""
-    return rng.bit_generator.state
-
-
-def set_rng_state(rng: np.random.Generator, state: dict) -> None:
-    rng.bit_generator.state = state

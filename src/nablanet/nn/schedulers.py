@@ -15,13 +15,13 @@ import math
 from typing import Any
 
 from ._validation import (
-    NablanetError,
     check_interval,
     check_nonnegative_float,
     check_positive_float,
     check_positive_int,
     param_error,
 )
+from .errors import NablanetError
 
 
 class Scheduler:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ._validation import NablanetError
+from .errors import NablanetError
 from .npyfile import ArrayFileError, NpzArchive, format_bytes
 
 FORMAT = "nablanet-model"

@@ -16,14 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from . import losses as losses_mod
-from ._validation import NablanetError, check_interval, check_positive_int
+from ._validation import check_interval, check_positive_int
 from .callbacks import Callback, History
+from .errors import NablanetError
+from .metrics import TRAINING_METRICS
 from .random import get_rng
 from .serialization import ModelFileError, load_checkpoint, save_checkpoint
 
 logger = logging.getLogger("nablanet")
 
-_CLASS_LOSSES = (losses_mod.CategoricalCrossentropy, losses_mod.SoftmaxCrossEntropy)
+_CLASS_LOSSES = (losses_mod.CategoricalCrossentropy, losses_mod.SoftmaxCrossentropy)
 
 
 def _overrides(cb: Callback, hook: str) -> bool:
@@ -50,39 +52,39 @@ def prepare_targets(model, y) -> np.ndarray:
 
 
 class _MetricTracker:
-    """Running sums of the loss and the training metrics over an epoch."""
+    """Running sum of the loss, and each training metric's ``(y_true, y_pred)`` over an epoch.
+
+    The metrics (:data:`~nablanet.nn.metrics.TRAINING_METRICS`) are computed once per epoch by
+    their public functions, on the predictions of all its batches (a few bytes per sample:
+    predicted labels, or the outputs of a regression model).
+    """
 
     def __init__(self, metrics: list[str]):
-        self.metrics = metrics
+        self.metrics = [TRAINING_METRICS[m] for m in metrics]
         self.reset()
 
     def reset(self):
         self.n = 0
         self.loss = 0.0
-        self.sums = dict.fromkeys(self.metrics, 0.0)
+        self.parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in self.metrics]
 
     def update(self, loss: float, out: np.ndarray, y: np.ndarray) -> None:
         k = out.shape[0]
         self.n += k
         self.loss += loss * k
-        for m in self.metrics:
-            if m == "accuracy":
-                if out.ndim == 2 and out.shape[1] > 1:
-                    pred = out.argmax(axis=1)
-                    truth = y if y.ndim == 1 else y.argmax(axis=1)
-                else:
-                    pred = out.reshape(k) > 0.5
-                    truth = y.reshape(k) > 0.5
-                self.sums[m] += float(np.count_nonzero(pred == truth))
-            else:
-                d = out - y.reshape(out.shape)
-                per = np.abs(d) if m == "mae" else d * d
-                self.sums[m] += float(per.mean()) * k
+        for metric, parts in zip(self.metrics, self.parts):
+            parts.append(metric.prepare(y, out))  # new arrays: the batch buffers are reused
 
     def result(self, prefix: str = "", extra_loss: float = 0.0) -> dict[str, float]:
         n = max(self.n, 1)
         logs = {f"{prefix}loss": self.loss / n + extra_loss}
-        logs.update({f"{prefix}{m}": s / n for m, s in self.sums.items()})
+        for metric, parts in zip(self.metrics, self.parts):
+            if not parts:
+                logs[f"{prefix}{metric.name}"] = 0.0
+                continue
+            y_true = np.concatenate([t for t, _ in parts])
+            y_pred = np.concatenate([p for _, p in parts])
+            logs[f"{prefix}{metric.name}"] = float(metric.score(y_true, y_pred))
         return logs
 
 

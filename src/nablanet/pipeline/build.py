@@ -86,7 +86,7 @@ CLASSIFICATION_LOSSES = (
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
 )
-REGRESSION_LOSSES = ("mse", "mean_squared_error", "mae", "mean_absolute_error")
+REGRESSION_LOSSES = tuple(n for n, cls in nn_losses.LOSSES.items() if cls.task == "regression")
 
 
 def _default(cls: type, name: str) -> Any:

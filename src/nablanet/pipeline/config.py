@@ -59,10 +59,9 @@ from .build import (
     SchedulerSpec,
 )
 from .errors import ConfigError
+from .reports import CLASSIFICATION_REPORT_METRICS, REGRESSION_REPORT_METRICS
 
 __all__ = [
-    "CLASSIFICATION_METRICS",
-    "REGRESSION_METRICS",
     "Config",
     "DataConfig",
     "EarlyStoppingConfig",
@@ -78,9 +77,6 @@ __all__ = [
     "read_yaml",
     "save_config",
 ]
-
-CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "confusion_matrix", "roc_auc")
-REGRESSION_METRICS = ("mse", "rmse", "mae", "r2")
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -308,7 +304,7 @@ class EvaluationConfig(StrictModel):
     """``evaluation:`` metrics reported on the test split (default: all that suit the task) and
     whether plots are drawn."""
 
-    metrics: list[Literal[CLASSIFICATION_METRICS + REGRESSION_METRICS]] | None = None  # type: ignore[valid-type]
+    metrics: list[Literal[CLASSIFICATION_REPORT_METRICS + REGRESSION_REPORT_METRICS]] | None = None  # type: ignore[valid-type]
     plots: bool = True
 
 

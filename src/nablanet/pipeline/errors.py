@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..nn._validation import NablanetError
+from ..nn.errors import NablanetError
 
 
 class PipelineError(NablanetError):

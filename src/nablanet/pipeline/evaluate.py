@@ -1,5 +1,6 @@
-"""Evaluation: metrics (through :mod:`nablanet.nn.metrics`) and plots (through
-:mod:`nablanet.pipeline.plots`) of a trained model on labelled data.
+"""Evaluation: metric reports (:mod:`nablanet.pipeline.reports`, over the functions of
+:mod:`nablanet.nn.metrics`) and plots (:mod:`nablanet.pipeline.plots`) of a trained model on
+labelled data.
 
 ``evaluate_model_file(path, data)`` accepts the run's own held-out test split (``data=None``), a
 dataset from the registry (``"dataset:mnist"``: its test set), or a labelled file (``.csv`` with
@@ -22,6 +23,7 @@ from .. import data as nd
 from ..nn import metrics as nm
 from .config import Config, config_from_dict
 from .errors import InputError, PipelineError
+from .reports import classification_metrics, filter_report, regression_metrics
 from .trained import TrainedModel, load_trained_model
 
 __all__ = [
@@ -36,21 +38,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("nablanet.pipeline")
-
-#: config names in ``evaluation.metrics`` -> keys of the metric reports they keep
-_METRIC_KEYS = {
-    "accuracy": ("accuracy",),
-    "precision": ("precision", "precision_macro", "precision_weighted", "per_class"),
-    "recall": ("recall", "recall_macro", "recall_weighted", "per_class"),
-    "f1": ("f1", "f1_macro", "f1_weighted", "per_class"),
-    "confusion_matrix": ("confusion_matrix",),
-    "roc_auc": ("roc_auc", "roc_curve", "roc_auc_per_class"),
-    "mse": ("mse",),
-    "rmse": ("rmse",),
-    "mae": ("mae",),
-    "r2": ("r2",),
-}
-_ALWAYS = ("task", "n_samples", "n_classes", "class_names", "loss", "log_loss", "source")
 
 
 @dataclass
@@ -112,15 +99,6 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 
 # -- metrics ------------------------------------------------------------------------------------
-def _filter(report: dict[str, Any], wanted: list[str] | None) -> dict[str, Any]:
-    if not wanted:
-        return report
-    keep = set(_ALWAYS)
-    for name in wanted:
-        keep.update(_METRIC_KEYS.get(name, (name,)))
-    return {k: v for k, v in report.items() if k in keep}
-
-
 def _model_loss(model: TrainedModel, x_model: np.ndarray, y_model: np.ndarray) -> float | None:
     net = model.model
     if net.loss is None:
@@ -152,8 +130,8 @@ def compute_metrics(
     Returns
     -------
     report : dict
-        JSON-safe: ``loss`` plus :func:`nablanet.nn.metrics.classification_metrics` or
-        :func:`~nablanet.nn.metrics.regression_metrics`.
+        JSON-safe: ``loss`` plus :func:`nablanet.pipeline.reports.classification_metrics` or
+        :func:`~nablanet.pipeline.reports.regression_metrics`.
     predictions : ndarray
         Probabilities (n, n_classes) for classification, values (n, n_targets) for regression.
     """
@@ -170,17 +148,17 @@ def compute_metrics(
                 if model.target_preprocessing is not None
                 else y2
             )
-            report = nm.regression_metrics(y2, pred)
+            report = regression_metrics(y2, pred)
             report["loss"] = _model_loss(model, x_model, y_scaled)
         else:
             pred = model.probabilities(out)
-            report = nm.classification_metrics(
+            report = classification_metrics(
                 y_true, pred, task=model.task, class_names=model.class_names
             )
             report["loss"] = _model_loss(model, x_model, y_true)
     for w in caught:
         logger.warning("%s", w.message)
-    return _filter(report, metrics), pred
+    return filter_report(report, metrics), pred
 
 
 def summarize_metrics(report: dict[str, Any]) -> str:

@@ -44,7 +44,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ..nn._validation import NablanetError
+from ..nn.errors import NablanetError
 from ..nn.metrics import r2_score, root_mean_squared_error
 
 __all__ = [
@@ -580,7 +580,7 @@ def plot_confusion_matrix(
     ----------
     cm : array-like of shape (n_classes, n_classes)
         Counts, ``cm[true, predicted]`` (e.g. from :func:`nablanet.nn.metrics.confusion_matrix`
-        or a nested list from ``classification_metrics(...)["confusion_matrix"]``).
+        or a nested list from ``pipeline.reports.classification_metrics(...)["confusion_matrix"]``).
     class_names : sequence of str or None
         Tick labels, in index order (default ``"0"``, ``"1"``, ...).
     path : str or Path

@@ -48,7 +48,7 @@ class PreparedData:
         The test inputs as loaded (images as uint8), for plots of misclassified samples.
     raw_y_test : ndarray
         Test targets in the original units (class indices, or unscaled regression targets).
-    preprocessing : nablanet.data.Pipeline
+    preprocessing : nablanet.data.Compose
         Fitted on ``x_train``; raw sample -> model input.
     target_preprocessing : Transformer or None
         Fitted scaler of regression targets (None for classification or ``target_scale: none``).
@@ -90,7 +90,7 @@ class PreparedData:
     y_test: np.ndarray
     raw_x_test: np.ndarray
     raw_y_test: np.ndarray
-    preprocessing: nd.Pipeline
+    preprocessing: nd.Compose
     target_preprocessing: nd.Transformer | None
     task: str
     class_names: list[str] | None
@@ -144,7 +144,7 @@ def _first_layer_type(config: Config) -> str:
     return config.model.layers[0].type
 
 
-def build_preprocessing(config: Config, dataset: nd.Dataset) -> nd.Pipeline:
+def build_preprocessing(config: Config, dataset: nd.Dataset) -> nd.Compose:
     """The (unfitted) input pipeline the config asks for: optional flatten, then a scaler."""
     pre = config.data.preprocessing
     is_image = len(dataset.input_shape or ()) > 1
@@ -156,7 +156,7 @@ def build_preprocessing(config: Config, dataset: nd.Dataset) -> nd.Pipeline:
         scale = "unit" if (is_image or dataset.value_range is not None) else "standard"
     steps: list[nd.Transformer] = []
     if flatten and is_image:
-        steps.append(nd.Flatten())
+        steps.append(nd.ImageFlattener())
     if scale == "standard":
         steps.append(nd.StandardScaler())
     elif scale == "minmax":
@@ -164,7 +164,7 @@ def build_preprocessing(config: Config, dataset: nd.Dataset) -> nd.Pipeline:
     elif scale == "unit":
         top = dataset.value_range[1] if dataset.value_range is not None else 255.0
         steps.append(nd.PixelScaler(max_value=top))
-    return nd.Pipeline(steps)
+    return nd.Compose(steps)
 
 
 def _image_background(x: np.ndarray, value_range: tuple[float, float] | None) -> str | None:
@@ -304,12 +304,12 @@ def _empty(like: np.ndarray) -> np.ndarray:
 
 
 def _check_metrics(config: Config, task: str) -> None:
-    from .config import CLASSIFICATION_METRICS, REGRESSION_METRICS
+    from .reports import CLASSIFICATION_REPORT_METRICS, REGRESSION_REPORT_METRICS
 
     wanted = config.evaluation.metrics
     if not wanted:
         return
-    allowed = REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+    allowed = REGRESSION_REPORT_METRICS if task == "regression" else CLASSIFICATION_REPORT_METRICS
     bad = [m for m in wanted if m not in allowed]
     if bad:
         raise ConfigError(

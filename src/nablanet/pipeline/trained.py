@@ -34,7 +34,7 @@ def _infer_task(model: nn.Sequential) -> str:
     """The task of a plain library model file (no pipeline metadata), from its loss."""
     if isinstance(model.loss, nn.BinaryCrossentropy | nn.SigmoidBinaryCrossentropy):
         return "binary"
-    if isinstance(model.loss, nn.CategoricalCrossentropy | nn.SoftmaxCrossEntropy):
+    if isinstance(model.loss, nn.CategoricalCrossentropy | nn.SoftmaxCrossentropy):
         return "multiclass"
     return "regression"
 

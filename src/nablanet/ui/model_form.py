@@ -380,11 +380,6 @@ def validate_config(config: Mapping[str, Any]):
         raise UIError(f"Invalid settings: {e}") from None
 
 
-def config_yaml(config: Mapping[str, Any]) -> str:
-    """The YAML text of a config, every default filled in (what a run directory keeps)."""
-    return validate_config(config).to_yaml()
-
-
 # -- config -> form -----------------------------------------------------------------------------
 #: values of the schema that the form leaves at their defaults (a layer with others is custom)
 _DEFAULTS = {

@@ -26,10 +26,6 @@ def _data():
 
 
 # -- datasets -----------------------------------------------------------------------------------
-def list_dataset_names(data_dir: str | Path | None = None) -> list[str]:
-    return [info.name for info in _data().list_datasets(data_dir)]
-
-
 def dataset_info(name: str, data_dir: str | Path | None = None):
     for info in _data().list_datasets(data_dir):
         if info.name == name:

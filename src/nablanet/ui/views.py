@@ -329,16 +329,3 @@ def compare_frame(runs: Sequence[Any], key: str) -> pd.DataFrame:
             if _finite(v):
                 rows.append((float(i + 1), float(v), info.name))
     return curves(rows)
-
-
-def history_rows(history: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
-    """A column-wise ``history.json`` as one dict per epoch (the live snapshot's format)."""
-    if not history:
-        return []
-    n = max((len(v) for v in history.values() if isinstance(v, list)), default=0)
-    rows = []
-    for i in range(n):
-        row = {k: v[i] for k, v in history.items() if isinstance(v, list) and i < len(v)}
-        row["epoch"] = i + 1  # history.json counts from 0, the page from 1
-        rows.append(row)
-    return rows

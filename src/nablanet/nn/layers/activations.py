@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import NablanetError, check_nonnegative_float
+from .._validation import check_nonnegative_float
+from ..errors import NablanetError
 from ..plan import ActivationLossStep
 from .base import Layer
 

@@ -7,7 +7,8 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._validation import NablanetError, param_error
+from .._validation import param_error
+from ..errors import NablanetError
 from ..random import get_rng
 from .base import Layer
 

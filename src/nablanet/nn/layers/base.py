@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .._validation import NablanetError
+from ..errors import NablanetError
 from ..parameter import Parameter
 
 if TYPE_CHECKING:  # pragma: no cover

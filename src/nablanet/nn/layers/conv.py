@@ -34,7 +34,8 @@ import numpy as np
 
 from .. import initializers as inits
 from .. import regularizers as regs
-from .._validation import NablanetError, check_dtype, check_positive_int, param_error
+from .._validation import check_dtype, check_positive_int, param_error
+from ..errors import NablanetError
 from ..parameter import Parameter
 from ..plan import LogitsLossStep, Step, runs_own_methods
 from ..random import get_rng

@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import initializers as inits
 from .. import regularizers as regs
-from .._validation import NablanetError, check_dtype, check_positive_int
+from .._validation import check_dtype, check_positive_int
+from ..errors import NablanetError
 from ..parameter import Parameter
 from ..plan import LogitsLossStep, runs_own_methods
 from ..random import get_rng

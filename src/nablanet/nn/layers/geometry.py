@@ -11,7 +11,8 @@ import numbers
 
 import numpy as np
 
-from .._validation import NablanetError, param_error
+from .._validation import param_error
+from ..errors import NablanetError
 from ._parallel import for_each_block
 
 

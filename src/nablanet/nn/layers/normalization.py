@@ -6,12 +6,12 @@ import numpy as np
 
 from .. import initializers as inits
 from .._validation import (
-    NablanetError,
     check_dtype,
     check_interval,
     check_positive_float,
     check_positive_int,
 )
+from ..errors import NablanetError
 from ..parameter import Parameter
 from .base import Layer
 

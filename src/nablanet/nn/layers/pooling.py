@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._validation import NablanetError
+from ..errors import NablanetError
 from ._parallel import for_each_block
 from .base import Layer
 from .geometry import as_pair, check_image_batch, check_image_shape, json_form

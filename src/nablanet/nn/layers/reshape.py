@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 
-from .._validation import NablanetError, param_error
+from .._validation import param_error
+from ..errors import NablanetError
 from .base import Layer
 
 
