@@ -582,3 +582,40 @@ def test_the_onnxruntime_example_of_docs_export_md_runs(tmp_path, monkeypatch):
     namespace: dict = {}
     exec(compile(block, "docs/export.md", "exec"), namespace)
     assert_agree(namespace["probabilities"], pipeline.predict(trained, digits).probabilities)
+
+
+def test_a_new_transformer_is_one_small_exporter_and_per_channel_numbers_broadcast(
+    unregistered, monkeypatch
+):
+    class ChannelScaler(nd.Transformer):  # like a per-channel standardization of colour images
+        state = ("mean",)
+
+        def __init__(self):
+            self.mean = None
+
+        def fit(self, x, y=None):
+            self.mean = np.asarray(x, np.float32).mean(axis=(0, 1, 2))
+            return self
+
+        def transform(self, x):
+            return np.asarray(x, np.float32) - self.mean
+
+    monkeypatch.setattr(ex, "PREPROCESSING_EXPORTERS", dict(ex.PREPROCESSING_EXPORTERS))
+
+    @ex.preprocessing_exporter(ChannelScaler)
+    def _channel_scaler(g, s, t, name):
+        mean = ex.feature_constant(g, s.mean, t, f"{name}/mean", name)  # (C,) against NHWC
+        return ex.apply_op(g, "Sub", t, mean, f"{name}/sub")
+
+    rng = np.random.default_rng(3)
+    images = rng.uniform(0, 255, (30, 4, 4, 3)).astype(np.float32)
+    scaler = ChannelScaler().fit(images)
+    nb.set_seed(10)
+    model = randomize(nb.Sequential([nb.Conv2D(3, 2, 3), nb.Flatten(), nb.Dense(8, 2, "softmax")]))
+    trained = TrainedModel(model, task="multiclass", input_shape=(4, 4, 3), preprocessing=scaler)
+    x = rng.uniform(0, 255, (4, 4, 4, 3)).astype(np.float32)
+    for out in run_both(ex.build_onnx(trained), x):
+        assert_agree(out, pipeline.predict(trained, x).probabilities)
+    scaler.mean = np.zeros(4, dtype=np.float32)  # 4 numbers for 3 channels: refused
+    with pytest.raises(ex.ExportError, match=r"fitted on samples of shape \(4,\), the graph"):
+        ex.build_onnx(trained)

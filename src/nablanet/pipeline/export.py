@@ -409,10 +409,16 @@ def _check_fitted(transformer, name: str) -> None:
         raise ExportError(f"{name}: {type(transformer).__name__} is not fitted; nothing to export")
 
 
-def _feature_constant(g, value: np.ndarray, t: Tensor, hint: str, owner: str) -> str:
-    """A per-feature statistic that broadcasts against ``(N, *t.shape)`` as in NumPy."""
+def feature_constant(g, value: np.ndarray, t: Tensor, hint: str, owner: str) -> str:
+    """A fitted statistic that broadcasts against ``(N, *t.shape)`` as in NumPy (ONNX's
+    multidirectional broadcasting is NumPy's): a scalar, one value per feature, or one per
+    channel (shape ``(C,)`` against NHWC images)."""
     value = np.asarray(value, dtype=np.float32)
-    if value.ndim and value.shape != t.shape:
+    try:
+        fits = np.broadcast_shapes(value.shape, t.shape) == t.shape
+    except ValueError:
+        fits = False
+    if not fits:
         raise ExportError(
             f"{owner} was fitted on samples of shape {value.shape}, the graph has samples of "
             f"shape {t.shape}"
@@ -420,7 +426,7 @@ def _feature_constant(g, value: np.ndarray, t: Tensor, hint: str, owner: str) ->
     return g.constant(hint, value)
 
 
-def _apply(g: GraphBuilder, op: str, t: Tensor, constant: str, hint: str) -> Tensor:
+def apply_op(g: GraphBuilder, op: str, t: Tensor, constant: str, hint: str) -> Tensor:
     return Tensor(g.node(op, [t.name, constant], hint), t.shape, t.layout)
 
 
@@ -434,9 +440,9 @@ def _pipeline(g, pipe, t, name):
 @preprocessing_exporter(nd.StandardScaler)
 def _standard_scaler(g, s, t, name):
     _check_fitted(s, name)
-    t = _apply(g, "Sub", t, _feature_constant(g, s.mean, t, f"{name}/mean", name), f"{name}/sub")
-    return _apply(
-        g, "Div", t, _feature_constant(g, s.scale, t, f"{name}/scale", name), f"{name}/div"
+    t = apply_op(g, "Sub", t, feature_constant(g, s.mean, t, f"{name}/mean", name), f"{name}/sub")
+    return apply_op(
+        g, "Div", t, feature_constant(g, s.scale, t, f"{name}/scale", name), f"{name}/div"
     )
 
 
@@ -444,17 +450,19 @@ def _standard_scaler(g, s, t, name):
 def _minmax_scaler(g, s, t, name):
     _check_fitted(s, name)
     # the same float32 numbers as MinMaxScaler.transform: (x - min) * ratio + low
-    t = _apply(g, "Sub", t, _feature_constant(g, s.data_min, t, f"{name}/min", name), f"{name}/sub")
-    t = _apply(
-        g, "Mul", t, _feature_constant(g, s._ratio(), t, f"{name}/ratio", name), f"{name}/mul"
+    t = apply_op(
+        g, "Sub", t, feature_constant(g, s.data_min, t, f"{name}/min", name), f"{name}/sub"
+    )
+    t = apply_op(
+        g, "Mul", t, feature_constant(g, s._ratio(), t, f"{name}/ratio", name), f"{name}/mul"
     )
     low = g.constant(f"{name}/low", np.float32(s.feature_range[0]))
-    return _apply(g, "Add", t, low, f"{name}/add")
+    return apply_op(g, "Add", t, low, f"{name}/add")
 
 
 @preprocessing_exporter(nd.PixelScaler)
 def _pixel_scaler(g, s, t, name):
-    return _apply(g, "Div", t, g.constant(f"{name}/max", np.float32(s.max_value)), f"{name}/div")
+    return apply_op(g, "Div", t, g.constant(f"{name}/max", np.float32(s.max_value)), f"{name}/div")
 
 
 @preprocessing_exporter(nd.Flatten)
@@ -489,26 +497,28 @@ def _pipeline_inverse(g, pipe, t, name):
 @inverse_exporter(nd.StandardScaler)
 def _standard_scaler_inverse(g, s, t, name):
     _check_fitted(s, name)
-    t = _apply(g, "Mul", t, _feature_constant(g, s.scale, t, f"{name}/scale", name), f"{name}/mul")
-    return _apply(g, "Add", t, _feature_constant(g, s.mean, t, f"{name}/mean", name), f"{name}/add")
+    t = apply_op(g, "Mul", t, feature_constant(g, s.scale, t, f"{name}/scale", name), f"{name}/mul")
+    return apply_op(
+        g, "Add", t, feature_constant(g, s.mean, t, f"{name}/mean", name), f"{name}/add"
+    )
 
 
 @inverse_exporter(nd.MinMaxScaler)
 def _minmax_scaler_inverse(g, s, t, name):
     _check_fitted(s, name)
     low = g.constant(f"{name}/low", np.float32(s.feature_range[0]))
-    t = _apply(g, "Sub", t, low, f"{name}/sub")
-    t = _apply(
-        g, "Div", t, _feature_constant(g, s._ratio(), t, f"{name}/ratio", name), f"{name}/div"
+    t = apply_op(g, "Sub", t, low, f"{name}/sub")
+    t = apply_op(
+        g, "Div", t, feature_constant(g, s._ratio(), t, f"{name}/ratio", name), f"{name}/div"
     )
-    return _apply(
-        g, "Add", t, _feature_constant(g, s.data_min, t, f"{name}/min", name), f"{name}/add"
+    return apply_op(
+        g, "Add", t, feature_constant(g, s.data_min, t, f"{name}/min", name), f"{name}/add"
     )
 
 
 @inverse_exporter(nd.PixelScaler)
 def _pixel_scaler_inverse(g, s, t, name):
-    return _apply(g, "Mul", t, g.constant(f"{name}/max", np.float32(s.max_value)), f"{name}/mul")
+    return apply_op(g, "Mul", t, g.constant(f"{name}/max", np.float32(s.max_value)), f"{name}/mul")
 
 
 def _inverse(g: GraphBuilder, transformer, t: Tensor, name: str) -> Tensor:
