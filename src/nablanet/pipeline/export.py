@@ -47,7 +47,6 @@ import numpy as np
 from .. import __version__, nn
 from .. import data as nd
 from ..nn.layers import activations as acts
-from ..nn.layers.conv import resolve_padding
 from .errors import PipelineError
 from .trained import TrainedModel, load_trained_model, trained_from_sequential
 
@@ -165,7 +164,7 @@ class GraphBuilder:
         self.opset = opset
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
-        self._names: set[str] = {INPUT_NAME}
+        self._names: set[str] = {INPUT_NAME, "output", "values", "probabilities"}
         self._onnx = _onnx()
 
     def _unique(self, hint: str) -> str:
@@ -329,9 +328,8 @@ def _conv2d(g, layer, t, name):
     # im2col and Winograd compute the same convolution; ONNX's Conv is the definition
     t = g.to_nchw(t, name)
     h, w, _ = t.shape
-    top, bottom, left, right = resolve_padding(
-        layer.padding, (h, w), layer.kernel_size, layer.stride
-    )
+    # the layer's own resolution of "same"/explicit padding for this input size
+    (top, bottom, left, right), _, _ = layer._geometry(h, w)
     inputs = [t.name, g.constant(f"{name}/kernel_oihw", layer.weights.value.transpose(3, 2, 0, 1))]
     if layer.use_bias:
         inputs.append(g.constant(f"{name}/biases", layer.biases.value))
