@@ -23,3 +23,13 @@ from .nn import *  # noqa: F403  (the library's public API: nb.Sequential, nb.De
 from .nn import __all__ as _nn_all
 
 __all__ = list(_nn_all)
+
+
+def __getattr__(name: str):
+    # nablanet.export_onnx without importing the pipeline (pydantic, yaml...) or onnx at
+    # `import nablanet`: the library stays NumPy only until the export is asked for
+    if name == "export_onnx":
+        from .pipeline.export import export_onnx
+
+        return export_onnx
+    raise AttributeError(f"module 'nablanet' has no attribute {name!r}")

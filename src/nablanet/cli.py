@@ -1,4 +1,4 @@
-"""The ``nablanet`` command line: train, evaluate, predict, visualize, list datasets, web UI.
+"""The ``nablanet`` command line: train, evaluate, predict, export, visualize, list datasets, web UI.
 
 Exit codes: 0 success, 2 bad usage or input (one clear line, no traceback; ``--debug`` shows it),
 1 any other failure, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). An interrupted training
@@ -127,6 +127,25 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print(f"{len(preds)} prediction(s) written to {args.output}")
     else:
         sys.stdout.write(preds.to_csv())
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .pipeline.export import export_onnx
+
+    model = Path(args.model)
+    if args.output:
+        output = Path(args.output)
+    else:  # next to the model file: runs/<run>/model.onnx
+        output = (model / "model.npz" if model.is_dir() else model).with_suffix(".onnx")
+    result = export_onnx(
+        model,
+        output,
+        preprocessing=not args.no_preprocessing,
+        opset=args.opset,
+        overwrite=args.force,
+    )
+    print(result.summary())
     return EXIT_OK
 
 
@@ -295,6 +314,36 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+# pipeline.export's DEFAULT_OPSET, MIN_OPSET, MAX_OPSET (tests/pipeline/test_export.py checks
+# it), written out so that building the parser does not import the pipeline
+EXPORT_OPSETS = (17, 14, 21)
+
+
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    default_opset, min_opset, max_opset = EXPORT_OPSETS
+    p.add_argument(
+        "--model", required=True, help="a model file (runs/<run>/model.npz) or a run directory"
+    )
+    p.add_argument("--format", choices=["onnx"], default="onnx", help="file format (onnx)")
+    p.add_argument(
+        "--output", metavar="FILE", help="the file to write (default: model.onnx next to the model)"
+    )
+    p.add_argument(
+        "--opset",
+        type=int,
+        choices=range(min_opset, max_opset + 1),
+        metavar="N",
+        default=default_opset,
+        help=f"ONNX opset, {min_opset}..{max_opset} (default {default_opset})",
+    )
+    p.add_argument(
+        "--no-preprocessing",
+        action="store_true",
+        help="export the bare network, without the fitted preprocessing",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+
+
 def _visualize_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--history",
@@ -324,6 +373,12 @@ COMMANDS: list[Command] = [
     ),
     ("predict", "predict on raw inputs with a saved model", _predict_arguments, _cmd_predict),
     (
+        "export",
+        "write a saved model as an ONNX file, its preprocessing included",
+        _export_arguments,
+        _cmd_export,
+    ),
+    (
         "visualize",
         "plot learning curves from a history.json",
         _visualize_arguments,
@@ -342,6 +397,7 @@ EPILOG = """examples:
   nablanet train --config configs/breast_cancer.yaml --set training.epochs=20
   nablanet evaluate --model runs/<run>/model.npz
   nablanet predict --model runs/<run>/model.npz --input sample.csv
+  nablanet export --model runs/<run>/model.npz --output model.onnx
   nablanet visualize --history runs/<run>/history.json
   nablanet datasets
 """

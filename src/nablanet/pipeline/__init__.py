@@ -16,9 +16,9 @@ The public API (see ``docs/pipeline.md``):
 - runs: :func:`train`, :func:`resume` -> :class:`RunResult`; :func:`load_run`, :func:`list_runs`
   -> :class:`RunInfo`;
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
-  :func:`predict`;
+  :func:`predict`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
-  :class:`RunDirError`), all one-line user errors.
+  :class:`RunDirError`, :class:`ExportError`), all one-line user errors.
 """
 
 from .build import LAYER_TYPES, LayerContext, LayerSpec, build_model, register_layer_type
@@ -26,6 +26,7 @@ from .callbacks import StopOnEvent
 from .config import Config, config_from_dict, dump_config, load_config, save_config
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
+from .export import ExportError, ExportResult, build_onnx, export_onnx
 from .logs import configure_logging
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
@@ -37,6 +38,8 @@ __all__ = [
     "Config",
     "ConfigError",
     "EvaluationResult",
+    "ExportError",
+    "ExportResult",
     "InputError",
     "LayerContext",
     "LayerSpec",
@@ -49,11 +52,13 @@ __all__ = [
     "StopOnEvent",
     "TrainedModel",
     "build_model",
+    "build_onnx",
     "config_from_dict",
     "configure_logging",
     "create_run_dir",
     "dump_config",
     "evaluate_model_file",
+    "export_onnx",
     "list_runs",
     "load_config",
     "load_run",

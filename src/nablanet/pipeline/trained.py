@@ -214,7 +214,13 @@ def load_trained_model(path: str | Path) -> TrainedModel:
         Missing, truncated, corrupt or foreign file (one line naming it).
     """
     path = Path(path)
-    model = nn.load_model(path)
+    return trained_from_sequential(nn.load_model(path), path)
+
+
+def trained_from_sequential(model: nn.Sequential, path: Path | None = None) -> TrainedModel:
+    """A :class:`TrainedModel` from a loaded or in-memory model and its ``metadata`` (what
+    :func:`load_trained_model` does after reading the file)."""
+    where = path if path is not None else Path(f"<model {model.name!r}>")
     meta = dict(model.metadata or {})
     task = meta.get("task") or _infer_task(model)
     input_shape = meta.get("input_shape")
@@ -224,16 +230,16 @@ def load_trained_model(path: str | Path) -> TrainedModel:
     try:
         input_shape = tuple(int(s) for s in input_shape)
     except (TypeError, ValueError):
-        raise nn.ModelFileError(f"{path}: corrupt input_shape in the model metadata") from None
+        raise nn.ModelFileError(f"{where}: corrupt input_shape in the model metadata") from None
     return TrainedModel(
         model=model,
         task=task,
         class_names=meta.get("class_names"),
         feature_names=meta.get("feature_names"),
         input_shape=input_shape,
-        preprocessing=_transformer(meta.get("preprocessing"), path, "preprocessing"),
+        preprocessing=_transformer(meta.get("preprocessing"), where, "preprocessing"),
         target_preprocessing=_transformer(
-            meta.get("target_preprocessing"), path, "target preprocessing"
+            meta.get("target_preprocessing"), where, "target preprocessing"
         ),
         metadata=meta,
         path=path,
