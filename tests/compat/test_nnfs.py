@@ -614,6 +614,37 @@ def test_a_saved_model_predicts_with_the_cli(tmp_path, capsys):
     )
 
 
+def test_any_nablanet_model_file_loads_with_the_books_api(tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    X, y = spiral_data(samples=20, classes=3, rng=rng)
+    native = nb.Sequential([nb.Dense(2, 8, "relu", seed=0), nb.Dense(8, 3, "softmax", seed=1)])
+    native.compile("categorical_crossentropy", nb.SGD(0.1, momentum=0.5))
+    native.fit(X, y, epochs=2, verbose=0)
+    path = native.save(tmp_path / "native.npz", metadata={"task": "multiclass"})
+    model = Model.load(path)
+    np.testing.assert_array_equal(model.predict(X), native.predict(X))
+    assert model.optimizer.current_learning_rate == 0.1
+    assert type(model.optimizer.optimizer) is nb.SGD and model.optimizer.optimizer.momentum == 0.5
+    assert type(model.accuracy) is Accuracy_Categorical
+    scores = model.evaluate(X, y)
+    assert scores["accuracy"] == np.mean(native.predict(X).argmax(axis=1) == y)
+    model.train(X, y, epochs=1, print_every=10)  # trains on with the file's optimizer
+    capsys.readouterr()
+    model.save(tmp_path / "again.model")
+    again = Model.load(tmp_path / "again.model")
+    assert again.sequential.metadata["task"] == "multiclass"  # the file's metadata is kept
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+
+
+def test_corrupt_nnfs_settings_are_named(tmp_path):
+    model = book_spiral_model(4, 0.0)
+    model.sequential.metadata = {"nnfs": {"optimizer": {"class_name": "Optimizer_Adam",
+                                                        "config": {"momentum": 1}}}}  # fmt: skip
+    path = model.sequential.save(tmp_path / "bad.model")
+    with pytest.raises(nb.ModelFileError, match=r"bad.model: corrupt nnfs settings"):
+        Model.load(path)
+
+
 class _Payload:
     """Unpickling this creates the file ``marker``: a loader that unpickles would show it."""
 

@@ -123,7 +123,8 @@ class Model:
 
     @property
     def trainable_layers(self) -> list[Layer]:
-        return [layer for layer in self.layers if layer.parameters()]
+        """The layers with ``weights`` and ``biases`` (the book's ``Layer_Dense``)."""
+        return [la for la in self.layers if hasattr(la, "weights") and hasattr(la, "biases")]
 
     @property
     def output_layer_activation(self) -> _OutputActivation:
@@ -259,8 +260,9 @@ class Model:
         too, so that a loaded model trains on as the book's does). ``nablanet predict`` reads
         both."""
         seq = self._built()
+        metadata = {**seq.metadata, **self._metadata()}  # what a loaded model file carried too
         if seq.loss is None or self.optimizer is None:
-            return seq.save(path, metadata=self._metadata())
+            return seq.save(path, metadata=metadata)
         return save_checkpoint(
             path,
             seq,
@@ -269,7 +271,7 @@ class Model:
             history={} if self.history is None else self.history.to_dict(),
             rng_states={"layers": seq.rng_states()},
             scheduler=self.optimizer.scheduler,
-            metadata=self._metadata(),
+            metadata=metadata,
         )
 
     @classmethod
@@ -284,14 +286,22 @@ class Model:
         model.layers = list(seq.layers)
         model.loss = seq.loss
         opt = meta.get("optimizer")
-        if opt and opt.get("class_name") in _OPTIMIZERS:
-            model.optimizer = _OPTIMIZERS[opt["class_name"]](**opt["config"])
-        model.accuracy = _accuracy_from_config(meta.get("accuracy"), seq.loss)
+        try:
+            if opt and opt.get("class_name") in _OPTIMIZERS:
+                model.optimizer = _OPTIMIZERS[opt["class_name"]](**opt["config"])
+            elif seq.optimizer is not None:  # another nablanet model file: its own optimizer
+                model.optimizer = _BookOptimizer(seq.optimizer, seq.optimizer.learning_rate, 0.0)
+            model.accuracy = _accuracy_from_config(meta.get("accuracy"), seq.loss)
+        except (TypeError, KeyError, AttributeError, NablanetError) as e:
+            raise ModelFileError(f"{path}: corrupt nnfs settings in the metadata ({e})") from None
         model.finalize()
         model.sequential.metadata = seq.metadata
         if model.optimizer is not None and CHECKPOINT_KEY in read_npz(path):
             ckpt = load_checkpoint(path)
-            model.optimizer.optimizer.load_state_dict(ckpt["optimizer_state"])
+            try:
+                model.optimizer.optimizer.load_state_dict(ckpt["optimizer_state"])
+            except NablanetError as e:
+                raise ModelFileError(f"{path}: {e}") from None
             model.sequential.set_rng_states(ckpt["rng"].get("layers", {}))
             model.epochs_trained = ckpt["epoch"]
         return model
