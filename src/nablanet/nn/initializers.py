@@ -117,7 +117,7 @@ def get(spec) -> Initializer:
     it survives a saved model.
 
     >>> w = get({"name": "random_normal", "stddev": 0.01})((400, 300), np.random.default_rng(0))
-    >>> float(w.std().round(3))
+    >>> round(float(w.std()), 3)
     0.01
     """
     if isinstance(spec, dict):
