@@ -20,12 +20,9 @@ class Accuracy:
     def compare(self, predictions, y) -> np.ndarray:
         raise NotImplementedError
 
-    def _count(self, predictions, y) -> tuple[float, int]:
-        comparisons = self.compare(predictions, y)
-        return float(np.count_nonzero(comparisons)), comparisons.size
-
     def calculate(self, predictions, y) -> float:
-        correct, total = self._count(np.asarray(predictions), np.asarray(y))
+        comparisons = self.compare(np.asarray(predictions), np.asarray(y))
+        correct, total = float(np.count_nonzero(comparisons)), comparisons.size
         self.accumulated_sum += correct
         self.accumulated_count += total
         return correct / max(total, 1)

@@ -290,7 +290,7 @@ class Model:
             if opt and opt.get("class_name") in _OPTIMIZERS:
                 model.optimizer = _OPTIMIZERS[opt["class_name"]](**opt["config"])
             elif seq.optimizer is not None:  # another nablanet model file: its own optimizer
-                model.optimizer = _BookOptimizer(seq.optimizer, seq.optimizer.learning_rate, 0.0)
+                model.optimizer = _BookOptimizer(seq.optimizer)
             model.accuracy = _accuracy_from_config(meta.get("accuracy"), seq.loss)
         except (TypeError, KeyError, AttributeError, NablanetError) as e:
             raise ModelFileError(f"{path}: corrupt nnfs settings in the metadata ({e})") from None

@@ -9,7 +9,7 @@ class _BookOptimizer:
     """``optimizer`` (nablanet's) and ``scheduler`` (an InverseTimeDecay, or None without decay);
     ``current_learning_rate`` and ``iterations`` read the optimizer's."""
 
-    def __init__(self, optimizer, learning_rate: float, decay: float):
+    def __init__(self, optimizer, decay: float = 0.0):
         self.optimizer = optimizer
         self.learning_rate = optimizer.learning_rate
         self.decay = InverseTimeDecay(decay).decay  # checked there
@@ -37,7 +37,7 @@ class Optimizer_SGD(_BookOptimizer):
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, momentum: float = 0.0):
         opt = SGD(learning_rate, momentum=momentum, momentum_form="keras")
-        super().__init__(opt, learning_rate, decay)
+        super().__init__(opt, decay)
         self.momentum = opt.momentum
 
     def get_config(self):
@@ -48,7 +48,7 @@ class Optimizer_Adagrad(_BookOptimizer):
     """:class:`~nablanet.nn.Adagrad` (the book's rule is torch's)."""
 
     def __init__(self, learning_rate: float = 1.0, decay: float = 0.0, epsilon: float = 1e-7):
-        super().__init__(Adagrad(learning_rate, epsilon=epsilon), learning_rate, decay)
+        super().__init__(Adagrad(learning_rate, epsilon=epsilon), decay)
         self.epsilon = self.optimizer.epsilon
 
     def get_config(self):
@@ -59,7 +59,7 @@ class Optimizer_RMSprop(_BookOptimizer):
     """:class:`~nablanet.nn.RMSprop` (the book's rule is torch's)."""
 
     def __init__(self, learning_rate=0.001, decay=0.0, epsilon=1e-7, rho=0.9):
-        super().__init__(RMSprop(learning_rate, rho=rho, epsilon=epsilon), learning_rate, decay)
+        super().__init__(RMSprop(learning_rate, rho=rho, epsilon=epsilon), decay)
         self.epsilon, self.rho = self.optimizer.epsilon, self.optimizer.rho
 
     def get_config(self):
@@ -71,7 +71,7 @@ class Optimizer_Adam(_BookOptimizer):
 
     def __init__(self, learning_rate=0.001, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999):
         opt = Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-        super().__init__(opt, learning_rate, decay)
+        super().__init__(opt, decay)
         self.epsilon, self.beta_1, self.beta_2 = opt.epsilon, opt.beta_1, opt.beta_2
 
     def get_config(self):
