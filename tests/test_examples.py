@@ -24,6 +24,8 @@ EXPECTED_OUTPUT = {
     # digits (and never try the network)
     "mnist.py": "Falling back to scikit-learn's 8x8 digits",
     "breast_cancer.py": "test accuracy",
+    # the book's progress lines, and the model loaded back from its .npz file
+    "nnfs_spiral.py": "validation, acc: ",
 }
 # extra arguments per script
 EXTRA_ARGS = {"mnist.py": ["--data-dir", "{tmp}/empty-data-dir"]}
@@ -33,6 +35,7 @@ FIGURES = {
     "xor.py": ["xor.png"],
     "spiral.py": ["spiral.png"],
     "sine_regression.py": ["sine_regression.png"],
+    "nnfs_spiral.py": ["nnfs_spiral.png"],
 }
 
 

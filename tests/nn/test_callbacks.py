@@ -326,3 +326,34 @@ def test_model_checkpoint_bad_file_name_template(tmp_path):
     with pytest.raises(nb.NablanetError, match=r"cannot fill in the file name.*available: epoch"):
         _model().fit(x, y, epochs=1, callbacks=[cb], verbose=0)
     assert not list(tmp_path.iterdir())
+
+
+def test_batch_logs_hold_the_outputs_before_the_step_and_the_targets():
+    x = np.random.default_rng(0).standard_normal((10, 3)).astype(np.float32)
+    y = np.arange(10) % 2
+    model = nb.Sequential([nb.Dense(3, 2, "softmax", seed=0)])
+    model.compile("categorical_crossentropy", nb.SGD(0.5))
+    seen = []
+
+    def record(step, logs):
+        # what the model gave for this batch before the update, and the batch's labels
+        xb = x[step * 4 : step * 4 + 4]
+        seen.append(
+            (logs["outputs"].copy(), logs["targets"].copy(), logs["size"], model.predict(xb))
+        )
+
+    before = model.predict(x[:4])
+    model.fit(
+        x,
+        y,
+        epochs=1,
+        batch_size=4,
+        shuffle=False,
+        verbose=0,
+        callbacks=[nb.LambdaCallback(on_batch_end=record)],
+    )
+    assert [s[2] for s in seen] == [4, 4, 2]
+    np.testing.assert_allclose(seen[0][0], before, rtol=1e-6)
+    assert not np.allclose(seen[0][0], seen[0][3])  # the step happened after the outputs
+    for step, (_, targets, _, _) in enumerate(seen):
+        np.testing.assert_array_equal(targets, y[step * 4 : step * 4 + 4])

@@ -352,6 +352,39 @@ def test_initializer_scale(name, std):
     assert abs(w.mean()) < 0.1 * std
 
 
+def test_initializer_with_arguments():
+    init = initializers.get({"name": "random_normal", "stddev": 0.01})
+    w = init((400, 200), np.random.default_rng(0), np.float64)
+    assert w.std() == pytest.approx(0.01, rel=0.03)
+    # the same numbers as the function called with the argument
+    np.testing.assert_array_equal(
+        w, initializers.random_normal((400, 200), np.random.default_rng(0), np.float64, 0.01)
+    )
+    u = initializers.get({"name": "random_uniform", "limit": 0.2})((50,), np.random.default_rng(0))
+    assert u.min() >= -0.2 and u.max() <= 0.2 and u.max() > 0.1
+    # a layer keeps the dict in its config: a rebuilt layer draws the same way
+    spec = {"name": "random_normal", "stddev": 0.01}
+    layer = nb.Dense(30, 20, weight_initializer=spec, seed=5)
+    assert layer.get_config()["weight_initializer"] == spec
+    clone = nb.Dense.from_config(json.loads(json.dumps(layer.get_config())))
+    np.testing.assert_array_equal(clone.weights.value, layer.weights.value)
+    assert float(layer.weights.value.std()) == pytest.approx(0.01, rel=0.2)
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ({"name": "random_normal", "mean": 1.0}, r"'random_normal' has no argument 'mean'.*stddev"),
+        ({"name": "he_normal", "stddev": 1.0}, r"'he_normal' has no argument 'stddev'.*none"),
+        ({"name": "random_normal", "stddev": -1.0}, r"'stddev' parameter of initializer"),
+        ({"stddev": 0.1}, r"Unknown initializer None"),
+    ],
+)
+def test_initializer_argument_errors(spec, match):
+    with pytest.raises(nb.NablanetError, match=match):
+        initializers.get(spec)
+
+
 def test_initializer_aliases_and_conv_fans():
     assert initializers.get("glorot_uniform") is initializers.xavier_uniform
     assert initializers.get("kaiming_normal") is initializers.he_normal

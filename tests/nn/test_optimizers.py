@@ -22,6 +22,9 @@ CONFIGS = {
     "sgd": lambda: nb.SGD(0.1),
     "sgd_momentum": lambda: nb.SGD(0.1, momentum=0.9),
     "sgd_nesterov": lambda: nb.SGD(0.1, momentum=0.9, nesterov=True),
+    # the Keras (and Neural Networks from Scratch) form: the same steps at a constant rate
+    "sgd_keras_momentum": lambda: nb.SGD(0.1, momentum=0.9, momentum_form="keras"),
+    "sgd_keras_nesterov": lambda: nb.SGD(0.1, momentum=0.9, nesterov=True, momentum_form="keras"),
     "adam": lambda: nb.Adam(0.1),
     "adam_betas": lambda: nb.Adam(0.05, beta_1=0.5, beta_2=0.9, epsilon=1e-3),
     "rmsprop": lambda: nb.RMSprop(0.01, rho=0.9),
@@ -69,6 +72,10 @@ GOLDEN = {
         [0.8347109204056948, -1.8263755603500456],
     ],
 }
+
+
+GOLDEN["sgd_keras_momentum"] = GOLDEN["sgd_momentum"]
+GOLDEN["sgd_keras_nesterov"] = GOLDEN["sgd_nesterov"]
 
 
 def _params(flat: bool, dtype=np.float64) -> list[Parameter]:
@@ -208,7 +215,7 @@ def test_step_without_parameters():
 
 # -- config ----------------------------------------------------------------------------------------
 OPTIMIZER_EXAMPLES = {
-    "SGD": {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True},
+    "SGD": {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True, "momentum_form": "keras"},
     "Adam": {"learning_rate": 0.002, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-7},
     "RMSprop": {"learning_rate": 0.001, "rho": 0.95, "epsilon": 1e-6, "momentum": 0.3},
     "Adagrad": {
@@ -266,6 +273,7 @@ def test_unknown_optimizer_lists_the_options():
         (lambda: nb.Adagrad(lr_decay=-1), r"'lr_decay' parameter of Adagrad"),
         (lambda: nb.Adagrad(initial_accumulator_value=-1), r"'initial_accumulator_value'"),
         (lambda: nb.SGD("fast"), r"'learning_rate' parameter of SGD"),
+        (lambda: nb.SGD(momentum_form="book"), r"'momentum_form' parameter of SGD.*keras"),
     ],
 )
 def test_bad_hyper_parameters(make, match):
@@ -282,3 +290,33 @@ def test_learning_rate_attribute_is_used_by_the_next_step():
     opt.learning_rate = 0.5
     opt.step()
     np.testing.assert_allclose(p.value, [1.0 - 0.1 - 0.5])
+
+
+def _book_sgd(w, rates, momentum):
+    """The SGD of Neural Networks from Scratch, scalar by scalar: ``v = mu v - lr_t g``, ``w += v``
+    (the gradient of f(w) = (w0^2 + 3 w1^2) / 2)."""
+    w, v, out = list(w), [0.0, 0.0], []
+    for lr in rates:
+        for i, scale in enumerate(SCALE):
+            v[i] = momentum * v[i] - lr * (scale * w[i])
+            w[i] += v[i]
+        out.append(list(w))
+    return out
+
+
+def test_keras_momentum_form_with_a_changing_rate_is_the_book_rule():
+    rates = [0.1 * (1.0 / (1.0 + 0.5 * t)) for t in range(5)]
+    trajectories = {}
+    for form in ("keras", "torch"):
+        opt = nb.SGD(0.1, momentum=0.9, momentum_form=form)
+        params = _params(True)
+        opt.build(params)
+        traj = []
+        for lr in rates:
+            opt.learning_rate = lr
+            traj.append(_run(opt, params, 1)[0])
+        trajectories[form] = np.array(traj)
+    book = _book_sgd([1.0, -2.0], rates, 0.9)
+    np.testing.assert_allclose(trajectories["keras"], book, rtol=1e-12, atol=1e-14)
+    # the torch form applies each new rate to the whole velocity: another trajectory
+    assert np.abs(trajectories["torch"] - book).max() > 1e-2

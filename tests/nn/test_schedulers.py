@@ -58,6 +58,14 @@ def test_bind_takes_the_optimizer_rate_only_when_none_given():
     assert t(0) == 1.0
 
 
+def test_inverse_time_decay_formula():
+    s = nb.InverseTimeDecay(decay=1e-3, initial_learning_rate=0.05)
+    # the book's (and legacy Keras') expression, bit for bit
+    assert [s(t) for t in range(2000)] == [0.05 * (1.0 / (1.0 + 1e-3 * t)) for t in range(2000)]
+    assert s.per_step and not nb.StepDecay().per_step
+    assert nb.InverseTimeDecay(decay=0.0, initial_learning_rate=0.3)(10**6) == 0.3
+
+
 EXAMPLES = {
     "StepDecay": {"step_size": 4, "gamma": 0.3, "initial_learning_rate": 0.02},
     "ExponentialDecay": {"gamma": 0.9, "initial_learning_rate": None},
@@ -67,6 +75,7 @@ EXAMPLES = {
         "warmup_epochs": 2,
         "initial_learning_rate": 0.5,
     },
+    "InverseTimeDecay": {"decay": 0.01, "per_step": False, "initial_learning_rate": 0.1},
 }
 
 
@@ -106,6 +115,8 @@ def test_get():
         (lambda: nb.CosineAnnealing(t_max=5, warmup_epochs=5), r"'warmup_epochs'"),
         (lambda: nb.CosineAnnealing(min_learning_rate=-1), r"'min_learning_rate'"),
         (lambda: nb.StepDecay(initial_learning_rate=0), r"'initial_learning_rate'"),
+        (lambda: nb.InverseTimeDecay(decay=-1), r"'decay' parameter of InverseTimeDecay"),
+        (lambda: nb.InverseTimeDecay(per_step=1), r"'per_step' parameter of InverseTimeDecay"),
     ],
 )
 def test_bad_arguments(make, match):
@@ -128,3 +139,66 @@ def test_trainer_sets_and_records_the_rate_each_epoch():
     assert history.history["learning_rate"] == pytest.approx(expected)
     assert seen == pytest.approx(expected)
     assert sched.initial_learning_rate == 0.1
+
+
+def _regression(n=20):
+    x = np.random.default_rng(0).standard_normal((n, 2)).astype(np.float32)
+    return x, x.sum(axis=1, keepdims=True)
+
+
+def test_trainer_sets_a_per_step_rate_before_every_step():
+    x, y = _regression()
+    model = nb.Sequential([nb.Dense(2, 1, seed=0)])
+    model.compile("mse", nb.SGD(0.1))
+    seen = []
+    record = nb.LambdaCallback(
+        on_batch_end=lambda step, logs: seen.append(model.optimizer.learning_rate)
+    )
+    sched = nb.InverseTimeDecay(decay=0.5)
+    history = model.fit(
+        x, y, epochs=3, batch_size=8, scheduler=sched, callbacks=[record], verbose=0
+    )
+    # 3 batches per epoch; the rate of step t (0-based, over all epochs) is 0.1 / (1 + 0.5 t)
+    assert seen == [0.1 * (1.0 / (1.0 + 0.5 * t)) for t in range(9)]
+    assert history.history["learning_rate"] == [seen[2], seen[5], seen[8]]
+
+
+def test_per_step_decay_is_adagrads_lr_decay():
+    """torch's Adagrad(lr_decay=d) has the same per-step rate, inside the optimizer."""
+    x, y = _regression(32)
+    weights = []
+    for opt, sched in (
+        (nb.Adagrad(0.5, lr_decay=0.2), None),
+        (nb.Adagrad(0.5), nb.InverseTimeDecay(decay=0.2)),
+    ):
+        model = nb.Sequential([nb.Dense(2, 3, "relu", seed=1), nb.Dense(3, 1, seed=2)])
+        model.compile("mse", opt)
+        model.fit(x, y, epochs=4, batch_size=8, shuffle=False, scheduler=sched, verbose=0)
+        weights.append(model.state_dict())
+    for key, value in weights[0].items():
+        np.testing.assert_allclose(weights[1][key], value, rtol=1e-6, atol=1e-7, err_msg=key)
+
+
+def test_per_step_schedule_resumes_exactly(tmp_path):
+    x, y = _regression(24)
+
+    def model():
+        m = nb.Sequential([nb.Dense(2, 4, "relu", seed=3), nb.Dense(4, 1, seed=4)])
+        m.compile("mse", nb.SGD(0.2, momentum=0.5, momentum_form="keras"))
+        return m
+
+    straight = model()
+    nb.Trainer(straight, 8, False, scheduler=nb.InverseTimeDecay(0.3), verbose=0).fit(
+        x, y, epochs=4
+    )
+    first = model()
+    trainer = nb.Trainer(first, 8, False, scheduler=nb.InverseTimeDecay(0.3), verbose=0)
+    trainer.fit(x, y, epochs=2)
+    path = trainer.save_checkpoint(tmp_path / "ckpt.npz")
+    resumed = model()
+    again = nb.Trainer(resumed, 8, False, scheduler=nb.InverseTimeDecay(0.3), verbose=0)
+    again.fit(x, y, epochs=4, resume_from=path)
+    assert resumed.optimizer.iterations == straight.optimizer.iterations == 12
+    assert resumed.optimizer.learning_rate == straight.optimizer.learning_rate
+    for key, value in straight.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[key], value, err_msg=key)

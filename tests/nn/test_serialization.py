@@ -191,6 +191,20 @@ def test_pickled_object_array_is_refused(tmp_path):
     assert "pickle" in message
 
 
+def test_a_pickle_is_refused_unread_and_named(tmp_path):
+    import pickle
+
+    path = tmp_path / "book.model"
+    with open(path, "wb") as f:
+        pickle.dump({"weights": np.zeros(3)}, f)  # what a pickling Model.save writes
+    assert serialization.looks_like_pickle(path)
+    message = _raises_naming(path, "a Python pickle, not a nablanet model file")
+    assert "never unpickles" in message and "run any code" in message
+    model_path = nb.Sequential([nb.Dense(2, 1)]).save(tmp_path / "m.npz")
+    assert not serialization.looks_like_pickle(model_path)
+    assert not serialization.looks_like_pickle(tmp_path / "missing.npz")
+
+
 def _rewrite_header(path, out, change):
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}

@@ -168,6 +168,15 @@ OPTIMIZERS = {
         lambda: nb.SGD(0.05, momentum=0.8, nesterov=True),
         lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True),
     ),
+    # at a constant rate the Keras form of momentum takes torch's steps
+    "sgd_keras_momentum": (
+        lambda: nb.SGD(0.05, momentum=0.9, momentum_form="keras"),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+    ),
+    "sgd_keras_nesterov": (
+        lambda: nb.SGD(0.05, momentum=0.8, nesterov=True, momentum_form="keras"),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True),
+    ),
     "adam": (
         lambda: nb.Adam(0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-7),
         lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), eps=1e-7),
@@ -295,6 +304,10 @@ def test_loss_values_and_gradients(name, dtype, saturated):
         (
             lambda: nb.CosineAnnealing(t_max=7, min_learning_rate=0.01),
             lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+        ),
+        (
+            lambda: nb.InverseTimeDecay(decay=0.3),
+            lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: 1.0 / (1.0 + 0.3 * t)),
         ),
     ],
 )

@@ -46,7 +46,7 @@ from .optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
 from .parameter import Parameter
 from .random import get_rng, set_seed
 from .regularizers import L1, L1L2, L2, Regularizer
-from .schedulers import CosineAnnealing, ExponentialDecay, Scheduler, StepDecay
+from .schedulers import CosineAnnealing, ExponentialDecay, InverseTimeDecay, Scheduler, StepDecay
 from .serialization import DiskFullError, ModelFileError, load_checkpoint, save_checkpoint
 from .trainer import Trainer
 
@@ -73,6 +73,7 @@ __all__ = [
     "Flatten",
     "GlobalAveragePooling2D",
     "History",
+    "InverseTimeDecay",
     "LambdaCallback",
     "Layer",
     "LeakyReLU",

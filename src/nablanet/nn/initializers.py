@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import inspect
 import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ._validation import check_positive_float
 from .errors import NablanetError
 
 Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
@@ -109,13 +112,18 @@ INITIALIZERS: dict[str, Initializer] = {
 }
 
 
-def get(name: str) -> Initializer:
-    """Look an initializer up by its exact name."""
-    try:
-        init = INITIALIZERS[name]
-    except (KeyError, TypeError):
-        options = ", ".join(sorted(INITIALIZERS))
-        raise NablanetError(f"Unknown initializer {name!r}; choose one of: {options}.") from None
+def get(spec) -> Initializer:
+    """Look an initializer up by its exact name, or bind its arguments from a dict.
+
+    ``{"name": "random_normal", "stddev": 0.01}`` is N(0, 0.01^2), the ``0.01 * randn`` of
+    *Neural Networks from Scratch* and CS231n. The dict is what layers store in their config, so
+    it survives a saved model.
+
+    >>> w = get({"name": "random_normal", "stddev": 0.01})((400, 300), np.random.default_rng(0))
+    >>> round(float(w.std()), 3)
+    0.01
+    """
+    init = _lookup(spec)
     if _BUDGET.get() is None:
         return init
 
@@ -124,6 +132,31 @@ def get(name: str) -> Initializer:
         return init(shape, rng, dtype)
 
     return reserving
+
+
+def _lookup(spec) -> Initializer:
+    if isinstance(spec, dict):
+        args = dict(spec)
+        init = _lookup(args.pop("name", None))
+        allowed = [
+            p.name
+            for p in list(inspect.signature(init).parameters.values())[3:]
+            if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        ]
+        for key, value in args.items():
+            if key not in allowed:
+                options = ", ".join(allowed) or "none"
+                raise NablanetError(
+                    f"Initializer {spec.get('name')!r} has no argument {key!r}; its arguments: "
+                    f"{options}."
+                )
+            check_positive_float(value, key, f"initializer {spec.get('name')!r}")
+        return functools.partial(init, **args)
+    try:
+        return INITIALIZERS[spec]
+    except (KeyError, TypeError):
+        options = ", ".join(sorted(INITIALIZERS))
+        raise NablanetError(f"Unknown initializer {spec!r}; choose one of: {options}.") from None
 
 
 # -- a budget for architectures read from files -------------------------------------------------

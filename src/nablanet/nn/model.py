@@ -225,7 +225,8 @@ class Sequential:
         validation_split : float
             Fraction of the *last* samples of ``x``/``y`` held out for validation.
         scheduler : Scheduler, optional
-            Sets the learning rate at the start of every epoch.
+            Sets the learning rate at the start of every epoch (before every step for a
+            per-step scheduler such as :class:`~nablanet.nn.schedulers.InverseTimeDecay`).
         resume_from : path, optional
             A checkpoint written by :class:`ModelCheckpoint` (``full_state=True``) or the
             pipeline; training continues exactly where it stopped.

@@ -27,6 +27,7 @@ from ._validation import (
     check_interval,
     check_nonnegative_float,
     check_positive_float,
+    param_error,
 )
 from .errors import NablanetError
 from .parameter import Parameter, flat_buffers
@@ -153,22 +154,61 @@ class SGD(Optimizer):
     """Stochastic gradient descent, optionally with (Nesterov) momentum, as ``torch.optim.SGD``.
 
     ``v = momentum * v + g``; ``p -= lr * v`` (Nesterov: ``p -= lr * (g + momentum * v)``).
+
+    ``momentum_form="keras"`` keeps the *step* in the velocity instead, as Keras and *Neural
+    Networks from Scratch* do: ``v = momentum * v - lr * g``; ``p += v`` (Nesterov:
+    ``p += momentum * v - lr * g``). With a constant learning rate both forms take the same steps
+    (``v_keras = -lr * v_torch``); when the rate changes (a scheduler), the torch form applies
+    the new rate to the whole velocity, the Keras form only to the new gradient.
+
+    >>> from nablanet.nn.parameter import Parameter
+    >>> p = Parameter(np.array([1.0]), "w")
+    >>> opt = SGD(0.5, momentum=0.5, momentum_form="keras")
+    >>> opt.build([p])
+    >>> for lr in (0.5, 0.25):
+    ...     opt.learning_rate = lr
+    ...     p.grad[:] = 1.0
+    ...     opt.step()
+    >>> p.value.tolist()        # 1 - 0.5 - (0.5 * 0.5 + 0.25); the torch form: 1 - 0.5 - 0.375
+    [0.0]
     """
 
     name = "sgd"
+    MOMENTUM_FORMS = ("torch", "keras")
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        momentum_form: str = "torch",
+    ):
         super().__init__(learning_rate)
         self.momentum = check_interval(momentum, "momentum", "SGD", 0.0, 1.0, closed="left")
         if nesterov and self.momentum == 0.0:
             raise NablanetError("The 'nesterov' parameter of SGD needs a momentum > 0.")
         self.nesterov = bool(nesterov)
+        if momentum_form not in self.MOMENTUM_FORMS:
+            raise param_error("SGD", "momentum_form", '"torch" or "keras"', momentum_form)
+        self.momentum_form = momentum_form
         self.state_keys = ("velocity",) if self.momentum else ()
 
     def _update(self, value, grad, state):
         tmp = state["_tmp"]
         if not self.momentum:
             np.multiply(grad, self.learning_rate, out=tmp)
+        elif self.momentum_form == "keras":
+            v = state["velocity"]
+            v *= self.momentum
+            np.multiply(grad, self.learning_rate, out=tmp)
+            v -= tmp  # the step itself: mu * v - lr * g
+            if self.nesterov:  # p += mu * v - lr * g
+                value -= tmp
+                np.multiply(v, self.momentum, out=tmp)
+                value += tmp
+            else:
+                value += v
+            return
         else:
             v = state["velocity"]
             v *= self.momentum
@@ -186,6 +226,7 @@ class SGD(Optimizer):
             "learning_rate": self.learning_rate,
             "momentum": self.momentum,
             "nesterov": self.nesterov,
+            "momentum_form": self.momentum_form,
         }
 
 

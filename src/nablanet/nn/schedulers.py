@@ -1,8 +1,10 @@
-"""Learning-rate schedulers: pure functions of the epoch.
+"""Learning-rate schedulers: pure functions of the epoch (or of the step).
 
 A scheduler maps an epoch index (0-based) to a learning rate. ``initial_learning_rate`` defaults
 to the optimizer's rate when training starts. The trainer sets ``optimizer.learning_rate`` at the
-start of every epoch and records it in the history as ``learning_rate``.
+start of every epoch and records it in the history as ``learning_rate``. A scheduler with
+``per_step = True`` (:class:`InverseTimeDecay` by default) is instead called before every
+optimizer step with the number of steps taken so far (``optimizer.iterations``, 0 at the first).
 
 >>> s = StepDecay(step_size=2, gamma=0.5, initial_learning_rate=1.0)
 >>> [s(e) for e in range(5)]
@@ -35,6 +37,9 @@ class Scheduler:
     """
 
     name = ""
+    #: True: called before every optimizer step with ``optimizer.iterations`` (0 at the first
+    #: step) instead of at the start of every epoch with the epoch index
+    per_step: bool = False
 
     def __init__(self, initial_learning_rate: float | None = None):
         if initial_learning_rate is not None:
@@ -176,10 +181,46 @@ class CosineAnnealing(Scheduler):
         }
 
 
+class InverseTimeDecay(Scheduler):
+    """``lr = lr0 * (1 / (1 + decay * t))``: the ``decay`` argument of Keras' legacy optimizers
+    and of the optimizers of *Neural Networks from Scratch* (Kinsley & Kukiela).
+
+    ``t`` is the number of optimizer steps taken so far (0 for the first step) when ``per_step``
+    (the default, as in both), else the epoch index. The rate is written ``lr0 * (1 / (1 + ...))``
+    rather than ``lr0 / (1 + ...)`` as those two write it, so the floats are the same to the last
+    bit.
+
+    >>> s = InverseTimeDecay(decay=0.5, initial_learning_rate=1.0)
+    >>> s.per_step, [round(s(t), 4) for t in range(4)]
+    (True, [1.0, 0.6667, 0.5, 0.4])
+    """
+
+    name = "inverse_time"
+
+    def __init__(
+        self,
+        decay: float = 0.001,
+        per_step: bool = True,
+        initial_learning_rate: float | None = None,
+    ):
+        super().__init__(initial_learning_rate)
+        self.decay = check_nonnegative_float(decay, "decay", "InverseTimeDecay")
+        if not isinstance(per_step, bool):
+            raise param_error("InverseTimeDecay", "per_step", "a boolean", per_step)
+        self.per_step = per_step
+
+    def _rate(self, epoch, lr0):
+        return lr0 * (1.0 / (1.0 + self.decay * epoch))
+
+    def get_config(self):
+        return {"decay": self.decay, "per_step": self.per_step, **super().get_config()}
+
+
 SCHEDULERS: dict[str, type[Scheduler]] = {
     "step": StepDecay,
     "exponential": ExponentialDecay,
     "cosine": CosineAnnealing,
+    "inverse_time": InverseTimeDecay,
 }
 
 

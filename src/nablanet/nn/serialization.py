@@ -89,12 +89,36 @@ def atomic_savez(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
     return path
 
 
+def looks_like_pickle(path: str | Path) -> bool:
+    """Whether ``path`` starts like a pickle of protocol 2 to 5 (``pickle.dump``'s default, and
+    what ``Model.save`` of *Neural Networks from Scratch* writes); read without unpickling.
+
+    >>> import pickle, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.pkl")
+    >>> with open(path, "wb") as f:
+    ...     pickle.dump([1, 2], f)
+    >>> looks_like_pickle(path)
+    True
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+    except OSError:
+        return False
+    return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
 def _open_archive(path: Path) -> NpzArchive:
     """The file as an :class:`NpzArchive` (every member's header read and checked, no data)."""
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file")
     if path.is_dir():
         raise ModelFileError(f"{path}: is a directory, not a model file")
+    if looks_like_pickle(path):
+        raise ModelFileError(
+            f"{path}: a Python pickle, not a nablanet model file; nablanet never unpickles a "
+            "file, because unpickling can run any code the file's author chose"
+        )
     if not zipfile.is_zipfile(path):
         # also what a truncated .npz looks like (its zip directory sits at the end)
         raise ModelFileError(

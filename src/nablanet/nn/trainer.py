@@ -131,6 +131,8 @@ class Trainer:
         Called in order after the built-in ``History``. Put a checkpointing callback last so
         that the state it saves includes the other callbacks' updates for the epoch.
     scheduler : Scheduler, optional
+        Sets the learning rate at the start of every epoch, or before every step when its
+        ``per_step`` is True (:class:`~nablanet.nn.schedulers.InverseTimeDecay`).
     verbose : int
         0 silent, 1 one line per epoch.
     seed : int, optional
@@ -283,6 +285,9 @@ class Trainer:
         optimizer = self.optimizer
         if self.scheduler is not None:
             self.scheduler.bind(optimizer.learning_rate)
+        # a per-step scheduler is called before every step with the steps taken so far (restored
+        # with the optimizer's state, so a resumed run continues the schedule exactly)
+        per_step = self.scheduler if getattr(self.scheduler, "per_step", False) else None
 
         bs = self.batch_size
         if self.shuffle:
@@ -299,7 +304,7 @@ class Trainer:
             cb.on_train_begin({})
         for epoch in range(start, epochs):
             self.epoch = epoch
-            if self.scheduler is not None:
+            if self.scheduler is not None and per_step is None:
                 optimizer.learning_rate = self.scheduler(epoch)
             for cb in callbacks:
                 cb.on_epoch_begin(epoch, {})
@@ -316,10 +321,19 @@ class Trainer:
                     yb = np.take(y, idx, axis=0, out=y_buf[:k], mode="clip")
                 optimizer.zero_grad()
                 loss, out = model.train_step(xb, yb)
+                if per_step is not None:
+                    optimizer.learning_rate = per_step(optimizer.iterations)
                 optimizer.step()
                 tracker.update(loss, out, yb)
                 if batch_callbacks:
-                    logs = {"loss": loss, "batch": step, "size": len(xb)}
+                    # outputs (computed before the step) and targets are valid during the call
+                    logs = {
+                        "loss": loss,
+                        "batch": step,
+                        "size": len(xb),
+                        "outputs": out,
+                        "targets": yb,
+                    }
                     for cb in batch_callbacks:
                         cb.on_batch_end(step, logs)
                     if self.stop_training or model.stop_training:

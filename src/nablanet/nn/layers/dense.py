@@ -26,8 +26,9 @@ class Dense(Layer):
         Number of neurons (output features).
     activation : str or Activation, optional
         ``"relu"``, ``"sigmoid"``, ``"softmax"``, ... ``None`` means linear.
-    weight_initializer, bias_initializer : str
-        Names from :mod:`nablanet.nn.initializers`.
+    weight_initializer, bias_initializer : str or dict
+        Names from :mod:`nablanet.nn.initializers`, or a name with arguments such as
+        ``{"name": "random_normal", "stddev": 0.01}``.
     weight_regularizer, bias_regularizer : Regularizer, optional
         ``L1``, ``L2`` or ``L1L2`` penalties.
     dtype : {"float32", "float64"}
@@ -51,8 +52,8 @@ class Dense(Layer):
         n_inputs: int,
         n_neurons: int,
         activation=None,
-        weight_initializer: str = "he_normal",
-        bias_initializer: str = "zeros",
+        weight_initializer: str | dict = "he_normal",
+        bias_initializer: str | dict = "zeros",
         weight_regularizer=None,
         bias_regularizer=None,
         dtype="float32",
