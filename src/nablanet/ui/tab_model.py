@@ -182,14 +182,9 @@ def refresh_model_fn(ctx: AppContext):
 
 def load_config_file(path: str | None) -> tuple[list[Any], dict[str, Any], Any]:
     """Form values, extra state and dataset spec of a config file (raises UIError)."""
-    from nablanet.pipeline.config import read_yaml
-
     if not path:
         raise UIError("Choose a config file first.")
-    try:
-        raw = read_yaml(path)
-    except ValueError as e:
-        raise UIError(str(e)) from None
+    raw = api.read_config_file(path)
     form, spec = form_from_config(raw)
     return form_values(form), {"custom_layers": form.custom_layers, "base": form.base}, spec
 
