@@ -82,7 +82,7 @@ def test_one_run_per_person_at_a_time(gates):
     line.submit("a", config("a"))
     line.submit("b", config("b"))
     for owner in ("a", "b"):
-        with pytest.raises(UIError, match="still (training|waiting)"):
+        with pytest.raises(UIError, match=r"still (training|waiting)"):
             line.submit(owner, config(owner))
     gates.release("a")
     wait_until(lambda: line.snapshot("a").status == "finished", "a finished")
