@@ -157,6 +157,36 @@ def test_three_people_share_one_slot(browser, shared_server):
                 pass
 
 
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+def test_a_closed_tab_leaves_the_line(browser, shared_server):
+    runs = shared_server.nablanet_context.runs
+    wait_for(lambda: runs.n_running == 0, "the app idle")
+    ctx_a, a = open_page(browser, shared_server)
+    ctx_b, b = open_page(browser, shared_server)
+    try:
+        prepare_run(a, 5000, batch_size=4)
+        prepare_run(b, 2)
+        a.locator("#train-button").click()
+        wait_progress(a, "A training", status="training")
+        b.locator("#train-button").click()
+        wait_progress(b, "B waiting", status="queued", position="1")
+        assert runs.n_waiting == 1
+        ctx_b.close()  # B's run never trains
+        wait_for(lambda: runs.n_waiting == 0, "B's run out of the line", timeout=30)
+        assert progress(a)["status"] == "training" and runs.n_running == 1
+        a.locator("#stop-button").click()
+        wait_progress(a, "A stopped", status="stopped")
+        time.sleep(1.0)
+        assert runs.n_running == 0 and runs.n_waiting == 0
+    finally:
+        for context in (ctx_a, ctx_b):
+            try:
+                context.close()
+            except Exception:
+                pass
+
+
 def test_uploads_over_the_cap_are_refused(shared_server):
     url = shared_server.local_url.rstrip("/") + "/gradio_api/upload"
     small = ("small.csv", b"a,b\n1,2\n" * 100, "text/csv")
