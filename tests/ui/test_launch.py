@@ -36,6 +36,6 @@ def test_the_defaults_of_a_served_ui():
     ],
 )
 def test_bad_values_exit_with_status_2(option, value, message, capsys):
-    assert main(["ui", option, value]) == 2
+    assert main(["ui", f"{option}={value}"]) == 2
     err = capsys.readouterr().err
     assert message in err and option in err
