@@ -88,7 +88,7 @@ class Ticket:
         """Waiting or training (not yet done)."""
         if self.cancelled:
             return False
-        return self.session is None or self.session.snapshot().status not in DONE
+        return self.session is None or self.session.status not in DONE
 
 
 class RunQueue:

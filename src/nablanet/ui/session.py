@@ -257,6 +257,12 @@ class TrainingSession:
         with self._lock:
             return self._state.status in BUSY
 
+    @property
+    def status(self) -> str:
+        """The current status (cheaper than a whole :meth:`snapshot`)."""
+        with self._lock:
+            return self._state.status
+
     # -- the thread ----------------------------------------------------------------------------
     def _default_train(self, config, callbacks, stop_event):
         from .pipeline_api import train_config
