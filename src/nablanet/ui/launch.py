@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .queue import DEFAULT_ABANDON_TIMEOUT
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 #: the largest upload (dataset, model, image) the app accepts by default
 DEFAULT_MAX_FILE_SIZE = "200MB"
-#: seconds a run goes on training after its page was closed, then it is stopped (10 minutes)
-DEFAULT_ABANDONED_RUN_TIMEOUT = 600.0
 _UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 
 
@@ -127,7 +127,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
         "--abandoned-run-timeout",
         type=_seconds,
-        default=DEFAULT_ABANDONED_RUN_TIMEOUT,
+        default=DEFAULT_ABANDON_TIMEOUT,
         metavar="SECONDS",
         help="stop a run this long after its page was closed (default 600)",
     )
@@ -168,7 +168,7 @@ def launch(
     quiet: bool = False,
     max_concurrent_runs: int = 1,
     max_file_size: int | str | None = DEFAULT_MAX_FILE_SIZE,
-    abandoned_run_timeout: float = DEFAULT_ABANDONED_RUN_TIMEOUT,
+    abandoned_run_timeout: float = DEFAULT_ABANDON_TIMEOUT,
     train_fn: Any = None,
     poll_seconds: float = 0.7,
 ) -> Any:
