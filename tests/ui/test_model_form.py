@@ -126,3 +126,35 @@ def test_a_cnn_from_the_form_trains(tmp_path):
     model = nb.load_model(Path(result.run_dir) / "model.npz")
     assert isinstance(model.layers[0], nb.RandomTranslation)
     assert isinstance(model.layers[1], nb.Conv2D) and model.layers[1].out_channels == 4
+
+
+def mlp_config(initializer: str) -> dict:
+    return {
+        "data": {"dataset": "breast_cancer"},
+        "model": {
+            "layers": [
+                {"type": "dense", "units": 8, "activation": "relu", "initializer": initializer},
+                {"type": "dense", "units": "auto", "activation": "sigmoid"},
+            ]
+        },
+        "training": {"loss": "binary_crossentropy", "epochs": 2},
+    }
+
+
+def test_initializer_aliases_are_shown_and_constants_kept_as_they_are():
+    form, _ = form_from_config(mlp_config("glorot_uniform"))
+    assert form.custom_layers is None and form.initializer == "xavier_uniform"
+    form, spec = form_from_config(mlp_config("zeros"))  # not on offer: the layers stay as written
+    assert form.custom_layers is not None
+    again = form_to_config(form, spec, "binary")
+    assert again["model"]["layers"][0]["initializer"] == "zeros"
+
+
+def test_the_form_offers_what_the_pipeline_describes():
+    from nablanet.ui import model_form
+
+    choices = api.describe_choices()
+    assert model_form.ACTIVATIONS == choices.activations
+    assert model_form.SCHEDULERS == ("none", *choices.schedulers)
+    assert ModelForm().learning_rate == choices.defaults["training.optimizer.learning_rate"]
+    assert ModelForm().batch_size == choices.defaults["training.batch_size"]

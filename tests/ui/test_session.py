@@ -214,7 +214,7 @@ def test_the_pipelines_real_step_count_matches_the_estimate(tmp_path):
     ctx = AppContext(runs_dir=tmp_path, configs_dir=tmp_path)
     config = quick_config("breast_cancer", tmp_path, epochs=1)
     estimate = estimate_steps(config, ctx.dataset("breast_cancer"))
-    snap = run(ctx.session, config, steps_per_epoch=estimate)
+    snap = run(TrainingSession(), config, steps_per_epoch=estimate)
     assert snap.status == "finished", snap.message
     assert snap.steps_per_epoch == estimate
 

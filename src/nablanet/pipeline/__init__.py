@@ -13,6 +13,9 @@ The public API (see ``docs/pipeline.md``):
 - configs: :func:`load_config`, :func:`config_from_dict`, :class:`Config`, :func:`dump_config`;
 - data: :func:`prepare_data` -> :class:`PreparedData`;
 - build: :func:`build_model`, :func:`register_layer_type` (table of layer types);
+  :func:`build_model_for` (the untrained model of a config for a dataset: previews);
+- front ends: :func:`describe_choices` -> :class:`Choices` (the names a config may use and the
+  schema's defaults, from the registries), :func:`read_yaml`;
 - runs: :func:`train`, :func:`resume` -> :class:`RunResult`; :func:`load_run`, :func:`list_runs`
   -> :class:`RunInfo`;
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
@@ -23,18 +26,21 @@ The public API (see ``docs/pipeline.md``):
 
 from .build import LAYER_TYPES, LayerContext, LayerSpec, build_model, register_layer_type
 from .callbacks import StopOnEvent
-from .config import Config, config_from_dict, dump_config, load_config, save_config
+from .choices import Choices, describe_choices
+from .config import Config, config_from_dict, dump_config, load_config, read_yaml, save_config
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
 from .logs import configure_logging
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
+from .preview import ModelPreview, build_model_for
 from .run import RunInfo, RunResult, create_run_dir, list_runs, load_run, resume, train
 from .trained import TrainedModel, load_trained_model
 
 __all__ = [
     "LAYER_TYPES",
+    "Choices",
     "Config",
     "ConfigError",
     "EvaluationResult",
@@ -43,6 +49,7 @@ __all__ = [
     "InputError",
     "LayerContext",
     "LayerSpec",
+    "ModelPreview",
     "PipelineError",
     "Predictions",
     "PreparedData",
@@ -52,10 +59,12 @@ __all__ = [
     "StopOnEvent",
     "TrainedModel",
     "build_model",
+    "build_model_for",
     "build_onnx",
     "config_from_dict",
     "configure_logging",
     "create_run_dir",
+    "describe_choices",
     "dump_config",
     "evaluate_model_file",
     "export_onnx",
@@ -65,6 +74,7 @@ __all__ = [
     "load_trained_model",
     "predict",
     "prepare_data",
+    "read_yaml",
     "register_layer_type",
     "resume",
     "save_config",

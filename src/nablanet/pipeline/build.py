@@ -659,12 +659,5 @@ def build_model(
     return model
 
 
-def describe_layers() -> dict[str, list[str]]:
-    """Layer type -> its YAML keys (for help texts and the UI)."""
-    return {
-        name: [k for k in t.spec.model_fields if k != "type"] for name, t in LAYER_TYPES.items()
-    }
-
-
 #: a loss name from the library's registry
 LossName = Annotated[str, loss_name]

@@ -115,20 +115,27 @@ class ProgressBar(Callback):
 class StopOnEvent(Callback):
     """Stop training (after the current batch) once ``event.is_set()``; for UIs and threads.
 
-    :func:`nablanet.pipeline.train` adds one when given ``stop_event=``.
+    :func:`nablanet.pipeline.train` adds one when given ``stop_event=``. With ``keep_best``
+    (a logged key, e.g. ``"val_loss"``) it also remembers the weights of the best epoch so far
+    and, when the event stopped training, puts them back: a person who presses Stop keeps the
+    best model, not the last one (the run's early stopping does this when it has one).
 
     >>> import threading
     >>> stop = threading.Event()
-    >>> cb = StopOnEvent(stop)
+    >>> cb = StopOnEvent(stop, keep_best="val_loss")
     >>> stop.set()   # e.g. from a "Stop" button in another thread
-    >>> cb.event.is_set(), cb.stopped
-    (True, False)
+    >>> cb.event.is_set(), cb.stopped, cb.mode
+    (True, False, 'min')
     """
 
-    def __init__(self, event: threading.Event):
+    def __init__(self, event: threading.Event, keep_best: str | None = None, mode: str = "auto"):
         super().__init__()
         self.event = event
         self.stopped = False
+        self.keep_best = keep_best
+        self.mode = _auto_mode(keep_best or "", mode)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_weights: dict[str, Any] | None = None
 
     def _check(self):
         if self.event.is_set() and not self.stopped:
@@ -140,7 +147,29 @@ class StopOnEvent(Callback):
         self._check()
 
     def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.keep_best) if self.keep_best else None
+        if value is not None and _better(self.mode, float(value), self.best):
+            self.best = float(value)
+            self.best_weights = self.model.state_dict()
         self._check()
+
+    def on_train_end(self, logs=None):
+        if self.stopped and self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+            logger.info(
+                "Stopped: kept the weights of the best %s (%.6g)", self.keep_best, self.best
+            )
+
+
+def _auto_mode(monitor: str, mode: str = "auto") -> str:
+    """``min`` or ``max``: ``auto`` maximises accuracy-like keys and minimises the rest."""
+    if mode != "auto":
+        return mode
+    return (
+        "max"
+        if any(k in monitor for k in ("acc", "auc", "f1", "precision", "recall", "r2"))
+        else "min"
+    )
 
 
 def _better(mode: str, value: float, best: float) -> bool:

@@ -37,6 +37,7 @@ from .errors import ConfigError, RunDirError
 from .evaluate import compute_metrics, evaluation_plots, summarize_metrics, write_json
 from .logs import log_to_file
 from .prepare import PreparedData, prepare_data
+from .seeding import SEED_LOCK as _SEED_LOCK
 from .trained import TrainedModel, load_trained_model
 
 __all__ = [
@@ -58,8 +59,6 @@ METRICS_FILE = "metrics.json"
 MODEL_FILE = "model.npz"
 CHECKPOINT_DIR = "checkpoints"
 PLOTS_DIR = "plots"
-
-_SEED_LOCK = threading.Lock()
 
 
 @dataclass
@@ -202,7 +201,8 @@ def train(
     stop_event : threading.Event, optional
         Set it (from another thread, or from a callback) to stop training after the current
         batch (a partial epoch is logged as an epoch); the run then finishes normally (model,
-        metrics, plots) with status ``"stopped"``.
+        metrics, plots) with status ``"stopped"`` and the weights of its best epoch (by
+        ``training.checkpoint.monitor``, or by the early stopping's monitor when it has one).
     resume_from : path of a run directory, optional
         Continue that run from ``checkpoints/last.npz`` (use :func:`resume` to also read its
         config).
@@ -323,7 +323,10 @@ def _train(
     scheduler = build_scheduler(tc.scheduler, epochs, tc.optimizer.learning_rate)
     early = build_early_stopping(tc.early_stopping)
     nan_stop = nn.TerminateOnNaN() if tc.terminate_on_nan else None
-    stop_cb = StopOnEvent(stop_event) if stop_event is not None else None
+    stop_cb = None
+    if stop_event is not None:  # a stopped run keeps its best weights, early stopping or not
+        keep = tc.checkpoint.monitor if early is None else None
+        stop_cb = StopOnEvent(stop_event, keep_best=keep, mode=tc.checkpoint.mode)
     checkpoint = RunCheckpoint(
         run_dir / CHECKPOINT_DIR, tc.checkpoint.monitor, tc.checkpoint.mode, epochs
     )

@@ -10,11 +10,21 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import pipeline_api as api
 from . import views
-from .session import TrainingSession
+from .queue import RunQueue
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from .tab_compare import CompareTab
+    from .tab_data import DataTab
+    from .tab_evaluate import EvaluateTab
+    from .tab_model import ModelTab
+    from .tab_predict import PredictTab
+    from .tab_train import TrainTab
 
 #: the Predict tab's "other model" entry
 UPLOAD_MODEL = "__upload__"
@@ -33,8 +43,10 @@ class AppContext:
         Example configs for the Model tab.
     data_dir : str or None
         Dataset cache folder.
-    session : TrainingSession
-        The one background trainer (one run at a time on this machine).
+    runs : RunQueue
+        The app's line of training runs (each browser session has its own run in it).
+    poll_seconds : float
+        How often a page with a queued or training run asks for news.
     tmp_dir : Path
         Files made for download (YAML, predictions).
     """
@@ -42,7 +54,8 @@ class AppContext:
     runs_dir: Path
     configs_dir: Path
     data_dir: str | None = None
-    session: TrainingSession = field(default_factory=TrainingSession)
+    runs: RunQueue = field(default_factory=RunQueue)
+    poll_seconds: float = 0.7
     tmp_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="nablanet-ui-")))
     _datasets: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _models: OrderedDict = field(default_factory=OrderedDict, repr=False)
@@ -99,6 +112,36 @@ class AppContext:
         if not self.configs_dir.is_dir():
             return []
         return [(p.name, str(p)) for p in sorted(self.configs_dir.glob("*.y*ml"))]
+
+
+@dataclass(slots=True)
+class AppUI:
+    """Every component of the page: the states the tabs share, then each tab's components
+    (a typed record per tab, built by that tab's ``build``).
+
+    A new tab is a module ``tab_<name>.py`` with its components' dataclass, ``build(ui, ctx)``
+    and ``wire(ui, ctx)``, a field here and a line in :data:`nablanet.ui.app.TABS`.
+    """
+
+    data_state: gr.State = field(init=False)  # {"spec", "task", "label"} of the chosen dataset
+    form_extra: gr.State = field(init=False)  # a loaded config's parts the form does not show
+    pending_form: gr.State = field(init=False)  # form values of a loaded config (dataset switch)
+    data: DataTab = field(init=False)
+    model: ModelTab = field(init=False)
+    train: TrainTab = field(init=False)
+    evaluate: EvaluateTab = field(init=False)
+    predict: PredictTab = field(init=False)
+    compare: CompareTab = field(init=False)
+
+
+def with_request(fn):
+    """Mark ``fn``'s first parameter, ``request``, for Gradio to fill with the browser session's
+    ``gr.Request`` (Gradio finds it by its annotation, which it evaluates in the module, where
+    ``from __future__ import annotations`` would leave only a string)."""
+    import gradio as gr
+
+    fn.__annotations__ = {"request": gr.Request}
+    return fn
 
 
 def ok(text: str) -> str:

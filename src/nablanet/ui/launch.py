@@ -2,25 +2,72 @@
 
 The app binds ``127.0.0.1`` unless told otherwise, never opens a public share link, and turns
 Gradio's telemetry off (``GRADIO_ANALYTICS_ENABLED=False``) before Gradio is imported, so that
-starting it makes no network request.
+starting it makes no network request. Served to many people (``--host 0.0.0.0``), it trains
+``--max-concurrent-runs`` runs at a time in a fair line, refuses uploads over
+``--max-file-size`` and stops a run whose page was closed after ``--abandoned-run-timeout``
+seconds (docs/security.md).
 
 >>> parser = build_parser()
->>> args = parser.parse_args(["--port", "7861"])
->>> args.host, args.port, args.runs_dir
-('127.0.0.1', 7861, 'runs')
+>>> args = parser.parse_args(["--port", "7861", "--max-file-size", "50MB"])
+>>> args.host, args.port, args.runs_dir, args.max_concurrent_runs, args.max_file_size
+('127.0.0.1', 7861, 'runs', 1, 52428800)
+>>> file_size("1.5 GB"), file_size("200kb"), file_size("4096")
+(1610612736, 204800, 4096)
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import socket
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .queue import DEFAULT_ABANDON_TIMEOUT
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
+#: the largest upload (dataset, model, image) the app accepts by default
+DEFAULT_MAX_FILE_SIZE = "200MB"
+_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+
+
+def file_size(text: str) -> int:
+    """Bytes of a size such as ``200MB``, ``1.5 GB``, ``512kb`` or ``4096`` (powers of 1024)."""
+    raw = str(text).strip().upper().replace(" ", "")
+    number = raw.rstrip("KMGTB")
+    unit = raw[len(number) :]
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if unit not in _UNITS or not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(
+            f"a file size such as 200MB, 1.5GB or 512KB is expected, got {text!r}"
+        )
+    return int(value * _UNITS[unit])
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a positive whole number is expected, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"a number of seconds >= 0 is expected, got {text!r}")
+    return value
 
 
 def disable_telemetry() -> None:
@@ -63,6 +110,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
         "--open-browser", action="store_true", help="open the page in a web browser"
     )
+    parser.add_argument(
+        "--max-concurrent-runs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="training runs at the same time; the others wait in a fair line (default 1)",
+    )
+    parser.add_argument(
+        "--max-file-size",
+        type=file_size,
+        default=file_size(DEFAULT_MAX_FILE_SIZE),
+        metavar="SIZE",
+        help=f"largest upload accepted, e.g. 50MB or 1GB (default {DEFAULT_MAX_FILE_SIZE})",
+    )
+    parser.add_argument(
+        "--abandoned-run-timeout",
+        type=_seconds,
+        default=DEFAULT_ABANDON_TIMEOUT,
+        metavar="SECONDS",
+        help="stop a run this long after its page was closed (default 600)",
+    )
     return parser
 
 
@@ -98,6 +166,11 @@ def launch(
     block: bool = True,
     open_browser: bool = False,
     quiet: bool = False,
+    max_concurrent_runs: int = 1,
+    max_file_size: int | str | None = DEFAULT_MAX_FILE_SIZE,
+    abandoned_run_timeout: float = DEFAULT_ABANDON_TIMEOUT,
+    train_fn: Any = None,
+    poll_seconds: float = 0.7,
 ) -> Any:
     """Build the app and serve it on ``http://host:port``.
 
@@ -110,6 +183,14 @@ def launch(
     block : bool
         Serve until interrupted (True) or return at once with the server running in a thread
         (False; call ``.close()`` on the returned app to stop it).
+    max_concurrent_runs : int
+        Runs that train at the same time; the others wait in a fair line.
+    max_file_size : int or str or None
+        The largest upload (bytes, or ``"200MB"``); Gradio refuses bigger files.
+    abandoned_run_timeout : float
+        Seconds a run may go on after its page was closed, then it is stopped.
+    train_fn, poll_seconds
+        See :func:`nablanet.ui.app.build_app`.
 
     Returns
     -------
@@ -119,8 +200,18 @@ def launch(
     disable_telemetry()
     from .app import build_app
 
-    app = build_app(runs_dir=runs_dir, configs_dir=configs_dir, data_dir=data_dir)
-    app.queue(default_concurrency_limit=4)
+    app = build_app(
+        runs_dir=runs_dir,
+        configs_dir=configs_dir,
+        data_dir=data_dir,
+        train_fn=train_fn,
+        poll_seconds=poll_seconds,
+        max_concurrent_runs=max_concurrent_runs,
+        abandon_timeout=abandoned_run_timeout,
+    )
+    # handlers are short (training runs in the queue's threads): a few at once per event
+    # serve many pages
+    app.queue(default_concurrency_limit=8)
     app.launch(
         server_name=host,
         server_port=_pick_port(host, port),
@@ -128,6 +219,7 @@ def launch(
         inbrowser=open_browser,
         prevent_thread_lock=not block,
         quiet=quiet,
+        max_file_size=max_file_size,
         show_error=True,
         footer_links=[],
         ssr_mode=False,
@@ -154,6 +246,9 @@ def run(args: argparse.Namespace) -> int:
         configs_dir=args.configs_dir,
         data_dir=args.data_dir,
         open_browser=args.open_browser,
+        max_concurrent_runs=args.max_concurrent_runs,
+        max_file_size=args.max_file_size,
+        abandoned_run_timeout=args.abandoned_run_timeout,
     )
     return 0
 
@@ -192,6 +287,7 @@ _CSS = """
 .nb-badge.nb-finished { background: #dcfce7; color: #166534; }
 .nb-badge.nb-stopped, .nb-badge.nb-stopping { background: #fef3c7; color: #92400e; }
 .nb-badge.nb-failed { background: #fee2e2; color: #991b1b; }
+.nb-badge.nb-queued { background: #e0f2fe; color: #075985; }
 #sketchpad { width: 100%; }
 """
 

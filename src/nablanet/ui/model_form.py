@@ -27,40 +27,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import pipeline_api as api
 from .errors import UIError
 
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
-INITIALIZERS = (
-    "he_normal",
-    "he_uniform",
-    "xavier_normal",
-    "xavier_uniform",
-    "lecun_normal",
-    "lecun_uniform",
-    "random_normal",
-)
-OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad")
-SCHEDULERS = ("none", "step", "exponential", "cosine")
-LOSSES_BY_TASK = {
-    "binary": ("binary_crossentropy", "categorical_crossentropy"),
-    "multiclass": ("categorical_crossentropy",),
-    "regression": ("mse", "mae"),
-}
+#: the names and defaults of the config schema and the library's registries (one source)
+CHOICES = api.describe_choices()
+ACTIVATIONS = CHOICES.activations
+INITIALIZERS = CHOICES.initializers
+OPTIMIZERS = CHOICES.optimizers
+SCHEDULERS = ("none", *CHOICES.schedulers)
+LOSSES_BY_TASK = CHOICES.losses
 #: output activation that goes with each loss
-OUTPUT_ACTIVATION = {
-    "binary_crossentropy": "sigmoid",
-    "categorical_crossentropy": "softmax",
-    "sparse_categorical_crossentropy": "softmax",
-    "mse": None,
-    "mae": None,
-    "mean_squared_error": None,
-    "mean_absolute_error": None,
-}
-_LOSS_ALIASES = {
-    "sparse_categorical_crossentropy": "categorical_crossentropy",
-    "mean_squared_error": "mse",
-    "mean_absolute_error": "mae",
-}
+OUTPUT_ACTIVATION = CHOICES.output_activation
+_DEFAULT = CHOICES.defaults
+_DENSE = CHOICES.layer_defaults["dense"]
+_DROPOUT_RATE = CHOICES.layer_defaults["dropout"]["rate"]
 #: most hidden layers the form shows
 MAX_HIDDEN = 4
 #: most convolution blocks the form shows
@@ -100,21 +81,21 @@ class ModelForm:
     batchnorm: bool = False
     shift: int = 0
     conv_dropout: float = 0.0
-    initializer: str = "he_normal"
-    l1: float = 0.0
-    l2: float = 0.0
-    loss: str = "categorical_crossentropy"
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
+    initializer: str = _DENSE["initializer"]
+    l1: float = _DENSE["l1"]
+    l2: float = _DENSE["l2"]
+    loss: str = LOSSES_BY_TASK["multiclass"][0]
+    optimizer: str = _DEFAULT["training.optimizer.name"]
+    learning_rate: float = _DEFAULT["training.optimizer.learning_rate"]
     scheduler: str = "none"
-    epochs: int = 20
-    batch_size: int = 32
-    validation_split: float = 0.15
-    max_samples: int | None = None
-    early_stopping: bool = True
-    patience: int = 5
-    seed: int = 42
-    name: str = "run"
+    epochs: int = 20  # the form's choice (the schema has no default)
+    batch_size: int = _DEFAULT["training.batch_size"]
+    validation_split: float = _DEFAULT["data.validation_split"]
+    max_samples: int | None = _DEFAULT["data.max_samples"]
+    early_stopping: bool = True  # the form's choice: on, keeping the best weights
+    patience: int = 5  # the form's choice: shorter than the schema's, for runs in a browser
+    seed: int = _DEFAULT["seed"]
+    name: str = _DEFAULT["name"]
     custom_layers: list[dict[str, Any]] | None = None
     base: dict[str, Any] | None = None
 
@@ -371,39 +352,44 @@ def form_to_config(
 
 def validate_config(config: Mapping[str, Any]):
     """The pipeline's validated ``Config`` of plain data; its error as a :class:`UIError`."""
-    from nablanet.pipeline.config import config_from_dict
-    from nablanet.pipeline.errors import ConfigError
-
-    try:
-        return config_from_dict(config)
-    except ConfigError as e:
-        raise UIError(f"Invalid settings: {e}") from None
+    return api.validated(config)
 
 
 # -- config -> form -----------------------------------------------------------------------------
-#: values of the schema that the form leaves at their defaults (a layer with others is custom)
-_DEFAULTS = {
-    "dense": {"bias_initializer": "zeros"},
-    "conv2d": {
-        "stride": 1,
-        "padding": "same",
-        "activation": "relu",
-        "bias_initializer": "zeros",
-        "use_bias": True,
-    },
-    "maxpool2d": {"pool_size": 2, "stride": None},
-    "batchnorm": {"momentum": 0.9, "epsilon": 1e-05},
+#: settings the form always writes (a layer with other values is custom)
+_FIXED = {
+    "conv2d": {"padding": "same", "activation": "relu"},
+    "maxpool2d": {"pool_size": 2},
+}
+#: keys of each layer type that the form shows (their values are read, whatever they are)
+_SHOWN = {
+    "dense": {"units", "activation", "initializer", "l1", "l2"},
+    "conv2d": {"filters", "kernel_size", "initializer", "l1", "l2"},
+    "dropout": {"rate"},
+    "random_translation": {"max_shift"},
 }
 
 
 def _plain(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """``spec`` without the keys that hold the form's fixed defaults."""
-    fixed = _DEFAULTS.get(spec.get("type"), {})
-    return {k: v for k, v in spec.items() if not (k in fixed and v == fixed[k])}
+    """``spec`` without the keys that hold the form's fixed settings or, for the keys the form
+    does not show, the schema's defaults."""
+    kind = spec.get("type")
+    fixed = _FIXED.get(kind, {})
+    defaults = CHOICES.layer_defaults.get(kind, {})
+    shown = _SHOWN.get(kind, set())
+    out = {}
+    for key, value in spec.items():
+        if key in fixed:
+            if value == fixed[key]:
+                continue
+        elif key not in shown and key in defaults and value == defaults[key]:
+            continue
+        out[key] = value
+    return out
 
 
 def _shared_settings(spec: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: spec.get(k, d) for k, d in (("initializer", "he_normal"), ("l1", 0.0), ("l2", 0.0))}
+    return {k: spec.get(k, _DENSE[k]) for k in ("initializer", "l1", "l2")}
 
 
 def _conv_from_layers(layers: list[Any]) -> tuple | None:
@@ -412,7 +398,8 @@ def _conv_from_layers(layers: list[Any]) -> tuple | None:
     specs = [_plain(spec) for spec in layers]
     i, shift = 0, 0
     if specs and specs[0].get("type") == "random_translation":
-        shift, i = int(specs[0].get("max_shift", 2)), 1
+        default_shift = CHOICES.layer_defaults["random_translation"]["max_shift"]
+        shift, i = int(specs[0].get("max_shift", default_shift)), 1
     blocks: list[ConvBlock] = []
     batchnorm: bool | None = None
     shared: dict[str, Any] | None = None
@@ -442,7 +429,7 @@ def _conv_from_layers(layers: list[Any]) -> tuple | None:
     i += 1
     dropout = 0.0
     if i < len(specs) and specs[i].get("type") == "dropout":
-        dropout, i = float(specs[i].get("rate", 0.5)), i + 1
+        dropout, i = float(specs[i].get("rate", _DROPOUT_RATE)), i + 1
     return blocks, bool(batchnorm), shift, dropout, shared, layers[i:]
 
 
@@ -460,7 +447,7 @@ def _hidden_from_layers(layers: list[Any]) -> tuple[list[HiddenLayer], dict[str,
         spec = _plain(spec)
         kind = spec.get("type")
         if kind == "dropout" and hidden and hidden[-1].dropout == 0:
-            hidden[-1].dropout = float(spec.get("rate", 0.5))
+            hidden[-1].dropout = float(spec.get("rate", _DROPOUT_RATE))
             continue
         if kind != "dense" or not set(spec) <= allowed or spec.get("units") == "auto":
             return None
@@ -512,17 +499,15 @@ def form_from_config(config: Mapping[str, Any]) -> tuple[ModelForm, str | None]:
         form.layers = []
     else:
         form.layers, form.conv, form.batchnorm, form.shift, form.conv_dropout, shared = parsed
-        form.initializer = shared.get("initializer", "he_normal")
-        if form.initializer not in INITIALIZERS:
-            form.initializer = {
-                "glorot_uniform": "xavier_uniform",
-                "glorot_normal": "xavier_normal",
-                "kaiming_normal": "he_normal",
-                "kaiming_uniform": "he_uniform",
-            }.get(form.initializer, "he_normal")
-        form.l1 = float(shared.get("l1", 0.0))
-        form.l2 = float(shared.get("l2", 0.0))
-    form.loss = _LOSS_ALIASES.get(training["loss"], training["loss"])
+        initializer = shared.get("initializer", _DENSE["initializer"])
+        initializer = CHOICES.initializer_aliases.get(initializer, initializer)
+        if initializer not in INITIALIZERS:  # a constant initializer: keep the layers as they are
+            form.custom_layers, form.layers = layers, []
+        else:
+            form.initializer = initializer
+        form.l1 = float(shared.get("l1", _DENSE["l1"]))
+        form.l2 = float(shared.get("l2", _DENSE["l2"]))
+    form.loss = CHOICES.loss_aliases.get(training["loss"], training["loss"])
     form.optimizer = training["optimizer"]["name"]
     form.learning_rate = float(training["optimizer"]["learning_rate"])
     sched = training.get("scheduler")
@@ -533,7 +518,7 @@ def form_from_config(config: Mapping[str, Any]) -> tuple[ModelForm, str | None]:
     form.max_samples = valid["data"].get("max_samples")
     es = training.get("early_stopping")
     form.early_stopping = es is not None
-    form.patience = int(es["patience"]) if es else 5
+    form.patience = int(es["patience"]) if es else ModelForm.patience
     form.seed = int(valid["seed"])
     form.name = str(valid["name"])
     dataset = valid["data"]["dataset"]

@@ -36,9 +36,10 @@ from nablanet import Callback
 
 from .errors import UIError
 
-#: statuses of a session; the first three mean "busy"
-BUSY = ("preparing", "training", "stopping")
-DONE = ("finished", "stopped", "failed")
+#: statuses of a run that is not over (``queued``: waiting in the app's line, see
+#: :mod:`nablanet.ui.queue`), and of a run that is
+BUSY = ("queued", "preparing", "training", "stopping")
+DONE = ("finished", "stopped", "failed", "cancelled")
 
 #: on big data (epochs longer than this many seconds) the loss curve also gets a point, the
 #: mean loss of the batches since the last point, this often
@@ -54,7 +55,8 @@ class Snapshot:
     Attributes
     ----------
     status : str
-        ``idle``, ``preparing``, ``training``, ``stopping``, ``finished``, ``stopped``, ``failed``.
+        ``idle``, ``queued``, ``preparing``, ``training``, ``stopping``, ``finished``,
+        ``stopped``, ``failed``, ``cancelled``.
     epoch : int
         Completed epochs.
     epochs : int
@@ -73,8 +75,11 @@ class Snapshot:
     message : str
         What is happening, or the error.
     run_dir : str or None
-    version : int
-        Increases with every change (the page skips redrawing when it has not moved).
+    version : int or str
+        Changes with every change (the page skips redrawing when it has not moved; compare
+        it for equality only).
+    position : int or None
+        The place of a ``queued`` run in the line (1: next to start).
     elapsed : float
         Seconds since the start.
     """
@@ -89,8 +94,9 @@ class Snapshot:
     learning_rate: float | None = None
     message: str = ""
     run_dir: str | None = None
-    version: int = 0
+    version: int | str = 0
     elapsed: float = 0.0
+    position: int | None = None
 
     @property
     def busy(self) -> bool:
@@ -142,10 +148,18 @@ class TrainingSession:
     ----------
     train_fn : callable, optional
         ``train_fn(config, callbacks, stop_event) -> result``; default: the pipeline's ``train``.
+    on_done : callable, optional
+        ``on_done(session)``, called in the training thread once the run has ended (finished,
+        stopped or failed), with no lock held; the app's line of runs starts the next one.
     """
 
-    def __init__(self, train_fn: TrainFn | None = None):
+    def __init__(
+        self,
+        train_fn: TrainFn | None = None,
+        on_done: Callable[[TrainingSession], Any] | None = None,
+    ):
         self._train_fn = train_fn
+        self._on_done = on_done
         self._lock = threading.Lock()
         self._state = Snapshot()
         self._stop = threading.Event()
@@ -243,6 +257,12 @@ class TrainingSession:
         with self._lock:
             return self._state.status in BUSY
 
+    @property
+    def status(self) -> str:
+        """The current status (cheaper than a whole :meth:`snapshot`)."""
+        with self._lock:
+            return self._state.status
+
     # -- the thread ----------------------------------------------------------------------------
     def _default_train(self, config, callbacks, stop_event):
         from .pipeline_api import train_config
@@ -250,6 +270,13 @@ class TrainingSession:
         return train_config(config, callbacks=callbacks, stop_event=stop_event)
 
     def _run(self, config: dict[str, Any], stop_event: threading.Event) -> None:
+        try:
+            self._train(config, stop_event)
+        finally:
+            if self._on_done is not None:
+                self._on_done(self)
+
+    def _train(self, config: dict[str, Any], stop_event: threading.Event) -> None:
         train_fn = self._train_fn or self._default_train
         callback = LiveCallback(self)
         try:

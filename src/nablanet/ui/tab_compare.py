@@ -3,8 +3,8 @@ and main settings side by side."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -12,6 +12,28 @@ from . import pipeline_api as api
 from . import views
 from .common import AppContext, error_text
 from .errors import UIError
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from .common import AppUI
+
+
+@dataclass(slots=True)
+class CompareTab:
+    """The Compare tab's components.
+
+    Filled in by :func:`build` (a misspelt name fails there: the class has slots).
+    """
+
+    runs: gr.Dropdown = field(init=False)
+    key: gr.Dropdown = field(init=False)
+    refresh_btn: gr.Button = field(init=False)
+    status: gr.Markdown = field(init=False)
+    plot: gr.LinePlot = field(init=False)
+    table: gr.Dataframe = field(init=False)
+    series: gr.State = field(init=False)
+
 
 CURVES = ["val_loss", "val_accuracy", "val_mae", "loss", "accuracy", "mae"]
 #: columns of the table before any run is picked
@@ -38,18 +60,20 @@ def compare_view(run_dirs: list[str] | None, key: str) -> dict[str, Any]:
     }
 
 
-def build(ui: SimpleNamespace, ctx: AppContext) -> None:
+def build(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
+    ui.compare = CompareTab()
+
     with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
-        ui.cmp_runs = gr.Dropdown(
+        ui.compare.runs = gr.Dropdown(
             choices=[],
             multiselect=True,
             label="Runs to compare",
             elem_id="compare-runs",
             scale=5,
         )
-        ui.cmp_key = gr.Dropdown(
+        ui.compare.key = gr.Dropdown(
             choices=CURVES,
             value="val_loss",
             label="Curve",
@@ -57,9 +81,9 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
             scale=1,
             min_width=140,
         )
-        ui.cmp_refresh = gr.Button("↻ Refresh", elem_id="compare-refresh", scale=1)
-    ui.cmp_status = gr.Markdown("", elem_id="compare-status")
-    ui.cmp_plot = gr.LinePlot(
+        ui.compare.refresh_btn = gr.Button("↻ Refresh", elem_id="compare-refresh", scale=1)
+    ui.compare.status = gr.Markdown("", elem_id="compare-status")
+    ui.compare.plot = gr.LinePlot(
         None,
         x="epoch",
         y="value",
@@ -70,17 +94,17 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
         height=360,
         elem_id="compare-plot",
     )
-    ui.cmp_table = gr.Dataframe(
+    ui.compare.table = gr.Dataframe(
         value=pd.DataFrame(columns=EMPTY_TABLE),
         label="Final metrics and settings",
         interactive=False,
         wrap=False,
         elem_id="compare-table",
     )
-    ui.cmp_series = gr.State(())  # the runs drawn in the plot
+    ui.compare.series = gr.State(())  # the runs drawn in the plot
 
 
-def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
+def wire(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
     def compare(selected, key):
@@ -99,9 +123,9 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
         values = {v for _, v in choices}
         return gr.update(choices=choices, value=[v for v in (current or []) if v in values])
 
-    outputs = [ui.cmp_plot, ui.cmp_table, ui.cmp_status, ui.cmp_series]
-    for event in (ui.cmp_runs.change, ui.cmp_key.change):
-        event(compare, [ui.cmp_runs, ui.cmp_key], outputs).then(
-            style, [ui.cmp_series, ui.cmp_key], [ui.cmp_plot], show_progress="hidden"
+    outputs = [ui.compare.plot, ui.compare.table, ui.compare.status, ui.compare.series]
+    for event in (ui.compare.runs.change, ui.compare.key.change):
+        event(compare, [ui.compare.runs, ui.compare.key], outputs).then(
+            style, [ui.compare.series, ui.compare.key], [ui.compare.plot], show_progress="hidden"
         )
-    ui.cmp_refresh.click(refresh, [ui.cmp_runs], [ui.cmp_runs])
+    ui.compare.refresh_btn.click(refresh, [ui.compare.runs], [ui.compare.runs])

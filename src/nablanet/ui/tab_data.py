@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import data_view
 from .common import AppContext, error_text, info, ok
@@ -16,38 +16,64 @@ UPLOAD_HINT = (
     "or an NPZ file with arrays x and y."
 )
 
-
-def build(ui: SimpleNamespace, ctx: AppContext) -> None:
+if TYPE_CHECKING:
     import gradio as gr
+
+    from .common import AppUI
+
+
+@dataclass(slots=True)
+class DataTab:
+    """The Data tab's components.
+
+    Filled in by :func:`build` (a misspelt name fails there: the class has slots).
+    """
+
+    dataset: gr.Dropdown = field(init=False)
+    upload_group: gr.Group = field(init=False)
+    file: gr.File = field(init=False)
+    target_col: gr.Dropdown = field(init=False)
+    status: gr.Markdown = field(init=False)
+    info: gr.Markdown = field(init=False)
+    balance: gr.BarPlot = field(init=False)
+    samples: gr.Plot = field(init=False)
+    rows_table: gr.Dataframe = field(init=False)
+    balance_style: gr.State = field(init=False)
+
+
+def build(ui: AppUI, ctx: AppContext) -> None:
+    import gradio as gr
+
+    ui.data = DataTab()
 
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
-            ui.dataset = gr.Dropdown(
+            ui.data.dataset = gr.Dropdown(
                 choices=data_view.dataset_choices(),
                 value=None,
                 label="Dataset",
                 info="A built-in dataset, or your own file.",
                 elem_id="dataset",
             )
-            with gr.Group(visible=False) as ui.upload_group:
-                ui.data_file = gr.File(
+            with gr.Group(visible=False) as ui.data.upload_group:
+                ui.data.file = gr.File(
                     label="CSV (with a header row) or NPZ (arrays x and y)",
                     file_types=[".csv", ".npz"],
                     type="filepath",
                     elem_id="data-upload",
                 )
-                ui.target_col = gr.Dropdown(
+                ui.data.target_col = gr.Dropdown(
                     choices=[],
                     label="Target column (what to predict)",
                     visible=False,
                     elem_id="target-column",
                 )
-            ui.data_status = gr.Markdown(info("Choose a dataset to begin."), elem_id="data-status")
+            ui.data.status = gr.Markdown(info("Choose a dataset to begin."), elem_id="data-status")
         with gr.Column(scale=3):
-            ui.dataset_info = gr.Markdown("", elem_id="dataset-info")
+            ui.data.info = gr.Markdown("", elem_id="dataset-info")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
-            ui.balance = gr.BarPlot(
+            ui.data.balance = gr.BarPlot(
                 value=None,
                 x="class",
                 y="count",
@@ -59,15 +85,15 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                 elem_id="class-balance",
             )
         with gr.Column(scale=3):
-            ui.samples = gr.Plot(label="Samples", visible=False, elem_id="sample-grid")
-            ui.rows_table = gr.Dataframe(
+            ui.data.samples = gr.Plot(label="Samples", visible=False, elem_id="sample-grid")
+            ui.data.rows_table = gr.Dataframe(
                 label="Sample rows",
                 visible=False,
                 interactive=False,
                 max_height=330,
                 elem_id="sample-rows",
             )
-    ui.balance_style = gr.State(None)  # order of the classes and height of the bar plot
+    ui.data.balance_style = gr.State(None)  # order of the classes and height of the bar plot
 
 
 def show_dataset(ctx: AppContext, spec: str | dict[str, Any], label: str) -> dict[str, Any]:
@@ -109,26 +135,26 @@ def pick_target(columns: list[str], current: str | None) -> str:
     return columns[-1]
 
 
-def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
+def wire(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
     from . import tab_model
 
-    n_form = len(ui.form_inputs)
+    n_form = len(ui.model.form_inputs)
     outputs = [
         ui.data_state,
-        ui.dataset_info,
-        ui.balance,
-        ui.samples,
-        ui.rows_table,
-        ui.data_status,
-        ui.upload_group,
-        ui.target_col,
+        ui.data.info,
+        ui.data.balance,
+        ui.data.samples,
+        ui.data.rows_table,
+        ui.data.status,
+        ui.data.upload_group,
+        ui.data.target_col,
         ui.form_extra,
         ui.pending_form,
-        ui.loss,
-        ui.balance_style,
-        *ui.form_inputs,
+        ui.model.loss,
+        ui.data.balance_style,
+        *ui.model.form_inputs,
     ]
 
     def cleared(status: str, upload_visible: bool, extra, target=None) -> list[Any]:
@@ -202,14 +228,17 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
     def style_balance(style):
         return gr.skip() if not style else gr.update(**style)
 
-    refresh = (tab_model.refresh_model_fn(ctx), [ui.data_state, ui.form_extra, *ui.form_inputs])
-    restyle = (style_balance, [ui.balance_style], [ui.balance])
-    upload_inputs = [ui.data_file, ui.target_col, ui.pending_form, ui.form_extra]
+    refresh = (
+        tab_model.refresh_model_fn(ctx),
+        [ui.data_state, ui.form_extra, *ui.model.form_inputs],
+    )
+    restyle = (style_balance, [ui.data.balance_style], [ui.data.balance])
+    upload_inputs = [ui.data.file, ui.data.target_col, ui.pending_form, ui.form_extra]
     for event, fn, inputs in (
-        (ui.dataset.change, on_dataset, [ui.dataset, ui.pending_form, ui.form_extra]),
-        (ui.data_file.upload, on_upload, upload_inputs),
-        (ui.target_col.input, on_upload, upload_inputs),
+        (ui.data.dataset.change, on_dataset, [ui.data.dataset, ui.pending_form, ui.form_extra]),
+        (ui.data.file.upload, on_upload, upload_inputs),
+        (ui.data.target_col.input, on_upload, upload_inputs),
     ):
         event(fn, inputs, outputs).then(*restyle, show_progress="hidden").then(
-            *refresh, ui.model_outputs
+            *refresh, ui.model.outputs
         )

@@ -3,8 +3,8 @@ examples (the plots the pipeline wrote into the run directory); evaluation on ot
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -12,6 +12,33 @@ from . import data_view, views
 from . import pipeline_api as api
 from .common import AppContext, error_text, info
 from .errors import UIError
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from .common import AppUI
+
+
+@dataclass(slots=True)
+class EvaluateTab:
+    """The Evaluate tab's components.
+
+    Filled in by :func:`build` (a misspelt name fails there: the class has slots).
+    """
+
+    run: gr.Dropdown = field(init=False)
+    refresh_btn: gr.Button = field(init=False)
+    headline: gr.Markdown = field(init=False)
+    table: gr.Dataframe = field(init=False)
+    per_class: gr.Dataframe = field(init=False)
+    confusion: gr.Image = field(init=False)
+    roc: gr.Image = field(init=False)
+    misclassified: gr.Image = field(init=False)
+    other_data: gr.Dropdown = field(init=False)
+    other_file: gr.File = field(init=False)
+    other_btn: gr.Button = field(init=False)
+    other_out: gr.Markdown = field(init=False)
+
 
 NOTHING = "Train a model (or pick a run) to see its metrics."
 
@@ -51,22 +78,24 @@ def other_data_view(ctx: AppContext, run_dir: str | None, dataset: str | None, f
     )
 
 
-def build(ui: SimpleNamespace, ctx: AppContext) -> None:
+def build(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
+    ui.evaluate = EvaluateTab()
+
     with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
-        ui.eval_run = gr.Dropdown(choices=[], label="Run", elem_id="eval-run", scale=5)
-        ui.eval_refresh = gr.Button("↻ Refresh", elem_id="eval-refresh", scale=1)
-    ui.eval_headline = gr.Markdown(info(NOTHING), elem_id="eval-headline")
+        ui.evaluate.run = gr.Dropdown(choices=[], label="Run", elem_id="eval-run", scale=5)
+        ui.evaluate.refresh_btn = gr.Button("↻ Refresh", elem_id="eval-refresh", scale=1)
+    ui.evaluate.headline = gr.Markdown(info(NOTHING), elem_id="eval-headline")
     with gr.Row(equal_height=False):
-        ui.eval_table = gr.Dataframe(
+        ui.evaluate.table = gr.Dataframe(
             value=pd.DataFrame(columns=["metric", "train", "validation", "test"]),
             label="Metrics",
             interactive=False,
             elem_id="eval-metrics",
             max_height=360,
         )
-        ui.eval_classes = gr.Dataframe(
+        ui.evaluate.per_class = gr.Dataframe(
             value=pd.DataFrame(columns=["class", "precision", "recall", "f1", "support"]),
             label="Per class (test split)",
             interactive=False,
@@ -75,11 +104,11 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
         )
     with gr.Row(equal_height=False):
         image = {"type": "filepath", "interactive": False, "buttons": ["fullscreen"], "height": 380}
-        ui.eval_cm = gr.Image(
+        ui.evaluate.confusion = gr.Image(
             label="Confusion matrix (test split)", elem_id="eval-confusion", **image
         )
-        ui.eval_roc = gr.Image(label="ROC curve (test split)", elem_id="eval-roc", **image)
-    ui.eval_mis = gr.Image(
+        ui.evaluate.roc = gr.Image(label="ROC curve (test split)", elem_id="eval-roc", **image)
+    ui.evaluate.misclassified = gr.Image(
         label="Misclassified examples (test split)",
         type="filepath",
         interactive=False,
@@ -89,13 +118,13 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
     )
     with gr.Accordion("Evaluate this model on other data", open=False):
         with gr.Row(equal_height=True):
-            ui.other_data = gr.Dropdown(
+            ui.evaluate.other_data = gr.Dropdown(
                 choices=[(label, f"dataset:{v}") for label, v in data_view.dataset_choices()[:-1]],
                 label="A dataset's test set",
                 elem_id="eval-other-dataset",
                 scale=2,
             )
-            ui.other_file = gr.File(
+            ui.evaluate.other_file = gr.File(
                 label="…or a labelled CSV / NPZ",
                 file_types=[".csv", ".npz"],
                 type="filepath",
@@ -103,15 +132,15 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                 scale=2,
                 height=120,
             )
-            ui.other_btn = gr.Button("Evaluate", elem_id="eval-other-button", scale=1)
-        ui.other_out = gr.Markdown("", elem_id="eval-other-result")
+            ui.evaluate.other_btn = gr.Button("Evaluate", elem_id="eval-other-button", scale=1)
+        ui.evaluate.other_out = gr.Markdown("", elem_id="eval-other-result")
 
 
-def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
+def wire(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
-    outputs = [ui.eval_headline, ui.eval_table, ui.eval_classes, ui.eval_cm, ui.eval_roc,
-               ui.eval_mis]  # fmt: skip
+    outputs = [ui.evaluate.headline, ui.evaluate.table, ui.evaluate.per_class, ui.evaluate.confusion, ui.evaluate.roc,
+               ui.evaluate.misclassified]  # fmt: skip
 
     def show(run_dir):
         try:
@@ -141,6 +170,12 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
         except UIError as e:
             return error_text(e)
 
-    ui.eval_run.change(show, [ui.eval_run], outputs)
-    ui.eval_refresh.click(refresh, [ui.eval_run], [ui.eval_run]).then(show, [ui.eval_run], outputs)
-    ui.other_btn.click(other, [ui.eval_run, ui.other_data, ui.other_file], [ui.other_out])
+    ui.evaluate.run.change(show, [ui.evaluate.run], outputs)
+    ui.evaluate.refresh_btn.click(refresh, [ui.evaluate.run], [ui.evaluate.run]).then(
+        show, [ui.evaluate.run], outputs
+    )
+    ui.evaluate.other_btn.click(
+        other,
+        [ui.evaluate.run, ui.evaluate.other_data, ui.evaluate.other_file],
+        [ui.evaluate.other_out],
+    )

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import pipeline_api as api
 from . import views
@@ -28,12 +28,42 @@ from .model_form import (
     form_to_config,
 )
 
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from .common import AppUI
+
+
+@dataclass(slots=True)
+class ModelTab:
+    """The Model tab's components; ``form_inputs`` are the form's, in the order of :func:`form_values`, and ``outputs`` what a change of the form redraws.
+
+    Filled in by :func:`build` (a misspelt name fails there: the class has slots).
+    """
+
+    custom_note: gr.Markdown = field(init=False)
+    n_conv: gr.Slider = field(init=False)
+    conv_rows: list[gr.Row] = field(init=False)
+    conv_extra_row: gr.Row = field(init=False)
+    n_hidden: gr.Slider = field(init=False)
+    layer_rows: list[gr.Row] = field(init=False)
+    loss: gr.Dropdown = field(init=False)
+    config_file: gr.Dropdown = field(init=False)
+    load_config_btn: gr.Button = field(init=False)
+    status: gr.Markdown = field(init=False)
+    summary: gr.Code = field(init=False)
+    yaml_box: gr.Code = field(init=False)
+    download_yaml: gr.DownloadButton = field(init=False)
+    form_inputs: list[Any] = field(init=False)
+    outputs: list[Any] = field(init=False)
+
+
 #: number of form components (see :func:`form_values`)
 N_FORM = 1 + 3 * MAX_HIDDEN + 15 + 1 + 3 * MAX_CONV + 3
 
 
 def form_values(form: ModelForm) -> list[Any]:
-    """The values of the form's components, in the order of ``ui.form_inputs``."""
+    """The values of the form's components, in the order of ``ui.model.form_inputs``."""
     layers = list(form.layers)[:MAX_HIDDEN]
     n = len(layers)
     layers += [HiddenLayer() for _ in range(MAX_HIDDEN - n)]
@@ -182,22 +212,20 @@ def refresh_model_fn(ctx: AppContext):
 
 def load_config_file(path: str | None) -> tuple[list[Any], dict[str, Any], Any]:
     """Form values, extra state and dataset spec of a config file (raises UIError)."""
-    from nablanet.pipeline.config import read_yaml
-
     if not path:
         raise UIError("Choose a config file first.")
-    try:
-        raw = read_yaml(path)
-    except ValueError as e:
-        raise UIError(str(e)) from None
+    raw = api.read_config_file(path)
     form, spec = form_from_config(raw)
     return form_values(form), {"custom_layers": form.custom_layers, "base": form.base}, spec
 
 
-def build(ui: SimpleNamespace, ctx: AppContext) -> None:
+def build(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
-    ui.custom_note = gr.Markdown("", visible=False, elem_id="custom-layers-note")
+    ui.model = ModelTab()
+    d, hidden = ModelForm(), HiddenLayer()  # the form's defaults (most are the schema's)
+
+    ui.model.custom_note = gr.Markdown("", visible=False, elem_id="custom-layers-note")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=400):
             with gr.Group():
@@ -206,7 +234,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                     "then a 2x2 max pooling if ticked; a flatten follows the last one.",
                     padding=True,
                 )
-                ui.n_conv = gr.Slider(
+                ui.model.n_conv = gr.Slider(
                     0,
                     MAX_CONV,
                     value=0,
@@ -214,7 +242,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                     label="Number of convolution blocks (0: a plain MLP)",
                     elem_id="n-conv",
                 )
-                ui.conv_rows, conv_inputs = [], []
+                ui.model.conv_rows, conv_inputs = [], []
                 for i in range(MAX_CONV):
                     with gr.Row(visible=False) as row:
                         filters = gr.Number(
@@ -235,9 +263,9 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                         pool = gr.Checkbox(
                             value=True, label="max-pool 2x2 after", elem_id=f"pool-{i + 1}"
                         )
-                    ui.conv_rows.append(row)
+                    ui.model.conv_rows.append(row)
                     conv_inputs += [filters, kernel, pool]
-                with gr.Row(visible=False) as ui.conv_extra_row:
+                with gr.Row(visible=False) as ui.model.conv_extra_row:
                     batchnorm = gr.Checkbox(
                         value=False,
                         label="batch normalization after each block",
@@ -262,7 +290,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                 gr.Markdown(
                     "**Hidden layers** — the output layer is added to fit the data.", padding=True
                 )
-                ui.n_hidden = gr.Slider(
+                ui.model.n_hidden = gr.Slider(
                     1,
                     MAX_HIDDEN,
                     value=1,
@@ -270,11 +298,11 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                     label="Number of hidden layers",
                     elem_id="n-hidden",
                 )
-                ui.layer_rows, layer_inputs = [], []
+                ui.model.layer_rows, layer_inputs = [], []
                 for i in range(MAX_HIDDEN):
                     with gr.Row(visible=(i == 0)) as row:
                         units = gr.Number(
-                            value=64,
+                            value=hidden.units,
                             precision=0,
                             minimum=1,
                             label=f"Layer {i + 1}: units",
@@ -283,7 +311,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                         )
                         act = gr.Dropdown(
                             choices=list(ACTIVATIONS),
-                            value="relu",
+                            value=hidden.activation,
                             label="activation",
                             elem_id=f"activation-{i + 1}",
                             min_width=120,
@@ -297,12 +325,12 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                             elem_id=f"dropout-{i + 1}",
                             min_width=140,
                         )
-                    ui.layer_rows.append(row)
+                    ui.model.layer_rows.append(row)
                     layer_inputs += [units, act, drop]
                 with gr.Row():
                     initializer = gr.Dropdown(
                         choices=list(INITIALIZERS),
-                        value="he_normal",
+                        value=d.initializer,
                         label="Weight initializer",
                         elem_id="initializer",
                     )
@@ -311,9 +339,9 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
             with gr.Group():
                 gr.Markdown("**Training**", padding=True)
                 with gr.Row():
-                    ui.loss = gr.Dropdown(
+                    ui.model.loss = gr.Dropdown(
                         choices=list(LOSSES_BY_TASK["multiclass"]),
-                        value="categorical_crossentropy",
+                        value=d.loss,
                         label="Loss",
                         elem_id="loss",
                         scale=2,
@@ -321,13 +349,13 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                     )
                     optimizer = gr.Dropdown(
                         choices=list(OPTIMIZERS),
-                        value="adam",
+                        value=d.optimizer,
                         label="Optimizer",
                         elem_id="optimizer",
                         min_width=110,
                     )
                     lr = gr.Number(
-                        value=1e-3,
+                        value=d.learning_rate,
                         minimum=0,
                         label="Learning rate",
                         elem_id="learning-rate",
@@ -335,22 +363,26 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                     )
                     scheduler = gr.Dropdown(
                         choices=list(SCHEDULERS),
-                        value="none",
+                        value=d.scheduler,
                         label="LR schedule",
                         elem_id="scheduler",
                         min_width=120,
                     )
                 with gr.Row():
                     epochs = gr.Number(
-                        value=20, precision=0, minimum=1, label="Epochs", elem_id="epochs"
+                        value=d.epochs, precision=0, minimum=1, label="Epochs", elem_id="epochs"
                     )
                     batch_size = gr.Number(
-                        value=32, precision=0, minimum=1, label="Batch size", elem_id="batch-size"
+                        value=d.batch_size,
+                        precision=0,
+                        minimum=1,
+                        label="Batch size",
+                        elem_id="batch-size",
                     )
                     val_split = gr.Slider(
                         0.0,
                         0.5,
-                        value=0.15,
+                        value=d.validation_split,
                         step=0.05,
                         label="Validation split",
                         elem_id="validation-split",
@@ -364,31 +396,33 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                     )
                 with gr.Row():
                     early = gr.Checkbox(
-                        value=True,
+                        value=d.early_stopping,
                         label="Early stopping (keeps the best weights)",
                         elem_id="early-stopping",
                     )
                     patience = gr.Number(
-                        value=5,
+                        value=d.patience,
                         precision=0,
                         minimum=0,
                         label="Patience (epochs)",
                         elem_id="patience",
                     )
-                    seed = gr.Number(value=42, precision=0, minimum=0, label="Seed", elem_id="seed")
-                    run_name = gr.Textbox(value="run", label="Run name", elem_id="run-name")
+                    seed = gr.Number(
+                        value=d.seed, precision=0, minimum=0, label="Seed", elem_id="seed"
+                    )
+                    run_name = gr.Textbox(value=d.name, label="Run name", elem_id="run-name")
             with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
-                ui.config_file = gr.Dropdown(
+                ui.model.config_file = gr.Dropdown(
                     choices=ctx.config_files(),
                     value=None,
                     label="…or start from a config file",
                     elem_id="config-file",
                     scale=3,
                 )
-                ui.load_cfg_btn = gr.Button("Load config", elem_id="load-config", scale=1)
+                ui.model.load_config_btn = gr.Button("Load config", elem_id="load-config", scale=1)
         with gr.Column(scale=2, min_width=360):
-            ui.model_status = gr.Markdown("", elem_id="model-status")
-            ui.summary = gr.Code(
+            ui.model.status = gr.Markdown("", elem_id="model-status")
+            ui.model.summary = gr.Code(
                 value="",
                 language=None,
                 label="Model summary",
@@ -396,7 +430,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                 elem_id="model-summary",
                 lines=9,
             )
-            ui.yaml_box = gr.Code(
+            ui.model.yaml_box = gr.Code(
                 value="",
                 language="yaml",
                 label="Equivalent YAML config",
@@ -406,23 +440,29 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                 max_lines=28,
                 wrap_lines=True,
             )
-            ui.download_yaml = gr.DownloadButton(
+            ui.model.download_yaml = gr.DownloadButton(
                 "Download YAML", value=None, elem_id="download-yaml", variant="secondary"
             )
-    ui.form_inputs = [
-        ui.n_hidden, *layer_inputs, initializer, l1, l2, ui.loss, optimizer, lr, scheduler,
+    ui.model.form_inputs = [
+        ui.model.n_hidden, *layer_inputs, initializer, l1, l2, ui.model.loss, optimizer, lr, scheduler,
         epochs, batch_size, val_split, max_samples, early, patience, seed, run_name,
-        ui.n_conv, *conv_inputs, batchnorm, shift, conv_dropout,
+        ui.model.n_conv, *conv_inputs, batchnorm, shift, conv_dropout,
     ]  # fmt: skip
-    assert len(ui.form_inputs) == N_FORM
-    ui.model_outputs = [ui.summary, ui.yaml_box, ui.download_yaml, ui.model_status, ui.custom_note]
+    assert len(ui.model.form_inputs) == N_FORM
+    ui.model.outputs = [
+        ui.model.summary,
+        ui.model.yaml_box,
+        ui.model.download_yaml,
+        ui.model.status,
+        ui.model.custom_note,
+    ]
 
 
-def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
+def wire(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
     refresh = refresh_model_fn(ctx)
-    refresh_inputs = [ui.data_state, ui.form_extra, *ui.form_inputs]
+    refresh_inputs = [ui.data_state, ui.form_extra, *ui.model.form_inputs]
 
     def on_hidden_count(n):
         n = int(n or 1)
@@ -451,20 +491,22 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
         message += " It trains on your own data file: upload that file in the Data tab."
         return [gr.skip(), new_extra, None, ok(message), *values]
 
-    ui.n_hidden.change(on_hidden_count, [ui.n_hidden], ui.layer_rows)
-    ui.n_hidden.input(back_to_form, [ui.form_extra], [ui.form_extra])
-    ui.n_conv.change(on_conv_count, [ui.n_conv], [*ui.conv_rows, ui.conv_extra_row])
-    ui.n_conv.input(back_to_form, [ui.form_extra], [ui.form_extra])
-    for comp in ui.form_inputs:
+    ui.model.n_hidden.change(on_hidden_count, [ui.model.n_hidden], ui.model.layer_rows)
+    ui.model.n_hidden.input(back_to_form, [ui.form_extra], [ui.form_extra])
+    ui.model.n_conv.change(
+        on_conv_count, [ui.model.n_conv], [*ui.model.conv_rows, ui.model.conv_extra_row]
+    )
+    ui.model.n_conv.input(back_to_form, [ui.form_extra], [ui.form_extra])
+    for comp in ui.model.form_inputs:
         comp.input(
             refresh,
             refresh_inputs,
-            ui.model_outputs,
+            ui.model.outputs,
             trigger_mode="always_last",
             show_progress="hidden",
         )
-    ui.load_cfg_btn.click(
+    ui.model.load_config_btn.click(
         on_load_config,
-        [ui.config_file, ui.dataset, ui.form_extra],
-        [ui.dataset, ui.form_extra, ui.pending_form, ui.model_status, *ui.form_inputs],
-    ).then(refresh, refresh_inputs, ui.model_outputs)
+        [ui.model.config_file, ui.data.dataset, ui.form_extra],
+        [ui.data.dataset, ui.form_extra, ui.pending_form, ui.model.status, *ui.model.form_inputs],
+    ).then(refresh, refresh_inputs, ui.model.outputs)

@@ -3,10 +3,9 @@ tabular one. Works with any run of ``runs/``, an uploaded ``model.npz`` or a typ
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +14,40 @@ from . import pipeline_api as api
 from .common import UPLOAD_MODEL, AppContext, error_text, info, ok
 from .errors import UIError
 from .sketch import ink_to_raw, preprocess_for_shape
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from .common import AppUI
+
+
+@dataclass(slots=True)
+class PredictTab:
+    """The Predict tab's components.
+
+    Filled in by :func:`build` (a misspelt name fails there: the class has slots).
+    """
+
+    model: gr.Dropdown = field(init=False)
+    refresh_btn: gr.Button = field(init=False)
+    upload_row: gr.Row = field(init=False)
+    model_file: gr.File = field(init=False)
+    model_path: gr.Textbox = field(init=False)
+    info: gr.Markdown = field(init=False)
+    image_col: gr.Column = field(init=False)
+    sketch: gr.Sketchpad = field(init=False)
+    image: gr.Image = field(init=False)
+    preview: gr.Image = field(init=False)
+    predict_btn: gr.Button = field(init=False)
+    tab_col: gr.Column = field(init=False)
+    feat_table: gr.Dataframe = field(init=False)
+    sample_btn: gr.Button = field(init=False)
+    predict_row_btn: gr.Button = field(init=False)
+    csv: gr.File = field(init=False)
+    table: gr.Dataframe = field(init=False)
+    download: gr.DownloadButton = field(init=False)
+    status: gr.Markdown = field(init=False)
+    prediction: gr.Label = field(init=False)
 
 
 def model_source(choice: str | None, path_text: str | None, file: str | None) -> str:
@@ -155,32 +188,34 @@ def random_sample(ctx: AppContext, source: str) -> dict[str, Any]:
     return {"frame": feature_frame(trained, x[i]), "status": info(f"Sample {i} ({truth}).")}
 
 
-def build(ui: SimpleNamespace, ctx: AppContext) -> None:
+def build(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
+    ui.predict = PredictTab()
+
     with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
-        ui.pred_model = gr.Dropdown(
+        ui.predict.model = gr.Dropdown(
             choices=[],
             label="Model (a run, or your own model file)",
             elem_id="predict-model",
             scale=5,
         )
-        ui.pred_refresh = gr.Button("↻ Refresh", elem_id="predict-refresh", scale=1)
-    with gr.Row(visible=False) as ui.pred_upload_row:
-        ui.pred_model_file = gr.File(
+        ui.predict.refresh_btn = gr.Button("↻ Refresh", elem_id="predict-refresh", scale=1)
+    with gr.Row(visible=False) as ui.predict.upload_row:
+        ui.predict.model_file = gr.File(
             label="model.npz",
             file_types=[".npz"],
             type="filepath",
             elem_id="predict-model-file",
             height=120,
         )
-        ui.pred_model_path = gr.Textbox(
+        ui.predict.model_path = gr.Textbox(
             label="…or the path of a run directory or model.npz (press Enter)",
             elem_id="predict-model-path",
         )
-    ui.pred_info = gr.Markdown(info("Pick a model."), elem_id="predict-info")
-    with gr.Column(visible=False) as ui.image_col:
-        ui.sketch = gr.Sketchpad(
+    ui.predict.info = gr.Markdown(info("Pick a model."), elem_id="predict-info")
+    with gr.Column(visible=False) as ui.predict.image_col:
+        ui.predict.sketch = gr.Sketchpad(
             label="Draw a digit (dark ink on the white canvas)",
             canvas_size=(420, 420),
             height=470,
@@ -191,7 +226,7 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
             elem_id="sketchpad",
         )
         with gr.Row(equal_height=True):
-            ui.pred_image = gr.Image(
+            ui.predict.image = gr.Image(
                 label="…or upload a picture",
                 type="numpy",
                 image_mode="RGBA",
@@ -199,18 +234,18 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                 height=240,
                 elem_id="predict-image",
             )
-            ui.pred_preview = gr.Image(
+            ui.predict.preview = gr.Image(
                 label="What the model sees",
                 interactive=False,
                 height=240,
                 elem_id="predict-preview",
                 buttons=[],
             )
-        ui.predict_btn = gr.Button("Predict", variant="primary", elem_id="predict-button")
-    with gr.Column(visible=False) as ui.tab_col:
+        ui.predict.predict_btn = gr.Button("Predict", variant="primary", elem_id="predict-button")
+    with gr.Column(visible=False) as ui.predict.tab_col:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                ui.feat_table = gr.Dataframe(
+                ui.predict.feat_table = gr.Dataframe(
                     headers=["feature", "value"],
                     datatype=["str", "number"],
                     interactive=True,
@@ -220,36 +255,38 @@ def build(ui: SimpleNamespace, ctx: AppContext) -> None:
                     elem_id="predict-form",
                 )
                 with gr.Row():
-                    ui.sample_btn = gr.Button("Random test sample", elem_id="predict-sample")
-                    ui.predict_row_btn = gr.Button(
+                    ui.predict.sample_btn = gr.Button(
+                        "Random test sample", elem_id="predict-sample"
+                    )
+                    ui.predict.predict_row_btn = gr.Button(
                         "Predict", variant="primary", elem_id="predict-row-button"
                     )
             with gr.Column(scale=2):
-                ui.pred_csv = gr.File(
+                ui.predict.csv = gr.File(
                     label="…or a CSV of samples (same columns)",
                     file_types=[".csv", ".npy", ".npz"],
                     type="filepath",
                     elem_id="predict-csv",
                     height=140,
                 )
-                ui.pred_table = gr.Dataframe(
+                ui.predict.table = gr.Dataframe(
                     label="Predictions",
                     interactive=False,
                     visible=False,
                     max_height=300,
                     elem_id="predict-table",
                 )
-                ui.pred_download = gr.DownloadButton(
+                ui.predict.download = gr.DownloadButton(
                     "Download predictions", visible=False, elem_id="predict-download"
                 )
-    ui.pred_status = gr.Markdown("", elem_id="predict-status")
-    ui.prediction = gr.Label(label="Prediction", num_top_classes=5, elem_id="prediction")
+    ui.predict.status = gr.Markdown("", elem_id="predict-status")
+    ui.predict.prediction = gr.Label(label="Prediction", num_top_classes=5, elem_id="prediction")
 
 
-def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
+def wire(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
-    sources = [ui.pred_model, ui.pred_model_path, ui.pred_model_file]
+    sources = [ui.predict.model, ui.predict.model_path, ui.predict.model_file]
 
     def choose(choice, path_text, file):
         row = gr.update(visible=choice == UPLOAD_MODEL)
@@ -311,21 +348,27 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
         values = [v for _, v in choices]
         return gr.update(choices=choices, value=current if current in values else None)
 
-    chosen = [ui.pred_upload_row, ui.pred_info, ui.image_col, ui.tab_col, ui.feat_table,
-              ui.prediction, ui.pred_status]  # fmt: skip
-    ui.pred_model.change(choose, sources, chosen)
-    ui.pred_model_file.upload(choose, sources, chosen)
-    ui.pred_model_path.submit(choose, sources, chosen)
-    ui.pred_refresh.click(refresh, [ui.pred_model], [ui.pred_model])
-    drawn = [ui.pred_preview, ui.prediction, ui.pred_status]
-    ui.sketch.change(
-        drawing, [*sources, ui.sketch], drawn, trigger_mode="always_last", show_progress="hidden"
+    chosen = [ui.predict.upload_row, ui.predict.info, ui.predict.image_col, ui.predict.tab_col, ui.predict.feat_table,
+              ui.predict.prediction, ui.predict.status]  # fmt: skip
+    ui.predict.model.change(choose, sources, chosen)
+    ui.predict.model_file.upload(choose, sources, chosen)
+    ui.predict.model_path.submit(choose, sources, chosen)
+    ui.predict.refresh_btn.click(refresh, [ui.predict.model], [ui.predict.model])
+    drawn = [ui.predict.preview, ui.predict.prediction, ui.predict.status]
+    ui.predict.sketch.change(
+        drawing,
+        [*sources, ui.predict.sketch],
+        drawn,
+        trigger_mode="always_last",
+        show_progress="hidden",
     )
-    ui.predict_btn.click(drawing, [*sources, ui.sketch], drawn)
-    ui.pred_image.upload(drawing, [*sources, ui.pred_image], drawn)
-    ui.sample_btn.click(sample, sources, [ui.feat_table, ui.pred_status])
-    ui.predict_row_btn.click(form, [*sources, ui.feat_table], [ui.prediction, ui.pred_status])
-    ui.pred_csv.upload(
-        upload, [*sources, ui.pred_csv],
-        [ui.pred_table, ui.pred_download, ui.prediction, ui.pred_status],
+    ui.predict.predict_btn.click(drawing, [*sources, ui.predict.sketch], drawn)
+    ui.predict.image.upload(drawing, [*sources, ui.predict.image], drawn)
+    ui.predict.sample_btn.click(sample, sources, [ui.predict.feat_table, ui.predict.status])
+    ui.predict.predict_row_btn.click(
+        form, [*sources, ui.predict.feat_table], [ui.predict.prediction, ui.predict.status]
+    )
+    ui.predict.csv.upload(
+        upload, [*sources, ui.predict.csv],
+        [ui.predict.table, ui.predict.download, ui.predict.prediction, ui.predict.status],
     )  # fmt: skip

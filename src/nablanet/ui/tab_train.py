@@ -1,19 +1,46 @@
 """Tab 3, Train: start and stop a run; live loss and metric curves, progress and learning rate.
 
-Training runs in the :class:`~nablanet.ui.session.TrainingSession`'s thread; a ``gr.Timer``
-polls its snapshot while it runs, so the page stays responsive.
+Each browser session has its own run in the app's :class:`~nablanet.ui.queue.RunQueue`: Start
+puts it in the line (it starts at once when a slot is free), and a ``gr.Timer`` polls that
+run's snapshot while it waits or trains, so the page shows its place in the line, then the
+live curves, and stays responsive. Stop cancels a waiting run or stops a training one; the
+tab only ever shows the run of its own session.
 """
 
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from . import views
-from .common import AppContext, error_text
+from .common import AppContext, error_text, with_request
 from .errors import UIError
 from .tab_model import current_config
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from .common import AppUI
+
+
+@dataclass(slots=True)
+class TrainTab:
+    """The Train tab's components (each browser session sees its own run in them).
+
+    Filled in by :func:`build` (a misspelt name fails there: the class has slots).
+    """
+
+    train_btn: gr.Button = field(init=False)
+    stop_btn: gr.Button = field(init=False)
+    progress: gr.HTML = field(init=False)
+    status: gr.Markdown = field(init=False)
+    loss_plot: gr.LinePlot = field(init=False)
+    metric_plot: gr.LinePlot = field(init=False)
+    timer: gr.Timer = field(init=False)
+    live_series: gr.State = field(init=False)
+    live_styled: gr.State = field(init=False)
+    seen_version: gr.State = field(init=False)
 
 
 def estimate_steps(config: dict[str, Any], dataset: Any) -> int | None:
@@ -86,18 +113,21 @@ def plot_styles(series: dict[str, Any] | None, styled: dict[str, Any] | None):
     return out[0], out[1], styled
 
 
-def build(ui: SimpleNamespace, ctx: AppContext, poll_seconds: float) -> None:
+def build(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
+    from .session import Snapshot
+
+    ui.train = TrainTab()
     with gr.Row():
-        ui.train_btn = gr.Button(
+        ui.train.train_btn = gr.Button(
             "▶ Start training", variant="primary", elem_id="train-button", scale=3
         )
-        ui.stop_btn = gr.Button(
-            "■ Stop", variant="stop", elem_id="stop-button", interactive=False, scale=1
+        ui.train.stop_btn = gr.Button(
+            "■ Stop / cancel", variant="stop", elem_id="stop-button", interactive=False, scale=1
         )
-    ui.progress = gr.HTML(views.progress_html(ctx.session.snapshot()), elem_id="train-progress")
-    ui.train_status = gr.Markdown("", elem_id="train-status")
+    ui.train.progress = gr.HTML(views.progress_html(Snapshot()), elem_id="train-progress")
+    ui.train.status = gr.Markdown("", elem_id="train-status")
     plot_args = {
         "x": "epoch",
         "y": "value",
@@ -108,28 +138,35 @@ def build(ui: SimpleNamespace, ctx: AppContext, poll_seconds: float) -> None:
         "height": 330,
     }
     with gr.Row(equal_height=True):
-        ui.loss_plot = gr.LinePlot(
+        ui.train.loss_plot = gr.LinePlot(
             None, title="Loss", y_title="loss", elem_id="live-plot", **plot_args
         )
-        ui.metric_plot = gr.LinePlot(
+        ui.train.metric_plot = gr.LinePlot(
             None, title="Accuracy", y_title="accuracy", elem_id="live-metric-plot", **plot_args
         )
-    ui.timer = gr.Timer(poll_seconds, active=False)
-    ui.live_series = gr.State(None)  # series of the curves last sent to the plots
-    ui.live_styled = gr.State(None)  # series the plots were last styled for
+    ui.train.timer = gr.Timer(ctx.poll_seconds, active=False)
+    ui.train.live_series = gr.State(None)  # series of the curves last sent to the plots
+    ui.train.live_styled = gr.State(None)  # series the plots were last styled for
+    ui.train.seen_version = gr.State(-1)  # last snapshot drawn
 
 
-def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
+def wire(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
-    def start(data_state, extra, *values):
+    from .queue import owner_of
+
+    t = ui.train
+
+    @with_request
+    def start(request, data_state, extra, *values):
         try:
+            owner = owner_of(request)
             config = current_config(ctx, data_state, values, extra)
             steps = estimate_steps(config, ctx.dataset(data_state["spec"]))
-            ctx.session.start(config, steps_per_epoch=steps)
+            ctx.runs.submit(owner, config, steps_per_epoch=steps)
         except UIError as e:
             return [error_text(e), *([gr.skip()] * 7)]
-        view = live_view(ctx.session.snapshot(), (data_state or {}).get("task"))
+        view = live_view(ctx.runs.snapshot(owner), (data_state or {}).get("task"))
         title = "MAE" if (data_state or {}).get("task") == "regression" else "Accuracy"
         return [
             view["status"],
@@ -142,15 +179,18 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
             view["series"],
         ]
 
-    def stop():
-        if ctx.session.stop():
-            return "Stopping after the current batch…"
-        return "Nothing is training."
+    @with_request
+    def stop(request):
+        try:
+            return ctx.runs.cancel(owner_of(request))
+        except UIError as e:
+            return error_text(e)
 
     n_done = 6
 
-    def poll(seen, data_state):
-        snap = ctx.session.snapshot()
+    @with_request
+    def poll(request, seen, data_state):
+        snap = ctx.runs.snapshot(owner_of(request))
         done = not snap.busy
         if snap.version == seen and not done:  # only the clock moved
             progress = views.progress_html(snap)
@@ -168,14 +208,14 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
         if not done:
             return outs + [gr.skip()] * n_done
         runs = ctx.run_choices()
-        new = snap.run_dir or gr.skip()
+        new = {} if snap.run_dir is None else {"value": snap.run_dir}  # none when cancelled
         return [
             *outs,
             gr.Timer(active=False),
             gr.update(interactive=True),
             gr.update(interactive=False),
-            gr.update(choices=runs, value=new),
-            gr.update(choices=ctx.model_choices(), value=new),
+            gr.update(choices=runs, **new),
+            gr.update(choices=ctx.model_choices(), **new),
             gr.update(choices=runs),
         ]
 
@@ -184,20 +224,18 @@ def wire(ui: SimpleNamespace, ctx: AppContext) -> None:
         skip = gr.skip()
         return [skip if p is None else gr.update(**p) for p in (loss, metric)] + [styled]
 
-    restyle = (style, [ui.live_series, ui.live_styled],
-               [ui.loss_plot, ui.metric_plot, ui.live_styled])  # fmt: skip
-    ui.train_btn.click(
+    restyle = (style, [t.live_series, t.live_styled], [t.loss_plot, t.metric_plot, t.live_styled])
+    t.train_btn.click(
         start,
-        [ui.data_state, ui.form_extra, *ui.form_inputs],
-        [ui.train_status, ui.timer, ui.train_btn, ui.stop_btn, ui.progress, ui.loss_plot,
-         ui.metric_plot, ui.live_series],
+        [ui.data_state, ui.form_extra, *ui.model.form_inputs],
+        [t.status, t.timer, t.train_btn, t.stop_btn, t.progress, t.loss_plot, t.metric_plot,
+         t.live_series],
     ).then(*restyle, show_progress="hidden")  # fmt: skip
-    ui.stop_btn.click(stop, None, [ui.train_status])
-    ui.timer.tick(
+    t.stop_btn.click(stop, None, [t.status])
+    t.timer.tick(
         poll,
-        [ui.seen_version, ui.data_state],
-        [ui.seen_version, ui.progress, ui.train_status, ui.loss_plot, ui.metric_plot,
-         ui.live_series, ui.timer, ui.train_btn, ui.stop_btn, ui.eval_run, ui.pred_model,
-         ui.cmp_runs],
+        [t.seen_version, ui.data_state],
+        [t.seen_version, t.progress, t.status, t.loss_plot, t.metric_plot, t.live_series,
+         t.timer, t.train_btn, t.stop_btn, ui.evaluate.run, ui.predict.model, ui.compare.runs],
         show_progress="hidden",
     ).then(*restyle, show_progress="hidden")  # fmt: skip

@@ -141,6 +141,12 @@ def progress_html(snap: Any) -> str:
     parts: list[str] = []
     if snap.status == "idle":
         parts.append("Not started: set up the data and the model, then press Start.")
+    elif snap.status == "queued":
+        parts.append(
+            f"Waiting for a free slot: your run is number <b>{snap.position}</b> in the line"
+        )
+    elif snap.status == "cancelled":
+        parts.append("Cancelled before it started.")
     else:
         running = snap.status in ("training", "stopping") and snap.step and snap.epoch < snap.epochs
         # while an epoch runs, its number (1-based); otherwise the epochs done
@@ -156,7 +162,8 @@ def progress_html(snap: Any) -> str:
         parts.append(f"{snap.elapsed:.0f} s elapsed")
     state = html.escape(snap.status)
     return (
-        f'<div class="nb-progress" data-status="{state}" data-epoch="{snap.epoch}">'
+        f'<div class="nb-progress" data-status="{state}" data-epoch="{snap.epoch}" '
+        f'data-position="{getattr(snap, "position", None) or 0}">'
         f'<div class="nb-progress-track"><div class="nb-progress-fill nb-{state}" '
         f'style="width:{pct}%"></div></div>'
         f'<div class="nb-progress-text"><span class="nb-badge nb-{state}">{state}</span> '
