@@ -48,6 +48,7 @@ from ._schema import (
     format_validation_error,
     tagged_union,
 )
+from ._tune_schema import TuneConfig
 from .build import (
     LAYER_TYPES,
     OPTIMIZER_SPECS,
@@ -338,6 +339,8 @@ class Config(StrictModel):
     training: TrainingConfig
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     output_dir: str = "runs"
+    #: a hyperparameter search over the rest of the config (``nablanet tune``, docs/tuning.md)
+    tune: TuneConfig | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
@@ -370,8 +373,9 @@ class Config(StrictModel):
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (every default filled in), as written to a run's ``config.yaml``."""
-        return self.model_dump(mode="json")
+        """Plain data (every default filled in), as written to a run's ``config.yaml``
+        (without ``tune:`` when there is none)."""
+        return self.model_dump(mode="json", exclude={"tune"} if self.tune is None else None)
 
     def to_yaml(self) -> str:
         return dump_config(self)
