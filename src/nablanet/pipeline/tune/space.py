@@ -127,6 +127,11 @@ def check_tune_config(config: Config, base: Mapping[str, Any]) -> TuneConfig:
                 + (f" (nearest valid key: {nearest[0]})" if nearest else "")
             )
     available = logged_metrics(config)
+    if spec.metric not in available:
+        raise ConfigError(
+            f"tune.metric: {spec.metric!r} is not logged for this config; available: "
+            f"{', '.join(available)}"
+        )
     for key, entry in spec.space.items():
         for value in candidate_values(entry):
             try:
@@ -141,11 +146,6 @@ def check_tune_config(config: Config, base: Mapping[str, Any]) -> TuneConfig:
                     f"tune.metric: {spec.metric!r} is not logged when {key} is {value!r}; "
                     f"available: {', '.join(logged)}"
                 )
-    if spec.metric not in available:
-        raise ConfigError(
-            f"tune.metric: {spec.metric!r} is not logged for this config; available: "
-            f"{', '.join(available)}"
-        )
     return spec
 
 

@@ -9,6 +9,10 @@ several machines share a study.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +124,28 @@ def _check_driver(url: str, parsed) -> None:
         ) from None
 
 
+@contextlib.contextmanager
+def _creation_lock(parsed) -> Iterator[None]:
+    """For a SQLite file: an exclusive ``flock`` on ``<file>.lock`` while the storage opens,
+    so that workers started together do not race to create its tables."""
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: the retries in open_storage cover it
+        yield
+        return
+    path = Path(parsed.database).with_name(Path(parsed.database).name + ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def open_storage(
     url: str,
     *,
@@ -140,9 +166,9 @@ def open_storage(
         engine_kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
     import warnings
 
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-    try:
+    def connect():
         with warnings.catch_warnings():  # heartbeats are "experimental" since Optuna 2.9
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(
@@ -151,6 +177,22 @@ def open_storage(
                 heartbeat_interval=heartbeat_interval,
                 grace_period=grace_period,
             )
+
+    try:
+        for attempt in range(4):
+            try:
+                with _creation_lock(parsed):
+                    return connect()
+            except (OperationalError, InterfaceError):
+                if backend != "sqlite" or attempt == 3:
+                    raise  # a server that does not answer: say so at once
+                time.sleep(0.5 * (attempt + 1))
+            except SQLAlchemyError:
+                # workers creating the tables of a new database at the same moment: one wins,
+                # the others find them on the next try
+                if attempt == 3:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
     except SQLAlchemyError as e:
         where = (
             f"the database file {parsed.database}"
