@@ -222,7 +222,8 @@ def test_median_pruning_with_a_fake_objective():
 
 def test_reporter_skips_missing_and_nan_values():
     class Trial:
-        reported: list = []
+        def __init__(self):
+            self.reported = []
 
         def report(self, v, s):
             self.reported.append((s, v))
@@ -389,6 +390,7 @@ def test_study_plots_are_written(tmp_path, capsys, monkeypatch):
     path = write_config(tmp_path / "tune.yaml", tune_config(tmp_path, n_trials=3))
     code, out, err = run_cli(capsys, "tune", "--config", path)
     assert code == 0, err
+    assert out.strip().endswith("plots")
     plots = tmp_path / "runs" / "bc_study" / "plots"
     names = sorted(p.name for p in plots.glob("*.png"))
     assert names == [
