@@ -1,4 +1,4 @@
-"""The Gradio app: six tabs over the pipeline (Data, Model, Train, Evaluate, Predict, Compare).
+"""The Gradio app: tabs over the pipeline (Data, Model, Train, Evaluate, Predict, Compare, Studies).
 
 :func:`build_app` lays the page out; each tab lives in its own module (``tab_*.py``) with a
 ``build`` (components) and a ``wire`` (events) function, and its logic in plain functions tested
@@ -15,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import pipeline_api as api
-from . import tab_compare, tab_data, tab_evaluate, tab_model, tab_predict, tab_train
+from . import tab_compare, tab_data, tab_evaluate, tab_model, tab_predict, tab_studies, tab_train
 from .common import AppContext
 from .session import TrainingSession
 
@@ -83,8 +83,11 @@ def build_app(
                 tab_predict.build(ui, ctx)
             with gr.Tab("6 · Compare", id="compare", elem_id="tab-compare"):
                 tab_compare.build(ui, ctx)
+            with gr.Tab("7 · Studies", id="studies", elem_id="tab-studies"):
+                tab_studies.build(ui, ctx)
         for tab in (tab_data, tab_model, tab_train, tab_evaluate, tab_predict, tab_compare):
             tab.wire(ui, ctx)
+        tab_studies.wire(ui, ctx)
 
         def on_load():
             snap = ctx.session.snapshot()
