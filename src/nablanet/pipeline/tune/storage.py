@@ -51,7 +51,7 @@ class StorageError(PipelineError):
     >>> try:
     ...     open_storage("postgresql//nohost", heartbeat_interval=10, grace_period=60)
     ... except StorageError as e:
-    ...     print(str(e)[:49])
+    ...     print(str(e).split(" (")[0])
     --storage 'postgresql//nohost': not a database URL
     """
 
