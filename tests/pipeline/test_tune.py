@@ -501,3 +501,68 @@ def test_load_tune_config_keeps_the_plain_data(tmp_path):
     cfg, base = load_tune_config([path], ["training.epochs=3"])
     assert cfg.training.epochs == 3 and base["training"]["epochs"] == 3
     assert base["tune"]["space"] == SPACE
+
+
+# -- stopping: Ctrl-C, max_trials, grid --------------------------------------------------------
+def test_ctrl_c_ends_the_current_trial_as_fail_and_exits_130(tmp_path, capsys, monkeypatch):
+    from nablanet.pipeline.tune import runner
+
+    monkeypatch.chdir(tmp_path)
+    real_train = runner.train
+    calls = []
+
+    def interrupted_second_time(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "train", interrupted_second_time)
+    path = write_config(tmp_path / "t.yaml", tune_config(tmp_path, n_trials=5))
+    code, _, err = run_cli(capsys, "tune", "--config", path, "--no-plots")
+    assert code == 130 and "interrupted" in err
+    trials = study_trials(tmp_path / "runs" / "bc_study")
+    assert [t.state.name for t in trials] == ["COMPLETE", "FAIL"]  # no third trial started
+    assert Path(trials[1].user_attrs["run_dir"]).is_dir()  # its run directory stays
+    # running the command again goes on with the study
+    monkeypatch.setattr(runner, "train", real_train)
+    code, _, err = run_cli(capsys, "tune", "--config", path, "--n-trials", "1", "--no-plots")
+    assert code == 0, err
+    assert [t.state.name for t in study_trials(tmp_path / "runs" / "bc_study")] == [
+        "COMPLETE",
+        "FAIL",
+        "COMPLETE",
+    ]
+
+
+def test_max_trials_caps_the_whole_study(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_config(tmp_path / "t.yaml", tune_config(tmp_path, n_trials=2, max_trials=3))
+    assert run_cli(capsys, "tune", "--config", path, "--no-plots")[0] == 0
+    assert run_cli(capsys, "tune", "--config", path, "--no-plots")[0] == 0  # stops at 3
+    assert len(study_trials(tmp_path / "runs" / "bc_study")) == 3
+    code, _, err = run_cli(capsys, "tune", "--config", path, "--no-plots")
+    assert code == 0 and "nothing to run" in err
+    assert len(study_trials(tmp_path / "runs" / "bc_study")) == 3
+
+
+def test_grid_search_and_the_hyperband_pruner(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = tune_config(
+        tmp_path,
+        n_trials=5,
+        sampler={"name": "grid"},
+        pruner={"name": "hyperband", "min_resource": 1, "reduction_factor": 2},
+        space={"training.batch_size": {"type": "categorical", "choices": [32, 128]}},
+    )
+    code, _, err = run_cli(
+        capsys, "tune", "--config", write_config(tmp_path / "g.yaml", data), "--no-plots"
+    )
+    assert code == 0, err
+    trials = study_trials(tmp_path / "runs" / "bc_study")
+    assert sorted(t.params["training.batch_size"] for t in trials) == [32, 128]  # grid done
+    from nablanet.pipeline.tune import runner
+
+    cfg = config_from_dict(data)
+    assert isinstance(runner._pruner(optuna, cfg.tune, 2), optuna.pruners.HyperbandPruner)
+    assert isinstance(runner._sampler(optuna, cfg.tune), optuna.samplers.GridSampler)
