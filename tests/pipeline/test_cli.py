@@ -382,7 +382,7 @@ def test_unexpected_failure_exit_1_and_debug_traceback(capsys, monkeypatch, bc_c
 def test_help_of_every_command(capsys):
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert set(commands) == {"train", "evaluate", "predict", "visualize", "datasets", "ui"}
+    assert set(commands) == {"train", "tune", "evaluate", "predict", "visualize", "datasets", "ui"}
     for name in [None, *commands]:
         code, out, _ = run_cli(capsys, *([name] if name else []), "--help")
         assert code == 0 and out.startswith("usage: nablanet")

@@ -341,7 +341,8 @@ def test_tune_end_to_end_reruns_continue_and_best_trains(tmp_path, capsys, monke
     )
     assert saved["model"]["layers"][1]["rate"] == best.params["model.layers[1].rate"]
     code, out, err = run_cli(capsys, "train", "--config", best_yaml)
-    assert code == 0, err and "completed" in out
+    assert code == 0, err
+    assert "completed" in out
 
     # the UI's view of the study: trials best first, with their curves
     info = load_study(folder)

@@ -318,7 +318,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 class Config(StrictModel):
     """A whole run: ``name``, ``seed``, ``data``, ``model``, ``training``, ``evaluation``,
-    ``output_dir``. See ``docs/pipeline.md`` for every key.
+    ``output_dir`` (and ``tune``, read by ``nablanet tune`` only). See ``docs/pipeline.md`` for
+    every key.
 
     Build it with :func:`load_config` (YAML files + overrides) or :func:`config_from_dict`;
     every default is filled in.
