@@ -32,6 +32,7 @@ DEFAULT_STORAGE_FILE = "study.db"
 SQLITE_LOCK_TIMEOUT_S = 60
 #: seconds to wait for a database server that does not answer
 CONNECT_TIMEOUT_S = 5
+_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 _DRIVERS = {
     # (backend, driver) -> what to install
     ("postgresql", "psycopg"): "pip install 'nablanet[tune]' (psycopg 3)",
@@ -220,7 +221,7 @@ def open_storage(
         where = (
             f"the database file {parsed.database}"
             if backend == "sqlite"
-            else f"the database server at {parsed.host}:{parsed.port or 'default port'}"
+            else f"the database server at {parsed.host}:{parsed.port or _DEFAULT_PORTS[backend]}"
         )
         detail = " ".join(str(getattr(e, "orig", None) or e).split())
         if len(detail) > 200:
