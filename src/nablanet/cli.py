@@ -1,4 +1,4 @@
-"""The ``nablanet`` command line: train, evaluate, predict, export, visualize, list datasets, web UI.
+"""The ``nablanet`` command line: train, tune, evaluate, predict, export, visualize, datasets, web UI.
 
 Exit codes: 0 success, 2 bad usage or input (one clear line, no traceback; ``--debug`` shows it),
 1 any other failure, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). An interrupted training
@@ -211,6 +211,45 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from .pipeline import tune
+
+    config, base = tune.load_tune_config(args.config, args.set or [])
+    if config.tune is None:
+        raise UsageError(f"{args.config[-1]}: no tune: section (see docs/tuning.md)")
+    if args.show:
+        result = tune.show_study(
+            config, base, storage=args.storage, study_name=args.study, plots=not args.no_plots
+        )
+    else:
+        with _terminate_as_interrupt():
+            result = tune.run_tune(
+                config,
+                base,
+                storage=args.storage,
+                study_name=args.study,
+                n_trials=args.n_trials,
+                data_dir=args.data_dir,
+                progress=args.progress,
+                log_level=args.log_level,
+                plots=not args.no_plots,
+            )
+    study = result.study
+    counts: dict[str, int] = {}
+    for row in result.rows:
+        counts[row.state] = counts.get(row.state, 0) + 1
+    states = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())) or "no trials"
+    print(f"study {study.name} in {study.storage}: {states}")
+    if result.rows:
+        print(tune.format_trials_table(result.rows, study.metric))
+    for key in ("best_yaml", "trials_csv"):
+        if result.files.get(key):
+            print(result.files[key])
+    if result.files.get("plots"):
+        print(result.files["plots"][0].parent)
+    return EXIT_OK
+
+
 # The web UI lives in nablanet.ui (gradio is imported only when `nablanet ui` runs, so the other
 # commands never pay for it). nablanet.ui.launch owns the options and the launch.
 def _add_ui_arguments(p: argparse.ArgumentParser) -> None:
@@ -353,6 +392,61 @@ def _visualize_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", metavar="DIR", help="where the PNGs go (default: <run>/plots)")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _tune_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        action="append",
+        metavar="FILE",
+        required=True,
+        help="YAML config with a tune: section; repeat to combine files",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override one value of the config (the base of every trial, or tune.*)",
+    )
+    p.add_argument(
+        "--storage",
+        metavar="URL",
+        help="database shared by the workers, e.g. postgresql://user@host:5432/db "
+        "(default: <output_dir>/<study>/study.db)",
+    )
+    p.add_argument("--study", metavar="NAME", help="study name (default tune.study, else name)")
+    p.add_argument(
+        "--n-trials",
+        type=_positive_int,
+        metavar="N",
+        help="trials this process runs (default tune.n_trials)",
+    )
+    p.add_argument(
+        "--show",
+        action="store_true",
+        help="run nothing: print the best trials, write best.yaml, trials.csv and plots",
+    )
+    p.add_argument("--no-plots", action="store_true", help="skip the study's plots")
+    p.add_argument("--data-dir", help="dataset cache directory (default $NABLANET_DATA)")
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=False,
+        help="progress bar per epoch (default: none)",
+    )
+    bar.add_argument("--no-progress", dest="progress", action="store_false", help="no bar")
+
+
 def _datasets_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="dataset cache directory (default $NABLANET_DATA)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -370,6 +464,12 @@ COMMANDS: list[Command] = [
         "metrics and plots of a saved model on labelled data",
         _evaluate_arguments,
         _cmd_evaluate,
+    ),
+    (
+        "tune",
+        "search hyperparameters with Optuna: one training run per trial (needs nablanet[tune])",
+        _tune_arguments,
+        _cmd_tune,
     ),
     ("predict", "predict on raw inputs with a saved model", _predict_arguments, _cmd_predict),
     (
@@ -399,6 +499,7 @@ EPILOG = """examples:
   nablanet predict --model runs/<run>/model.npz --input sample.csv
   nablanet export --model runs/<run>/model.npz --output model.onnx
   nablanet visualize --history runs/<run>/history.json
+  nablanet tune --config configs/breast_cancer_tune.yaml --n-trials 20
   nablanet datasets
 """
 

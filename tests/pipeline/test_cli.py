@@ -384,6 +384,7 @@ def test_help_of_every_command(capsys):
     commands = parser._subparsers._group_actions[0].choices
     assert set(commands) == {
         "train",
+        "tune",
         "evaluate",
         "predict",
         "export",

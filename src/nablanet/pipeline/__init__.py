@@ -38,6 +38,28 @@ from .preview import ModelPreview, build_model_for
 from .run import RunInfo, RunResult, create_run_dir, list_runs, load_run, resume, train
 from .trained import TrainedModel, load_trained_model
 
+
+def list_studies(runs_dir):
+    """The tuning studies' folders under ``runs_dir`` (see :mod:`nablanet.pipeline.tune`)."""
+    from . import tune
+
+    return tune.list_studies(runs_dir)
+
+
+def load_study(folder):
+    """A tuning study's trials, best first (see :mod:`nablanet.pipeline.tune`)."""
+    from . import tune
+
+    return tune.load_study(folder)
+
+
+def trial_histories(rows):
+    """The histories of picked trials of a study (see :mod:`nablanet.pipeline.tune`)."""
+    from . import tune
+
+    return tune.trial_histories(rows)
+
+
 __all__ = [
     "LAYER_TYPES",
     "Choices",
@@ -69,8 +91,10 @@ __all__ = [
     "evaluate_model_file",
     "export_onnx",
     "list_runs",
+    "list_studies",
     "load_config",
     "load_run",
+    "load_study",
     "load_trained_model",
     "predict",
     "prepare_data",
@@ -79,4 +103,5 @@ __all__ = [
     "resume",
     "save_config",
     "train",
+    "trial_histories",
 ]

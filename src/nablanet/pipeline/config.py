@@ -48,6 +48,7 @@ from ._schema import (
     format_validation_error,
     tagged_union,
 )
+from ._tune_schema import TuneConfig
 from .build import (
     LAYER_TYPES,
     OPTIMIZER_SPECS,
@@ -313,7 +314,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 class Config(StrictModel):
     """A whole run: ``name``, ``seed``, ``data``, ``model``, ``training``, ``evaluation``,
-    ``output_dir``. See ``docs/pipeline.md`` for every key.
+    ``output_dir`` (and ``tune``, read by ``nablanet tune`` only). See ``docs/pipeline.md`` for
+    every key.
 
     Build it with :func:`load_config` (YAML files + overrides) or :func:`config_from_dict`;
     every default is filled in.
@@ -334,6 +336,8 @@ class Config(StrictModel):
     training: TrainingConfig
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     output_dir: str = "runs"
+    #: a hyperparameter search over the rest of the config (``nablanet tune``, docs/tuning.md)
+    tune: TuneConfig | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
@@ -366,8 +370,9 @@ class Config(StrictModel):
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (every default filled in), as written to a run's ``config.yaml``."""
-        return self.model_dump(mode="json")
+        """Plain data (every default filled in), as written to a run's ``config.yaml``
+        (without ``tune:`` when there is none)."""
+        return self.model_dump(mode="json", exclude={"tune"} if self.tune is None else None)
 
     def to_yaml(self) -> str:
         return dump_config(self)

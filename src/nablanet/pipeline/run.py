@@ -77,7 +77,8 @@ class RunResult:
         ``history.json``: ``epoch``, ``loss``, ``val_loss``, metrics, ``learning_rate``.
     metrics : dict
         ``metrics.json``: ``status``, ``epochs``, ``train``/``validation``/``test`` metrics.
-    status : {"completed", "early_stopped", "stopped", "diverged"}
+    status : {"completed", "early_stopped", "stopped", "diverged"} or a callback's ``stop_status``
+        (``"pruned"``: a tuning trial stopped by its pruner)
     plots : list of Path
     data : PreparedData
 
@@ -188,6 +189,8 @@ def train(
     data_dir: str | Path | None = None,
     progress: bool | None = None,
     log_level: str = "INFO",
+    run_dir: str | Path | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run a whole training: data, model, fit, evaluation on the test split, artifacts.
 
@@ -214,6 +217,15 @@ def train(
         Show a tqdm bar per epoch (default: when stderr is a terminal).
     log_level : str
         Level of the records written to ``train.log`` (INFO or DEBUG).
+    run_dir : path, optional
+        Train into this existing, empty directory (a tuning trial's ``trial-0007/``) instead of
+        a new ``<output_dir>/<name>-<timestamp>/``.
+    metadata : mapping, optional
+        Extra JSON-able facts about the run (a tuning trial's study and number), stored in the
+        model file's metadata and in ``metrics.json`` under their own keys.
+
+    A user callback that stops training may name the run's status in a ``stop_status``
+    attribute (the tuning pruner sets ``"pruned"``).
 
     Returns
     -------
@@ -233,6 +245,10 @@ def train(
         run_dir = Path(resume_from)
         if not run_dir.is_dir():
             raise RunDirError(f"{run_dir}: no such run directory")
+    elif run_dir is not None:
+        run_dir = Path(run_dir)
+        if not run_dir.is_dir() or any(run_dir.iterdir()):
+            raise RunDirError(f"{run_dir}: must be an existing, empty directory to train into")
     else:
         run_dir = create_run_dir(config.output_dir, config.name)
     ckpt_dir = run_dir / CHECKPOINT_DIR
@@ -251,6 +267,7 @@ def train(
                 data_dir,
                 progress,
                 t_start,
+                metadata,
             )
         except KeyboardInterrupt:
             logger.warning("Interrupted. Resume with: nablanet train --resume %s", run_dir)
@@ -277,6 +294,7 @@ def _train(
     data_dir,
     progress: bool | None,
     t_start: float,
+    extra_metadata: Mapping[str, Any] | None = None,
 ) -> RunResult:
     tc = config.training
     epochs = tc.epochs
@@ -316,6 +334,8 @@ def _train(
         )
         trainer_rng = nn.get_rng()
     model.metadata = prepared.metadata(config)
+    if extra_metadata:
+        model.metadata.update(extra_metadata)
     logger.info("Model:\n%s", model.summary(prepared.model_input_shape, print_fn=None))
     with_val = prepared.validation_data is not None
     _check_monitors(config, model, with_val)
@@ -384,7 +404,10 @@ def _train(
     history = trainer.history.to_dict()
     _write_history(run_dir, history)
 
-    if stop_cb is not None and stop_cb.stopped:
+    asked = [s for cb in user_callbacks if (s := getattr(cb, "stop_status", None))]
+    if asked:  # a callback stopped training and named why (a pruned tuning trial)
+        status = asked[0]
+    elif stop_cb is not None and stop_cb.stopped:
         status = "stopped"
     elif nan_stop is not None and nan_stop.terminated_at is not None:
         status = "diverged"
@@ -406,7 +429,16 @@ def _train(
         path=model_path,
     )
     metrics, plot_paths = _finish(
-        config, run_dir, prepared, trained, history, status, early, checkpoint, fit_time
+        config,
+        run_dir,
+        prepared,
+        trained,
+        history,
+        status,
+        early,
+        checkpoint,
+        fit_time,
+        extra_metadata,
     )
     logger.info("Done in %.1f s: %s", time.perf_counter() - t_start, run_dir)
     return RunResult(
@@ -439,6 +471,7 @@ def _finish(
     early: nn.EarlyStopping | None,
     checkpoint: RunCheckpoint,
     fit_time: float,
+    extra_metadata: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[Path]]:
     """Evaluate on every split, write metrics.json and the plots."""
     wanted = config.evaluation.metrics
@@ -487,6 +520,7 @@ def _finish(
         "train": splits["train"],
         "validation": splits["validation"],
         "test": test_report,
+        **dict(extra_metadata or {}),
     }
     write_json(run_dir / METRICS_FILE, metrics)
 

@@ -1,4 +1,4 @@
-"""The Gradio app: six tabs over the pipeline (Data, Model, Train, Evaluate, Predict, Compare).
+"""The Gradio app: tabs over the pipeline (Data, Model, Train, Evaluate, Predict, Compare, Studies).
 
 :func:`build_app` lays the page out from :data:`TABS`; each tab lives in its own module
 (``tab_*.py``) with a dataclass of its components, a ``build`` (components) and a ``wire``
@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 from . import pipeline_api as api
-from . import tab_compare, tab_data, tab_evaluate, tab_model, tab_predict, tab_train
+from . import tab_compare, tab_data, tab_evaluate, tab_model, tab_predict, tab_studies, tab_train
 from .common import AppContext, AppUI, with_request
 from .queue import DEFAULT_ABANDON_TIMEOUT, RunQueue, owner_of
 from .session import TrainFn
@@ -40,6 +40,7 @@ TABS: tuple[tuple[str, str, ModuleType], ...] = (
     ("4 · Evaluate", "evaluate", tab_evaluate),
     ("5 · Predict", "predict", tab_predict),
     ("6 · Compare", "compare", tab_compare),
+    ("7 · Studies", "studies", tab_studies),
 )
 
 

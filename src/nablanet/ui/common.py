@@ -132,6 +132,7 @@ class AppUI:
     evaluate: EvaluateTab = field(init=False)
     predict: PredictTab = field(init=False)
     compare: CompareTab = field(init=False)
+    studies: Any = field(init=False)  # tab_studies.StudiesTab
 
 
 def with_request(fn):

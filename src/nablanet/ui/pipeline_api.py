@@ -144,3 +144,19 @@ def evaluate(trained: Any, data: Any = None, output_dir: str | Path | None = Non
         return _pipeline().evaluate_model_file(trained, data, output_dir=output_dir)
     except NablanetError as e:
         raise UIError(f"Cannot evaluate: {e}") from None
+
+
+# -- tuning studies (nablanet tune) ----------------------------------------------------------
+def list_studies(runs_dir: str | Path) -> list[Path]:
+    return _pipeline().list_studies(runs_dir)
+
+
+def load_study(folder: str | Path):
+    try:
+        return _pipeline().load_study(folder)
+    except NablanetError as e:
+        raise UIError(str(e)) from None
+
+
+def trial_histories(rows: Sequence[Any]) -> dict[str, dict[str, list]]:
+    return _pipeline().trial_histories(rows)
