@@ -151,8 +151,9 @@ def test_stop_event_ends_the_run_cleanly(tmp_path):
     assert info.history == result.history
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_killed_process_resumes(tmp_path, capsys, sig, code):
+def signal_after_first_checkpoint(tmp_path: Path, sig) -> tuple[int, str, Path]:
+    """Train a long run in a child process, send ``sig`` once its first checkpoint exists;
+    returns ``(exit status, stderr, last checkpoint)``."""
     cfg = config_dict(tmp_path, "runs", epochs=100_000, scheduler=None)
     cfg["training"]["batch_size"] = 8
     config = write_config(tmp_path / "long.yaml", cfg)
@@ -166,11 +167,9 @@ def test_killed_process_resumes(tmp_path, capsys, sig, code):
     try:
         deadline = time.monotonic() + 120
         last = None
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and last is None:
             found = list((tmp_path / "runs").glob("*/checkpoints/last.npz"))
-            if found:
-                last = found[0]
-                break
+            last = found[0] if found else None
             time.sleep(0.05)
         assert last is not None, "no checkpoint appeared"
         proc.send_signal(sig)
@@ -178,7 +177,13 @@ def test_killed_process_resumes(tmp_path, capsys, sig, code):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == code, err
+    return proc.returncode, err, last
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_killed_process_resumes(tmp_path, capsys, sig, code):
+    returncode, err, last = signal_after_first_checkpoint(tmp_path, sig)
+    assert returncode == code, err
     assert "Resume with: nablanet train --resume" in err
     run = last.parents[1]
     done = nb.load_checkpoint(last)["epoch"]
@@ -260,30 +265,8 @@ def test_disk_full_while_checkpointing_keeps_the_last_checkpoint(tmp_path, capsy
 def test_sigterm_then_resume_equals_an_uninterrupted_run(tmp_path, capsys):
     """SIGTERM acts like Ctrl-C: the last good checkpoint is kept, and resuming ends with the
     same history and weights as a run that was never stopped."""
-    cfg = config_dict(tmp_path, "runs", epochs=100_000, scheduler=None)
-    cfg["training"]["batch_size"] = 8
-    config = write_config(tmp_path / "long.yaml", cfg)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nablanet.cli", "train", "--config", str(config), "--no-progress"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    try:
-        deadline = time.monotonic() + 120
-        last = None
-        while time.monotonic() < deadline and last is None:
-            found = list((tmp_path / "runs").glob("*/checkpoints/last.npz"))
-            last = found[0] if found else None
-            time.sleep(0.05)
-        assert last is not None, "no checkpoint appeared"
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 143, err
+    returncode, err, last = signal_after_first_checkpoint(tmp_path, signal.SIGTERM)
+    assert returncode == 143, err
     run = last.parents[1]
     done = nb.load_checkpoint(last)["epoch"]
     total = done + 2
