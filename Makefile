@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint format bench ui clean
+.PHONY: install demo test test-fast lint typecheck check format bench ui clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
+# tests/ and the docstring examples of src/nablanet (--doctest-modules), with line coverage
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --cov=nablanet --cov-report=term
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
@@ -26,6 +27,14 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples scripts
 	$(BIN)/ruff format --check src tests benchmarks examples scripts
+
+# mypy, configured in pyproject.toml ([tool.mypy]): strict on nablanet.data and
+# nablanet.pipeline, typed signatures in nablanet.nn
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# the gates CI runs before the tests
+check: lint typecheck
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks examples scripts
@@ -38,4 +47,4 @@ ui: $(STAMP)
 	$(BIN)/nablanet ui
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .coverage

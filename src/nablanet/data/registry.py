@@ -58,7 +58,7 @@ Loader = Callable[..., Dataset]
 @dataclass(frozen=True)
 class _Entry:
     loader: Loader  # loader(data_dir=..., download=..., progress=...) -> Dataset
-    info: Callable[[str | os.PathLike | None], DatasetInfo]
+    info: Callable[[str | os.PathLike[str] | None], DatasetInfo]
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -71,7 +71,7 @@ def _normalize(name: str) -> str:
 def register_dataset(
     name: str,
     loader: Loader,
-    info: DatasetInfo | Callable[[str | os.PathLike | None], DatasetInfo],
+    info: DatasetInfo | Callable[[str | os.PathLike[str] | None], DatasetInfo],
     *,
     overwrite: bool = False,
 ) -> None:
@@ -97,7 +97,9 @@ def register_dataset(
 
 
 def _bundled(fn: Callable[[], Dataset]) -> Loader:
-    def loader(data_dir=None, download=True, progress=True) -> Dataset:
+    def loader(
+        data_dir: str | os.PathLike[str] | None = None, download: bool = True, progress: bool = True
+    ) -> Dataset:
         return fn()
 
     return loader
@@ -120,10 +122,12 @@ def _bundled_info(
 
 
 def _register_idx(source: IdxSource) -> None:
-    def loader(data_dir=None, download=True, progress=True) -> Dataset:
+    def loader(
+        data_dir: str | os.PathLike[str] | None = None, download: bool = True, progress: bool = True
+    ) -> Dataset:
         return builtin.load_idx_dataset(source, data_dir, download=download, progress=progress)
 
-    def info(data_dir=None) -> DatasetInfo:
+    def info(data_dir: str | os.PathLike[str] | None = None) -> DatasetInfo:
         paths = find_idx_files(source, data_dir)
         where = (
             str(next(iter(paths.values())).parent)
@@ -185,7 +189,7 @@ register_dataset(
 )
 
 
-def list_datasets(data_dir: str | os.PathLike | None = None) -> list[DatasetInfo]:
+def list_datasets(data_dir: str | os.PathLike[str] | None = None) -> list[DatasetInfo]:
     """Info on every registered dataset, sorted by name: task, sizes, input shape, classes, and
     where it is cached / whether it loads offline. Loads no data and uses no network."""
     return [_REGISTRY[name].info(data_dir) for name in sorted(_REGISTRY)]
@@ -193,7 +197,7 @@ def list_datasets(data_dir: str | os.PathLike | None = None) -> list[DatasetInfo
 
 def load_dataset(
     spec: str | Mapping[str, Any],
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     download: bool = True,
     progress: bool = True,

@@ -39,7 +39,7 @@ class Split(NamedTuple):
 
 
 def _check_fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) < 1:
         raise DataError(
             f"The '{name}' parameter of train_val_test_split must be a number in [0, 1). "
             f"Got {value!r} instead."
@@ -186,5 +186,10 @@ def train_val_test_split(
         return None if a is None else np.take(a, idx, axis=0)
 
     return Split(
-        take(x, train), take(y, train), take(x, val), take(y, val), take(x, test), take(y, test)
+        np.take(x, train, axis=0),
+        take(y, train),
+        np.take(x, val, axis=0),
+        take(y, val),
+        np.take(x, test, axis=0),
+        take(y, test),
     )

@@ -201,7 +201,7 @@ def read_data(f: IO[bytes], header: NpyHeader, what: str) -> np.ndarray:
 
 
 def read_npy(
-    path: str | os.PathLike, *, mmap: bool = False, limit: int | None = None
+    path: str | os.PathLike[str], *, mmap: bool = False, limit: int | None = None
 ) -> np.ndarray:
     """An ``.npy`` file's array, checked as above (``mmap=True`` maps it read-only instead)."""
     path = Path(path)
@@ -240,7 +240,7 @@ class NpzArchive:
     refused. :meth:`read` then reads one member, never inflating more than it promised.
     """
 
-    def __init__(self, path: str | os.PathLike, *, limit: int | None = None):
+    def __init__(self, path: str | os.PathLike[str], *, limit: int | None = None):
         self.path = Path(path)
         self.limit = max_array_bytes() if limit is None else limit
         try:

@@ -185,7 +185,7 @@ def _image_background(x: np.ndarray, value_range: tuple[float, float] | None) ->
     return "dark" if level < 0.5 else "light"
 
 
-def load_data(config: Config, data_dir: str | os.PathLike | None = None) -> nd.Dataset:
+def load_data(config: Config, data_dir: str | os.PathLike[str] | None = None) -> nd.Dataset:
     """The dataset of ``config.data.dataset`` (registry name or user files)."""
     spec = config.data.dataset_spec()
     logger.debug("Loading dataset %s", config.data.dataset_label())
@@ -218,7 +218,7 @@ def split_dataset(config: Config, dataset: nd.Dataset) -> tuple[nd.Dataset, nd.S
 def prepare_data(
     config: Config,
     dataset: nd.Dataset | None = None,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> PreparedData:
     """Load, subsample, split and preprocess the data of ``config``.
 

@@ -93,7 +93,7 @@ def _scan_image_root(root: Path) -> tuple[list[str], list[Path], np.ndarray]:
 
 
 def load_image_folder(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     size: Sequence[int] | None = None,
     color: str = "auto",
@@ -134,7 +134,8 @@ def load_image_folder(
     subdirs = {p.name for p in _class_folders(root)}
     split_layout = subdirs == {"train", "test"}
     class_names, files, labels = _scan_image_root(root / "train" if split_layout else root)
-    test_files, test_labels = [], np.zeros(0, np.int64)
+    test_files: list[Path] = []
+    test_labels = np.zeros(0, np.int64)
     if split_layout:
         test_names, test_files, test_labels = _scan_image_root(root / "test")
         unknown = sorted(set(test_names) - set(class_names))

@@ -142,13 +142,13 @@ def _csv_columns(
 
 
 def load_csv(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     target: str,
     *,
     features: Sequence[str] | None = None,
     task: str | None = None,
     delimiter: str = ",",
-    test: str | os.PathLike | None = None,
+    test: str | os.PathLike[str] | None = None,
     name: str | None = None,
 ) -> Dataset:
     """Load a CSV file with a header row and a named target column.
