@@ -117,7 +117,7 @@ def _as_trained(model, input_shape) -> TrainedModel:
     elif isinstance(model, (str, os.PathLike)):
         path = Path(model)
         if path.is_dir():
-            from ..run import MODEL_FILE
+            from ..rundir import MODEL_FILE
 
             path = path / MODEL_FILE
         trained = load_trained_model(path)
