@@ -13,12 +13,15 @@ import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validation import check_nonnegative_float, param_error
 from .errors import NablanetError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .trainer import Trainer
 
 logger = logging.getLogger("nablanet")
 
@@ -38,14 +41,16 @@ class Callback:
     epoch 2: loss ...
     """
 
-    def __init__(self):
-        self.trainer = None
+    def __init__(self) -> None:
+        # the Trainer running this callback, None until it is attached (Any: the hooks are only
+        # called by a running Trainer)
+        self.trainer: Any = None
 
     @property
-    def model(self):
+    def model(self) -> Any:
         return None if self.trainer is None else self.trainer.model
 
-    def set_trainer(self, trainer) -> None:
+    def set_trainer(self, trainer: Trainer | None) -> None:
         self.trainer = trainer
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
@@ -105,7 +110,7 @@ class EarlyStopping(Callback):
         self.start_from_epoch = start_from_epoch
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = -1
         self.wait = 0
@@ -117,11 +122,11 @@ class EarlyStopping(Callback):
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         if self.trainer is not None and not getattr(self.trainer, "resuming", False):
             self._reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         if self.monitor not in logs:
             available = ", ".join(sorted(logs))
@@ -151,7 +156,7 @@ class EarlyStopping(Callback):
                 self.best_epoch + 1,
             )
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
             logger.info(
@@ -161,7 +166,7 @@ class EarlyStopping(Callback):
                 self.best,
             )
 
-    def get_state(self):
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state = {
             "best": self.best,
             "best_epoch": self.best_epoch,
@@ -170,7 +175,7 @@ class EarlyStopping(Callback):
         }
         return state, dict(self.best_weights or {})
 
-    def set_state(self, state, arrays):
+    def set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.best = float(state["best"])
         self.best_epoch = int(state["best_epoch"])
         self.wait = int(state["wait"])
@@ -218,7 +223,7 @@ class ModelCheckpoint(Callback):
         self.full_state = bool(full_state)
         self.best = math.inf if mode == "min" else -math.inf
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         if self.save_best_only:
             value = logs.get(self.monitor)
@@ -243,10 +248,10 @@ class ModelCheckpoint(Callback):
         else:
             self.model.save(path)
 
-    def get_state(self):
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return {"best": self.best}, {}
 
-    def set_state(self, state, arrays):
+    def set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.best = float(state["best"])
 
 
@@ -265,17 +270,17 @@ class TerminateOnNaN(Callback):
     (True, (0, 1))
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self._snapshot: dict[str, np.ndarray] | None = None
         self.terminated_at: tuple[int, int] | None = None
         self._epoch = 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
         self._snapshot = self.model.state_dict()
 
-    def on_batch_end(self, step, logs=None):
+    def on_batch_end(self, step: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             self.terminated_at = (self._epoch, step)
@@ -337,12 +342,12 @@ class History(Callback):
     True
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))

@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .layers.base import Layer
+    from .losses import Loss
+    from .model import Sequential
 
 
 @dataclass
@@ -55,7 +61,7 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def gradcheck_layer(
-    layer, x: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6, seed: int = 0
+    layer: Layer, x: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6, seed: int = 0
 ) -> GradcheckResult:
     """Check ``layer.backward`` against central differences of
     ``sum(forward(x) * r) + layer.regularization_loss()``.
@@ -70,16 +76,16 @@ def gradcheck_layer(
     y = layer.forward(x, training=True)
     r = rng.standard_normal(y.shape)
 
-    rng_state = getattr(getattr(layer, "rng", None), "bit_generator", None)
+    rng_state: Any = getattr(getattr(layer, "rng", None), "bit_generator", None)
     saved = rng_state.state if rng_state is not None else None
 
     def f() -> float:
         if saved is not None:
-            layer.rng.bit_generator.state = saved
+            rng_state.state = saved
         return float(np.sum(layer.forward(x, training=True) * r)) + layer.regularization_loss()
 
     if saved is not None:
-        layer.rng.bit_generator.state = saved
+        rng_state.state = saved
     layer.forward(x, training=True)
     for p in layer.parameters():
         p.grad[...] = 0
@@ -95,7 +101,7 @@ def gradcheck_layer(
 
 
 def gradcheck_loss(
-    loss, y_true: np.ndarray, y_pred: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
+    loss: Loss, y_true: np.ndarray, y_pred: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
 ) -> GradcheckResult:
     """Check ``loss.gradient`` against central differences of ``loss.loss``."""
     y_pred = np.array(y_pred, dtype=np.float64)
@@ -105,7 +111,7 @@ def gradcheck_loss(
 
 
 def gradcheck_model(
-    model, x: np.ndarray, y: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
+    model: Sequential, x: np.ndarray, y: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
 ) -> GradcheckResult:
     """Check a compiled float64 model's training gradients (loss + fused path) end to end.
 

@@ -17,10 +17,15 @@ execution plan (:mod:`nablanet.nn.plan`) asks the last layer's ``fuse_with_loss`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .errors import NablanetError
 from .layers.activations import sigmoid
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .layers.activations import Activation
 
 EPSILON = 1e-7
 
@@ -41,7 +46,9 @@ def _match(y_true: np.ndarray, y_pred: np.ndarray, owner: str) -> np.ndarray:
     return y_true
 
 
-def _labels_or_onehot(y_true: np.ndarray, y_pred: np.ndarray, owner: str):
+def _labels_or_onehot(
+    y_true: np.ndarray, y_pred: np.ndarray, owner: str
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``(labels, None)`` for integer class labels, ``(None, onehot)`` for one-hot targets."""
     y_true = np.asarray(y_true)
     n, k = y_pred.shape[0], y_pred.shape[-1]
@@ -90,10 +97,10 @@ class Loss:
     def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def loss_and_gradient(self, y_true, y_pred) -> tuple[float, np.ndarray]:
+    def loss_and_gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, np.ndarray]:
         return self.loss(y_true, y_pred), self.gradient(y_true, y_pred)
 
-    def fused_with(self, activation) -> Loss | None:
+    def fused_with(self, activation: Activation) -> Loss | None:
         """The loss on the *inputs* of ``activation`` (the logits) that equals this loss after
         it, with a ``loss_gradient_output(y_true, y_pred)`` method (``y_pred`` the logits), or None when there is none.
 
@@ -110,7 +117,7 @@ class Loss:
         name, fused_cls = self.fuses_with
         return fused_cls() if getattr(activation, "name", None) == name else None
 
-    def __call__(self, y_true, y_pred) -> float:
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return self.loss(y_true, y_pred)
 
     def get_config(self) -> dict:
@@ -135,11 +142,11 @@ class MeanSquaredError(Loss):
     name = "mse"
     task = "regression"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         d = y_pred - _match(y_true, y_pred, "MeanSquaredError")
         return float(np.mean(d * d))
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         d = y_pred - _match(y_true, y_pred, "MeanSquaredError")
         return d * y_pred.dtype.type(2.0 / d.size)
 
@@ -155,10 +162,10 @@ class MeanAbsoluteError(Loss):
     name = "mae"
     task = "regression"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return float(np.mean(np.abs(y_pred - _match(y_true, y_pred, "MeanAbsoluteError"))))
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         d = y_pred - _match(y_true, y_pred, "MeanAbsoluteError")
         return np.sign(d) * y_pred.dtype.type(1.0 / d.size)
 
@@ -173,12 +180,12 @@ class BinaryCrossentropy(Loss):
 
     name = "binary_crossentropy"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         y = _match(y_true, y_pred, "BinaryCrossentropy")
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         y = _match(y_true, y_pred, "BinaryCrossentropy")
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return (p - y) / (p * (1 - p)) / y_pred.dtype.type(y.size)
@@ -197,14 +204,14 @@ class CategoricalCrossentropy(Loss):
 
     name = "categorical_crossentropy"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         labels, onehot = _labels_or_onehot(y_true, y_pred, "CategoricalCrossentropy")
         p = np.clip(y_pred, EPSILON, 1.0)
         if labels is not None:
             return float(-np.mean(np.log(p[np.arange(len(labels)), labels])))
         return float(-np.sum(onehot * np.log(p)) / y_pred.shape[0])
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         labels, onehot = _labels_or_onehot(y_true, y_pred, "CategoricalCrossentropy")
         n = y_pred.shape[0]
         p = np.clip(y_pred, EPSILON, 1.0)
@@ -213,6 +220,7 @@ class CategoricalCrossentropy(Loss):
             rows = np.arange(n)
             grad[rows, labels] = -1.0 / (p[rows, labels] * n)
             return grad
+        assert onehot is not None  # _labels_or_onehot: labels or one-hot targets
         return -onehot / (p * y_pred.dtype.type(n))
 
 
@@ -232,17 +240,19 @@ class SoftmaxCrossentropy(Loss):
 
     name = "softmax_crossentropy"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return self.loss_and_gradient(y_true, y_pred)[0]
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         return self.loss_and_gradient(y_true, y_pred)[1]
 
-    def loss_and_gradient(self, y_true, y_pred):
+    def loss_and_gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad, _ = self.loss_gradient_output(y_true, y_pred)
         return loss, grad
 
-    def loss_gradient_output(self, y_true, y_pred):
+    def loss_gradient_output(
+        self, y_true: np.ndarray, y_pred: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """Loss, ``dL/dz`` and the probabilities ``softmax(z)`` in one pass; ``y_pred`` holds
         the logits ``z``."""
         z = y_pred
@@ -260,6 +270,7 @@ class SoftmaxCrossentropy(Loss):
             grad = p.copy()
             grad[rows, labels] -= 1
         else:
+            assert onehot is not None  # _labels_or_onehot: labels or one-hot targets
             loss = float((np.dot(onehot.sum(axis=-1), log_total) - np.sum(onehot * shifted)) / n)
             grad = p - onehot
         grad *= z.dtype.type(1.0 / n)
@@ -279,17 +290,19 @@ class SigmoidBinaryCrossentropy(Loss):
 
     name = "sigmoid_binary_crossentropy"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return self.loss_and_gradient(y_true, y_pred)[0]
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         return self.loss_and_gradient(y_true, y_pred)[1]
 
-    def loss_and_gradient(self, y_true, y_pred):
+    def loss_and_gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad, _ = self.loss_gradient_output(y_true, y_pred)
         return loss, grad
 
-    def loss_gradient_output(self, y_true, y_pred):
+    def loss_gradient_output(
+        self, y_true: np.ndarray, y_pred: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """Loss, ``dL/dz`` and the probabilities ``sigmoid(z)``; ``y_pred`` holds the logits."""
         z = y_pred
         y = _match(y_true, z, "SigmoidBinaryCrossentropy")
@@ -315,7 +328,7 @@ LOSSES: dict[str, type[Loss]] = {
 }
 
 
-def get(spec) -> Loss:
+def get(spec: str | dict | Loss) -> Loss:
     """A loss from its name (``"mse"``, ``"categorical_crossentropy"``, ...) or an instance."""
     if isinstance(spec, Loss):
         return spec

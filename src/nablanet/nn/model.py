@@ -7,9 +7,9 @@ through :mod:`.serialization` (the file format) and trains through :mod:`.traine
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,10 @@ from .serialization import (
     weights_budget,
 )
 from .trainer import Trainer, evaluate_model
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .callbacks import Callback, History
+    from .schedulers import Scheduler
 
 
 class Sequential:
@@ -93,8 +97,8 @@ class Sequential:
 
     def compile(
         self,
-        loss="categorical_crossentropy",
-        optimizer="adam",
+        loss: str | dict | losses_mod.Loss = "categorical_crossentropy",
+        optimizer: str | dict | optimizers_mod.Optimizer = "adam",
         metrics: Iterable[str] | None = None,
     ) -> None:
         """Choose the loss, the optimizer and the metrics logged during training.
@@ -122,7 +126,7 @@ class Sequential:
         self._compiled = True
 
     def compile_config(self) -> dict | None:
-        if self.loss is None:
+        if self.loss is None or self.optimizer is None:  # compile() sets both
             return None
         return {
             "loss": type(self.loss).__name__,
@@ -151,7 +155,7 @@ class Sequential:
             )
 
     # -- computation ------------------------------------------------------------------------
-    def _as_input(self, x) -> np.ndarray:
+    def _as_input(self, x: Any) -> np.ndarray:
         x = np.asarray(x)
         if x.dtype != self.dtype:
             if x.dtype.kind not in "biuf":
@@ -201,20 +205,20 @@ class Sequential:
     # -- training API -----------------------------------------------------------------------
     def fit(
         self,
-        x,
-        y,
+        x: np.ndarray,
+        y: np.ndarray,
         epochs: int = 1,
         batch_size: int = 32,
-        validation_data=None,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         validation_split: float = 0.0,
         shuffle: bool = True,
-        callbacks=None,
-        scheduler=None,
+        callbacks: list[Callback] | None = None,
+        scheduler: Scheduler | None = None,
         verbose: int = 1,
         initial_epoch: int = 0,
         resume_from: str | Path | None = None,
         seed: int | None = None,
-    ):
+    ) -> History:
         """Train the model; returns the :class:`~nablanet.nn.callbacks.History`.
 
         Parameters
@@ -251,12 +255,12 @@ class Sequential:
             resume_from=resume_from,
         )
 
-    def evaluate(self, x, y, batch_size: int = 1024) -> dict[str, float]:
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> dict[str, float]:
         """Loss (with weight penalties) and metrics over ``(x, y)``, without training."""
         self._require_compiled()
         return evaluate_model(self, x, y, batch_size=batch_size)
 
-    def predict(self, x, batch_size: int | None = None) -> np.ndarray:
+    def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Outputs for ``x`` (probabilities for a softmax/sigmoid model), in batches.
 
         ``batch_size=None`` runs up to 4096 samples per forward pass.
@@ -338,7 +342,9 @@ class Sequential:
             shapes.append(shape)
         return shapes
 
-    def summary(self, input_shape: tuple | None = None, print_fn=print) -> str:
+    def summary(
+        self, input_shape: tuple | None = None, print_fn: Callable[[str], Any] = print
+    ) -> str:
         """A table of layers, output shapes and parameter counts; printed and returned."""
         shapes = self.output_shapes(input_shape)
         rows = [("Layer (type)", "Output shape", "Params")]

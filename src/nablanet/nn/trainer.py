@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,11 @@ from .metrics import TRAINING_METRICS
 from .random import get_rng
 from .serialization import ModelFileError, load_checkpoint, save_checkpoint
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Sequential
+    from .optimizers import Optimizer
+    from .schedulers import Scheduler
+
 logger = logging.getLogger("nablanet")
 
 _CLASS_LOSSES = (losses_mod.CategoricalCrossentropy, losses_mod.SoftmaxCrossentropy)
@@ -32,7 +38,7 @@ def _overrides(cb: Callback, hook: str) -> bool:
     return hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
 
 
-def prepare_targets(model, y) -> np.ndarray:
+def prepare_targets(model: Sequential, y: np.ndarray) -> np.ndarray:
     """Targets in the form the loss wants: integer labels stay integers, the rest become the
     model's dtype (no hidden float64)."""
     y = np.asarray(y)
@@ -63,7 +69,7 @@ class _MetricTracker:
         self.metrics = [TRAINING_METRICS[m] for m in metrics]
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         self.n = 0
         self.loss = 0.0
         self.parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in self.metrics]
@@ -88,7 +94,9 @@ class _MetricTracker:
         return logs
 
 
-def evaluate_model(model, x, y, batch_size: int = 1024) -> dict[str, float]:
+def evaluate_model(
+    model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 1024
+) -> dict[str, float]:
     """Loss (including weight penalties) and metrics of ``model`` on ``(x, y)``."""
     x = model._as_input(x)
     y = prepare_targets(model, y)
@@ -110,10 +118,10 @@ class _ProgressPrinter(Callback):
         self.epochs = epochs
         self._t0 = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._t0 = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         dt = time.perf_counter() - self._t0
         parts = [f"{k}: {v:.4g}" for k, v in (logs or {}).items()]
         print(f"Epoch {epoch + 1}/{self.epochs} - {dt:.2f}s - " + " - ".join(parts), flush=True)
@@ -155,14 +163,14 @@ class Trainer:
 
     def __init__(
         self,
-        model,
+        model: Sequential,
         batch_size: int = 32,
         shuffle: bool = True,
-        callbacks=None,
-        scheduler=None,
+        callbacks: list[Callback] | None = None,
+        scheduler: Scheduler | None = None,
         verbose: int = 1,
         seed: int | None = None,
-    ):
+    ) -> None:
         self.model = model
         self.batch_size = check_positive_int(batch_size, "batch_size", "fit")
         self.shuffle = bool(shuffle)
@@ -184,8 +192,10 @@ class Trainer:
         self._last_epoch_weights: dict[str, np.ndarray] | None = None
 
     @property
-    def optimizer(self):
-        return self.model.optimizer
+    def optimizer(self) -> Optimizer:
+        optimizer = self.model.optimizer
+        assert optimizer is not None  # Trainer runs a compiled model
+        return optimizer
 
     # -- checkpoints --------------------------------------------------------------------------
     def save_checkpoint(
@@ -240,10 +250,10 @@ class Trainer:
     # -- the loop -----------------------------------------------------------------------------
     def fit(
         self,
-        x,
-        y,
+        x: np.ndarray,
+        y: np.ndarray,
         epochs: int = 1,
-        validation_data=None,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         validation_split: float = 0.0,
         initial_epoch: int = 0,
         resume_from: str | Path | None = None,
@@ -327,7 +337,7 @@ class Trainer:
                 tracker.update(loss, out, yb)
                 if batch_callbacks:
                     # outputs (computed before the step) and targets are valid during the call
-                    logs = {
+                    batch_logs = {
                         "loss": loss,
                         "batch": step,
                         "size": len(xb),
@@ -335,7 +345,7 @@ class Trainer:
                         "targets": yb,
                     }
                     for cb in batch_callbacks:
-                        cb.on_batch_end(step, logs)
+                        cb.on_batch_end(step, batch_logs)
                     if self.stop_training or model.stop_training:
                         break
             logs = tracker.result(extra_loss=model.regularization_loss())

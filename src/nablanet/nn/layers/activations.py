@@ -8,12 +8,18 @@ Each activation caches what its backward needs during ``forward(..., training=Tr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .._validation import check_nonnegative_float
 from ..errors import NablanetError
 from ..plan import ActivationLossStep
 from .base import Layer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..losses import Loss
+    from ..plan import OutputStep
 
 
 class Activation(Layer):
@@ -26,9 +32,12 @@ class Activation(Layer):
 
     name: str = ""
 
-    def __init__(self):
-        self._y = None
-        self._x = None
+    def __init__(self) -> None:
+        self._y: Any = None
+        self._x: Any = None
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:  # an activation always returns one
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``forward`` on an array the caller owns and will not read again.
@@ -39,13 +48,13 @@ class Activation(Layer):
         """
         return self.forward(x, training)
 
-    def fuse_with_loss(self, loss):
+    def fuse_with_loss(self, loss: Loss) -> OutputStep | None:
         """Softmax (sigmoid) ending a model compiled with categorical (binary) cross-entropy:
         the fused loss on this layer's input, which then never runs in training."""
         fused = loss.fused_with(self)
         return None if fused is None else ActivationLossStep(self, fused)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {}
 
 
@@ -58,10 +67,10 @@ class Linear(Activation):
 
     name = "linear"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return x
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         return grad
 
 
@@ -77,19 +86,19 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = np.maximum(x, 0)
         if training:
             self._y = y
         return y
 
-    def forward_owned(self, x, training=False):
+    def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = np.maximum(x, 0, out=x)
         if training:
             self._y = y
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         return grad * (self._y > 0)
 
 
@@ -109,15 +118,15 @@ class LeakyReLU(Activation):
         super().__init__()
         self.alpha = check_nonnegative_float(alpha, "alpha", "LeakyReLU")
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if training:
             self._x = x
         return np.where(x > 0, x, x * x.dtype.type(self.alpha))
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         return np.where(self._x > 0, grad, grad * grad.dtype.type(self.alpha))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
 
 
@@ -133,13 +142,13 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = sigmoid(x)
         if training:
             self._y = y
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         y = self._y
         return grad * y * (1 - y)
 
@@ -156,19 +165,19 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = np.tanh(x)
         if training:
             self._y = y
         return y
 
-    def forward_owned(self, x, training=False):
+    def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = np.tanh(x, out=x)
         if training:
             self._y = y
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         y = self._y
         return grad * (1 - y * y)
 
@@ -189,19 +198,19 @@ class Softmax(Activation):
 
     name = "softmax"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = softmax(x)
         if training:
             self._y = y
         return y
 
-    def forward_owned(self, x, training=False):
+    def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = softmax(x, out=x)
         if training:
             self._y = y
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         y = self._y
         return y * (grad - np.sum(grad * y, axis=-1, keepdims=True))
 
@@ -235,7 +244,7 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 }
 
 
-def get(spec) -> Activation:
+def get(spec: str | dict | Activation | None) -> Activation:
     """An activation from its name (``"relu"``), ``None`` (linear) or an instance."""
     if spec is None:
         return Linear()
@@ -247,13 +256,13 @@ def get(spec) -> Activation:
     raise NablanetError(f"Unknown activation {spec!r}; choose one of: {options}.")
 
 
-def serialize(act: Activation):
+def serialize(act: Activation) -> str | dict[str, Any]:
     """``"relu"`` for default-configured activations, else a dict with its config."""
     config = act.get_config()
     return act.name if not config else {"name": act.name, **config}
 
 
-def deserialize(spec) -> Activation:
+def deserialize(spec: str | dict | Activation | None) -> Activation:
     if isinstance(spec, dict):
         spec = dict(spec)
         name = spec.pop("name", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -43,7 +44,12 @@ class RandomTranslation(Layer):
     ((3, 5, 5, 1), [1.0, 1.0, 1.0])
     """
 
-    def __init__(self, max_shift: int = 2, seed: int | None = None):
+    max_shift: int
+    seed: int | None
+    rng: np.random.Generator
+    _shifts: Any
+
+    def __init__(self, max_shift: int = 2, seed: int | None = None) -> None:
         if (
             isinstance(max_shift, bool)
             or not isinstance(max_shift, numbers.Integral)
@@ -62,7 +68,7 @@ class RandomTranslation(Layer):
                 f"channels), got array of shape {x.shape}"
             )
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._check_input(x)
         s = self.max_shift
         if not training or s == 0:
@@ -77,7 +83,7 @@ class RandomTranslation(Layer):
         self._shifts = (shifts, x.shape)
         return np.ascontiguousarray(out.transpose(0, 2, 3, 1))
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._shifts is None:
             return grad
         shifts, shape = self._shifts
@@ -89,7 +95,7 @@ class RandomTranslation(Layer):
         windows[np.arange(n), shifts[0], shifts[1]] = grad.transpose(0, 3, 1, 2)
         return padded[:, s : s + h, s : s + w, :]
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 3:
             raise NablanetError(
                 "RandomTranslation expected images of shape (height, width, channels), got "
@@ -97,5 +103,5 @@ class RandomTranslation(Layer):
             )
         return tuple(input_shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"max_shift": self.max_shift, "seed": self.seed}

@@ -39,7 +39,7 @@ class Layer:
     #: names of non-trainable arrays saved with the model (e.g. batch-norm running statistics)
     buffer_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         LAYER_REGISTRY[cls.__name__] = cls
 
@@ -47,7 +47,8 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
+        # None: the layers below need no input gradient (a first layer may skip computing it)
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import initializers as inits
 from .._validation import (
@@ -61,8 +64,8 @@ class BatchNormalization(Layer):
         n_features: int,
         momentum: float = 0.9,
         epsilon: float = 1e-5,
-        dtype="float32",
-    ):
+        dtype: DTypeLike = "float32",
+    ) -> None:
         self.n_features = check_positive_int(n_features, "n_features", "BatchNormalization")
         self.momentum = check_interval(momentum, "momentum", "BatchNormalization", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon", "BatchNormalization")
@@ -84,7 +87,7 @@ class BatchNormalization(Layer):
                 f"axis, got array of shape {x.shape}"
             )
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._check_input(x)
         dt = self.dtype.type
         x2 = x.reshape(-1, self.n_features)
@@ -113,7 +116,7 @@ class BatchNormalization(Layer):
         self._inv_std = inv_std
         return y.reshape(x.shape)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._x_hat is None:
             raise NablanetError(
                 "BatchNormalization.backward called before forward(..., training=True)"
@@ -135,7 +138,7 @@ class BatchNormalization(Layer):
         grad_x *= self.gamma.value * self._inv_std
         return grad_x.reshape(grad.shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "n_features": self.n_features,
             "momentum": self.momentum,
