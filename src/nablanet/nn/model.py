@@ -343,7 +343,7 @@ class Sequential:
         return shapes
 
     def summary(
-        self, input_shape: tuple | None = None, print_fn: Callable[[str], Any] = print
+        self, input_shape: tuple | None = None, print_fn: Callable[[str], Any] | None = print
     ) -> str:
         """A table of layers, output shapes and parameter counts; printed and returned."""
         shapes = self.output_shapes(input_shape)

@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 import yaml
 from pydantic import (
@@ -248,7 +248,7 @@ class ModelConfig(StrictModel):
 
 
 # -- training -----------------------------------------------------------------------------------
-def _named(registry: Mapping[str, Any], kind: str, default: str | None = None):
+def _named(registry: Mapping[str, Any], kind: str, default: str | None = None) -> BeforeValidator:
     dispatch = tagged_union(lambda: registry, "name", kind)
 
     def before(value: Any) -> Any:
@@ -359,13 +359,14 @@ class Config(StrictModel):
                     monitor,
                 )
         sched = self.training.scheduler
-        if sched is not None and getattr(sched, "warmup_epochs", 0):
+        warmup = getattr(sched, "warmup_epochs", 0) if sched is not None else 0
+        if warmup:
             t_max = getattr(sched, "t_max", None) or self.training.epochs
-            if sched.warmup_epochs >= t_max:
+            if warmup >= t_max:
                 fail_at(
                     ("training", "scheduler", "warmup_epochs"),
                     f"must be smaller than t_max ({t_max}, default: training.epochs)",
-                    sched.warmup_epochs,
+                    warmup,
                 )
         return self
 
@@ -501,6 +502,12 @@ def apply_overrides(
     return out
 
 
+@overload
+def _absolute(path: str, base: Path) -> str: ...
+@overload
+def _absolute(path: None, base: Path) -> None: ...
+@overload
+def _absolute(path: str | None, base: Path) -> str | None: ...
 def _absolute(path: str | None, base: Path) -> str | None:
     if path is None:
         return None

@@ -254,6 +254,8 @@ def prepare_data(
     x_test = pipeline.transform(split.x_test) if len(split.x_test) else _empty(x_train)
 
     target_pre = None
+    # a dataset always has targets
+    assert split.y_train is not None and split.y_val is not None and split.y_test is not None
     if dataset.task == "regression":
         y_train, y_val, y_test = (
             np.asarray(y, np.float32).reshape(len(y), -1)

@@ -86,7 +86,7 @@ class RunResult:
     config: Config
     model: nn.Sequential
     trained: TrainedModel
-    history: dict[str, list]
+    history: dict[str, list[Any]]
     metrics: dict[str, Any]
     status: str
     plots: list[Path] = field(default_factory=list)
@@ -289,7 +289,7 @@ def _train(run: _Run) -> RunResult:
 
 
 def _log_to_file_only(handler: logging.Handler, level: int, message: str) -> None:
-    record = logger.makeRecord(logger.name, level, __file__, 0, message, None, None)
+    record = logger.makeRecord(logger.name, level, __file__, 0, message, (), None)
     handler.handle(record)
 
 
@@ -401,7 +401,7 @@ def _make_callbacks(run: _Run, prepared: PreparedData) -> _RunCallbacks:
 
 def _fit(
     run: _Run, trainer: nn.Trainer, prepared: PreparedData, fit_epochs: int
-) -> tuple[dict[str, list], float]:
+) -> tuple[dict[str, list[Any]], float]:
     """Fit (from the last checkpoint when resuming); write ``history.json``, also when
     interrupted. Returns the history and the fit's time in seconds."""
     tc = run.config.training

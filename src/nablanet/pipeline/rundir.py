@@ -139,7 +139,7 @@ def resume_point(run_dir: Path) -> tuple[int, str]:
     return done, status
 
 
-def write_history(run_dir: Path, history: dict[str, list]) -> Path:
+def write_history(run_dir: Path, history: dict[str, list[Any]]) -> Path:
     """Write ``history.json``."""
     return write_json(run_dir / HISTORY_FILE, history)
 
@@ -173,7 +173,7 @@ class RunInfo:
 
     run_dir: Path
     config: Config | None
-    history: dict[str, list] | None
+    history: dict[str, list[Any]] | None
     metrics: dict[str, Any] | None
     status: str
     model_path: Path | None

@@ -225,7 +225,7 @@ def trained_from_sequential(model: nn.Sequential, path: Path | None = None) -> T
     task = meta.get("task") or _infer_task(model)
     input_shape = meta.get("input_shape")
     if input_shape is None:
-        first = model.layers[0] if model.layers else None
+        first: Any = model.layers[0] if model.layers else None
         input_shape = [first.n_inputs] if hasattr(first, "n_inputs") else []
     try:
         input_shape = tuple(int(s) for s in input_shape)

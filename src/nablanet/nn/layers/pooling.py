@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -42,7 +44,7 @@ class _PoolGeometry:
     _owner = "Pool2D"
 
     def __init__(
-        self, pool_size: int | tuple[int, int] = 2, stride: int | tuple[int, int] | None = None
+        self, pool_size: int | Sequence[int] = 2, stride: int | Sequence[int] | None = None
     ) -> None:
         self.pool_size = as_pair(pool_size, "pool_size", self._owner)
         self.stride = self.pool_size if stride is None else as_pair(stride, "stride", self._owner)
@@ -96,7 +98,7 @@ class MaxPool2D(_PoolGeometry, Layer):
     _owner = "MaxPool2D"
 
     def __init__(
-        self, pool_size: int | tuple[int, int] = 2, stride: int | tuple[int, int] | None = None
+        self, pool_size: int | Sequence[int] = 2, stride: int | Sequence[int] | None = None
     ) -> None:
         super().__init__(pool_size, stride)
         self._relu_out: Any = None
