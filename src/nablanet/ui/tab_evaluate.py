@@ -103,7 +103,12 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             max_height=360,
         )
     with gr.Row(equal_height=False):
-        image = {"type": "filepath", "interactive": False, "buttons": ["fullscreen"], "height": 380}
+        image: dict[str, Any] = {
+            "type": "filepath",
+            "interactive": False,
+            "buttons": ["fullscreen"],
+            "height": 380,
+        }
         ui.evaluate.confusion = gr.Image(
             label="Confusion matrix (test split)", elem_id="eval-confusion", **image
         )
