@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -123,7 +122,7 @@ class Model:
             self.sequential.compile(loss=self.loss, optimizer=opt)
 
     @property
-    def trainable_layers(self) -> list[Any]:  # layers with weights and biases
+    def trainable_layers(self) -> list:  # of layers picked by hasattr: their items are Any
         """The layers with ``weights`` and ``biases`` (the book's ``Layer_Dense``)."""
         return [la for la in self.layers if hasattr(la, "weights") and hasattr(la, "biases")]
 
