@@ -482,32 +482,71 @@ class Sequential:
             name=config.get("name", "sequential"),
         )
 
+    def _known_input_shape(self) -> tuple | None:
+        """The per-sample input shape if known: from the build, ``input_shape=`` on the first
+        layer, or the first layer's ``n_inputs``."""
+        if self._input_shape is not None:
+            return self._input_shape
+        first = self.layers[0] if self.layers else None
+        declared = getattr(first, "_declared_input_shape", None)
+        if declared is not None:
+            return tuple(declared)
+        if getattr(first, "n_inputs", None) is not None:
+            return (first.n_inputs,)
+        return None
+
     def output_shapes(self, input_shape: tuple | None = None) -> list[tuple]:
-        """Per-layer output shapes (batch axis excluded) for inputs of ``input_shape``."""
+        """Per-layer output shapes (batch axis excluded) for inputs of ``input_shape``
+        (default: the input shape the model knows, see :meth:`build`)."""
         if input_shape is None:
-            first = self.layers[0] if self.layers else None
-            if first is None or not hasattr(first, "n_inputs"):
+            input_shape = self._known_input_shape()
+            if input_shape is None:
                 raise NablanetError(
                     "summary() needs input_shape for a model whose first layer "
                     "does not fix its input size"
                 )
-            input_shape = (first.n_inputs,)
         shapes, shape = [], tuple(input_shape)
         for layer in self.layers:
             shape = tuple(layer.compute_output_shape(shape))
             shapes.append(shape)
         return shapes
 
-    def summary(self, input_shape: tuple | None = None, print_fn=print) -> str:
-        """A table of layers, output shapes and parameter counts; printed and returned."""
-        shapes = self.output_shapes(input_shape)
+    def summary(self, input_shape: tuple | None = None, print_fn=print) -> str | None:
+        """Print a table of layers, output shapes and parameter counts, as Keras does.
+
+        Like Keras, the table goes to ``print_fn`` (default ``print``) and nothing is returned,
+        so a notebook or REPL shows it once; ``print_fn=None`` returns the text instead of
+        printing it. ``input_shape`` (per sample, e.g. ``(28, 28, 1)``) is needed only when the
+        model does not know it (a first layer without ``n_inputs``/``input_shape=``, not yet
+        built). Before the build, what is unknown is shown as ``?`` and said below the table.
+
+        >>> import nablanet as nb
+        >>> text = nb.Sequential([nb.Dense(32, activation="relu")]).summary(print_fn=None)
+        >>> print(text.splitlines()[-1])
+        Total params: unknown: not built, the input size of layer 0 (Dense) is unknown; call model.build((None, n_features)), give input_shape= to the first layer, or fit / predict once
+        """
+        text = self._summary_text(input_shape)
+        if print_fn is None:
+            return text
+        print_fn(text)
+        return None
+
+    def _summary_text(self, input_shape: tuple | None) -> str:
+        try:
+            shapes = self.output_shapes(input_shape)
+        except NablanetError:
+            if input_shape is not None:
+                raise
+            shapes = None
         rows = [("Layer (type)", "Output shape", "Params")]
-        for i, (layer, shape) in enumerate(zip(self.layers, shapes)):
+        for i, layer in enumerate(self.layers):
             desc = type(layer).__name__
             act = getattr(layer, "activation", None)
             if act is not None and getattr(act, "name", "linear") != "linear":
                 desc += f" ({act.name})"
-            rows.append((f"{i}: {desc}", str((None, *shape)), f"{layer.count_params():,}"))
+            shape = "?" if shapes is None else str((None, *shapes[i]))
+            params = f"{layer.count_params():,}" if layer.built else "?"
+            rows.append((f"{i}: {desc}", shape, params))
         widths = [max(len(r[c]) for r in rows) for c in range(3)]
         line = "-" * (sum(widths) + 6)
         out = [f'Model: "{self.name}"', line]
@@ -516,11 +555,22 @@ class Sequential:
             if j == 0:
                 out.append("=" * len(line))
         out.append(line)
-        out.append(f"Total params: {self.count_params():,}")
-        text = "\n".join(out)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        unbuilt = [f"{i} ({type(la).__name__})" for i, la in enumerate(self.layers) if not la.built]
+        if unbuilt:
+            which = ", ".join(unbuilt)
+            out.append(
+                f"Total params: unknown: not built, the input size of layer{'s' * (len(unbuilt) > 1)} "
+                f"{which} is unknown; call model.build((None, n_features)), give input_shape= "
+                "to the first layer, or fit / predict once"
+            )
+        else:
+            if shapes is None:
+                out.append(
+                    "Output shapes unknown: give the input shape, e.g. "
+                    "summary(input_shape=(28, 28, 1))"
+                )
+            out.append(f"Total params: {self.count_params():,}")
+        return "\n".join(out)
 
     def __repr__(self) -> str:
         return f"Sequential(name={self.name!r}, layers={len(self.layers)})"

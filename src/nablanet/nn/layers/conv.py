@@ -218,6 +218,8 @@ class Conv2D(Layer):
         self._padded_shape = None
         self._pads = None
         self._out_size = None
+        #: ``input_shape=`` (Keras): lets a model's summary() know its image size
+        self._declared_input_shape = None if input_shape is None else tuple(input_shape)
         if self.in_channels is not None:
             self.build((None, None, self.in_channels))
 
