@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> float:
         scheduler=schedule,
         verbose=0,
     )
-    scores = model.evaluate(x_val, y_val)
+    scores = model.evaluate(x_val, y_val, return_dict=True)
     print(f"validation loss {scores['loss']:.4f}, accuracy {scores['accuracy']:.3f}")
 
     plt = pyplot()

@@ -507,7 +507,7 @@ def test_fashion_mnist_workflow_trains_saves_and_loads_as_the_native_api(tmp_pat
         verbose=0,
     )
     assert_same_weights(model, native)
-    native_scores = native.evaluate(X_test, y_test)
+    native_scores = native.evaluate(X_test, y_test, return_dict=True)
     assert scores["accuracy"] == native_scores["accuracy"] >= 0.9  # 1.000 measured
     assert scores["loss"] == pytest.approx(native_scores["loss"], rel=1e-5)
 

@@ -446,14 +446,17 @@ class Sequential:
         metadata: dict | None = None,
         overwrite: bool = True,
         preprocessing=None,
+        target_preprocessing=None,
     ) -> Path:
         """Write the model to ``path`` (``.npz``, no pickle, atomic).
 
-        ``preprocessing`` is the fitted preprocessing the model was trained behind (an object
-        with ``to_dict()``, e.g. ``nablanet.data.preprocessing.StandardScaler``, or that
-        dict): it is stored in the file's metadata (``"preprocessing"``) so that
+        ``preprocessing`` is the fitted transformer the model was trained behind (e.g.
+        ``nablanet.data.StandardScaler().fit(x_train)``; any object with ``get_config()``
+        registered as a :class:`nablanet.data.Transformer`, or its
+        ``{"class_name": ..., "config": ...}`` dict): it goes into the file's metadata, so that
         ``nablanet predict`` and :func:`nablanet.pipeline.load_trained_model` apply it to raw
-        inputs, as they do for the pipeline's own runs.
+        inputs, as they do for the pipeline's own runs. ``target_preprocessing`` (regression)
+        is undone on the predictions the same way.
         """
         if not self.built:
             raise NablanetError(
@@ -461,14 +464,12 @@ class Sequential:
                 "model.build((None, n_features)) or fit / predict once first"
             )
         meta = {**self.metadata, **(metadata or {})}
-        if preprocessing is not None:
-            spec = preprocessing.to_dict() if hasattr(preprocessing, "to_dict") else preprocessing
-            if not isinstance(spec, dict):
-                raise NablanetError(
-                    "save(preprocessing=...) takes a fitted preprocessing object (with "
-                    f"to_dict()) or its dict, got {type(preprocessing).__name__}"
-                )
-            meta["preprocessing"] = spec
+        for key, transformer in (
+            ("preprocessing", preprocessing),
+            ("target_preprocessing", target_preprocessing),
+        ):
+            if transformer is not None:
+                meta[key] = _transformer_spec(transformer, key)
         return save_model(self, path, metadata=meta, overwrite=overwrite)
 
     # -- config and summary -----------------------------------------------------------------
@@ -574,6 +575,28 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"Sequential(name={self.name!r}, layers={len(self.layers)})"
+
+
+def _transformer_spec(transformer, key: str) -> dict:
+    """``{"class_name", "config"}`` of a fitted transformer (the form model files hold)."""
+    if isinstance(transformer, dict):
+        if "class_name" not in transformer:
+            raise NablanetError(
+                f"save({key}=...): a dict must be {{'class_name': ..., 'config': {{...}}}}, got "
+                f"keys {sorted(transformer)}"
+            )
+        return transformer
+    if not hasattr(transformer, "get_config"):
+        raise NablanetError(
+            f"save({key}=...) takes a fitted transformer (nablanet.data.StandardScaler, ...), "
+            f"got {type(transformer).__name__}"
+        )
+    fitted = getattr(transformer, "is_fitted", True)
+    if callable(fitted):
+        fitted = fitted()
+    if not fitted:
+        raise NablanetError(f"save({key}=...): {type(transformer).__name__} is not fitted")
+    return {"class_name": type(transformer).__name__, "config": transformer.get_config()}
 
 
 def load_model(path: str | Path, compile: bool = True) -> Sequential:

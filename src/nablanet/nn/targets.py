@@ -70,7 +70,12 @@ def check_targets(y, loss, n_outputs: int | None = None) -> np.ndarray:
     """
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
-        raise NablanetError(f"targets must be numeric, got dtype {y.dtype}")
+        what = (
+            "class labels must be integers"
+            if isinstance(loss, CATEGORICAL_LOSSES)
+            else ("targets must be numeric")
+        )
+        raise NablanetError(f"{what}, got dtype {y.dtype}")
     if isinstance(loss, CATEGORICAL_LOSSES):
         return _check_categorical(y, loss, n_outputs)
     if isinstance(loss, BINARY_LOSSES):

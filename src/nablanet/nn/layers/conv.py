@@ -114,6 +114,7 @@ class Conv2D(Layer):
     out_channels : int
         Number of filters (the output's channels); ``filters`` is its Keras name.
     kernel_size : int or (int, int)
+        Default 3 (by name or as the third number; never as the second, see above).
     stride : int or (int, int)
         ``strides`` is its Keras name.
     padding : int, (int, int), "valid" or "same"
@@ -707,10 +708,7 @@ def _resolve_conv_args(args, in_channels, out_channels, filters, kernel_size, in
             "Conv2D(in_channels, out_channels, kernel_size)"
         )
     if named["kernel_size"] is None:
-        raise NablanetError(
-            "Conv2D needs kernel_size, e.g. Conv2D(filters=32, kernel_size=3) or "
-            "Conv2D(1, 32, kernel_size=3)"
-        )
+        named["kernel_size"] = 3  # the documented default (given by name or as a third number)
     if input_shape is not None:
         shape = tuple(input_shape)
         if len(shape) != 3:

@@ -225,11 +225,23 @@ class Dense(Layer):
         }
 
 
+def _is_activation(value) -> bool:
+    if isinstance(value, acts.Activation):
+        return True
+    if not isinstance(value, (str, dict)):
+        return False
+    try:
+        acts.deserialize(value)
+    except NablanetError:
+        return False
+    return True
+
+
 def _resolve_dense_sizes(n_inputs, n_neurons, activation, units, input_dim, input_shape):
     """``(n_inputs or None, n_neurons, activation)`` from the PyTorch/NNFS form
     ``Dense(n_inputs, n_neurons)`` and the Keras forms ``Dense(units)``, ``Dense(32, "relu")``,
     ``units=``, ``input_dim=``, ``input_shape=``; one-line errors for contradictions."""
-    if activation is None and isinstance(n_neurons, (str, dict, acts.Activation)):
+    if activation is None and _is_activation(n_neurons):
         # Dense(32, "relu"): Keras' second positional argument is the activation
         n_neurons, activation = None, n_neurons
     if units is not None:
