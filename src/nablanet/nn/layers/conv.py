@@ -239,7 +239,15 @@ class Conv2D(Layer):
                 f"Conv2D expects images (n_samples, height, width, channels), got input shape "
                 f"{(None, *tuple(input_shape))} (channels last)"
             )
-        self.in_channels = check_positive_int(input_shape[2], "in_channels", "Conv2D")
+        first, last = input_shape[0], input_shape[2]
+        if first in (1, 3, 4) and last not in (1, 3, 4) and input_shape[1] == last:
+            # (1, 28, 28) is one grey 28x28 image channels first, not 28 channels of 1 row
+            raise NablanetError(
+                f"Conv2D got images of shape {(None, *tuple(input_shape))}, which looks channels "
+                f"first (NCHW); nablanet images are channels last (n_samples, height, width, "
+                f"channels): use x.transpose(0, 2, 3, 1)"
+            )
+        self.in_channels = check_positive_int(last, "in_channels", "Conv2D")
         rng, self._rng = self._rng, None
         kh, kw = self.kernel_size
         shape = (kh, kw, self.in_channels, self.out_channels)
@@ -259,13 +267,6 @@ class Conv2D(Layer):
     def _check_batch(self, x: np.ndarray) -> None:
         """Build from the first batch if needed, then the one-line NHWC shape check."""
         if self.in_channels is None and x.ndim == 4:
-            looks_nchw = x.shape[1] in (1, 3, 4) and x.shape[3] not in (1, 3, 4)
-            if looks_nchw:
-                raise NablanetError(
-                    f"Conv2D got a batch of shape {x.shape}, which looks channels first "
-                    f"(NCHW); nablanet images are channels last (n_samples, height, width, "
-                    f"channels): use x.transpose(0, 2, 3, 1)"
-                )
             self.build(x.shape[1:])
         check_image_batch(x, "Conv2D", self.in_channels)
 
