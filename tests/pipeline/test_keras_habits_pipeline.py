@@ -133,7 +133,7 @@ def test_tensorboard_writes_event_files_tensorboard_reads(tmp_path):
     y = (x[:, 0] > 0).astype(np.int64)
     model = nb.Sequential([nb.Dense(3, 4, "relu", seed=0), nb.Dense(4, 2, "softmax", seed=1)])
     model.compile("sparse_categorical_crossentropy", "adam")
-    board = nb.TensorBoard(tmp_path / "logs", batch_logs=True, histogram_freq=1)
+    board = nb.TensorBoard(tmp_path / "logs", histogram_freq=1, update_freq="batch")
     history = model.fit(
         x, y, epochs=3, batch_size=16, validation_split=0.25, callbacks=[board], verbose=0
     )
@@ -150,6 +150,9 @@ def test_tensorboard_writes_event_files_tensorboard_reads(tmp_path):
 
 
 def test_tensorboard_without_tensorboardx_says_which_extra_to_install(monkeypatch):
+    pytest.importorskip("tensorboardX")
+    with pytest.raises(nb.NablanetError, match="'update_freq' parameter of TensorBoard"):
+        nb.TensorBoard("logs", update_freq="sometimes")
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import fails
     with pytest.raises(nb.NablanetError, match=r'pip install "nablanet\[tensorboard\]"'):
         nb.TensorBoard("logs")

@@ -34,29 +34,40 @@ def _summary_writer_class():
 
 
 class TensorBoard(Callback):
-    """Write every epoch's logs as TensorBoard scalars (and, with ``batch_logs=True``, every
-    batch's loss as ``batch_loss``).
+    """Write every epoch's logs as TensorBoard scalars (and, with ``update_freq``, the loss of
+    batches as ``batch_loss``), with Keras' arguments.
 
     Parameters
     ----------
     log_dir : path
         Folder of the event files (``train/`` and ``validation/`` under it).
-    batch_logs : bool
-        Also write the loss of every batch (``update_freq="batch"`` in Keras).
     histogram_freq : int
         Every this many epochs, a histogram of every parameter (0: never).
+    update_freq : "epoch", "batch" or int
+        ``"epoch"``: epoch logs only; ``"batch"``: also every batch's loss; an integer ``n``:
+        the loss of every ``n``-th batch.
     """
 
     def __init__(
         self,
         log_dir: str | Path = "logs",
-        batch_logs: bool = False,
         histogram_freq: int = 0,
+        update_freq: str | int = "epoch",
     ):
         super().__init__()
         self._writer_class = _summary_writer_class()
         self.log_dir = str(log_dir)
-        self.batch_logs = bool(batch_logs)
+        if update_freq == "batch":
+            update_freq = 1
+        valid = update_freq == "epoch" or (
+            isinstance(update_freq, int) and not isinstance(update_freq, bool) and update_freq > 0
+        )
+        if not valid:
+            raise NablanetError(
+                "The 'update_freq' parameter of TensorBoard must be 'epoch', 'batch' or a "
+                f"positive integer. Got {update_freq!r} instead."
+            )
+        self.update_freq = update_freq
         if (
             isinstance(histogram_freq, bool)
             or not isinstance(histogram_freq, int)
@@ -81,11 +92,11 @@ class TensorBoard(Callback):
             self._step = self.trainer.optimizer.iterations
 
     def on_batch_end(self, step, logs=None):
-        if not self.batch_logs:
+        if self.update_freq == "epoch":
             return
         self._step += 1
         loss = (logs or {}).get("loss")
-        if loss is not None:
+        if loss is not None and self._step % self.update_freq == 0:
             self._writer("train").add_scalar("batch_loss", float(loss), self._step)
 
     def on_epoch_end(self, epoch, logs=None):
