@@ -116,6 +116,18 @@ def _built(layer, shape):
     return layer
 
 
+def test_batch_normalization_without_its_size_builds_on_first_use():
+    nb.set_seed(0)
+    model = nb.Sequential(
+        [nb.Conv2D(filters=3, kernel_size=3), nb.BatchNormalization(), nb.Flatten(), nb.Dense(2)]
+    )
+    assert not model.layers[1].built and model.layers[1].state_dict() == {}
+    model.build((None, 5, 5, 1))
+    assert model.layers[1].n_features == 3
+    assert sorted(model.layers[1].state_dict()) == ["beta", "gamma", "running_mean", "running_var"]
+    assert model.layers[1].get_config()["n_features"] == 3
+
+
 def test_compile_before_the_build_and_fit_builds_from_the_first_batch():
     x, y = _blobs()
     nb.set_seed(0)
