@@ -212,6 +212,7 @@ def test_a_deferred_model_saves_loads_and_refuses_to_save_unbuilt(tmp_path):
         (lambda: nb.Conv2D(1, out_channels=32, kernel_size=3), 1),
         (lambda: nb.Conv2D(filters=32, kernel_size=3, input_shape=(28, 28, 1)), 1),
         (lambda: nb.Conv2D(filters=32, kernel_size=(3, 3), strides=1), None),
+        (lambda: nb.Conv2D(32, (3, 3)), None),  # a pair can only be a kernel size
     ],
 )
 def test_conv2d_forms(make, in_channels):

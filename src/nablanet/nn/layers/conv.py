@@ -100,7 +100,8 @@ class Conv2D(Layer):
       numbers) or ``Conv2D(in_channels, out_channels, kernel_size=3)``;
     - by name, PyTorch's or Keras' words: ``Conv2D(in_channels=1, out_channels=32,
       kernel_size=3)``, ``Conv2D(filters=32, kernel_size=3)``;
-    - Keras' one positional: ``Conv2D(32, kernel_size=3)`` is 32 filters.
+    - Keras' one positional: ``Conv2D(32, kernel_size=3)`` is 32 filters, and so is
+      ``Conv2D(32, (3, 3))`` (a pair can only be a kernel size).
 
     ``Conv2D(32, 3)`` (two numbers, no ``kernel_size``) is refused: Keras reads it as 32 filters
     of 3x3, PyTorch as 32 input channels and 3 output channels. Without ``in_channels`` the
@@ -681,6 +682,9 @@ def _resolve_conv_args(args, in_channels, out_channels, filters, kernel_size, in
             f"kernel_size), got {len(args)}: give stride, padding, ... by name"
         )
     named = {"in_channels": in_channels, "out_channels": out_channels, "kernel_size": kernel_size}
+    if len(args) == 2 and isinstance(args[1], (tuple, list)) and kernel_size is None:
+        # Conv2D(32, (3, 3)): a pair can only be Keras' kernel_size, never out_channels
+        args, kernel_size = (args[0],), args[1]
     if len(args) == 2 and kernel_size is None and out_channels is None and filters is None:
         a, b = args
         raise NablanetError(
