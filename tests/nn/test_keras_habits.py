@@ -200,6 +200,17 @@ def test_a_deferred_model_saves_loads_and_refuses_to_save_unbuilt(tmp_path):
     np.testing.assert_array_equal(again.predict(x), model.predict(x))
 
 
+def test_a_file_holding_an_unbuilt_layer_is_refused(tmp_path):
+    from nablanet.nn.serialization import save_model
+
+    model = nb.Sequential([nb.Dense(4)])  # what save() refuses, written behind its back
+    path = save_model(model, tmp_path / "crafted.npz")
+    with pytest.raises(
+        nb.ModelFileError, match="corrupt architecture \\(layer 0 has no input size"
+    ):
+        nb.load_model(path)
+
+
 # -- Conv2D's forms -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("make", "in_channels"),

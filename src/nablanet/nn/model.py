@@ -626,6 +626,11 @@ def load_model(path: str | Path, compile: bool = True) -> Sequential:
             raise ModelFileError(f"{path}: corrupt architecture (too large to build)") from None
         except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as e:
             raise ModelFileError(f"{path}: corrupt architecture ({e})") from None
+        unbuilt = [i for i, layer in enumerate(model.layers) if not layer.built]
+        if unbuilt:  # save() refuses such a model: its weights would be drawn afresh
+            raise ModelFileError(
+                f"{path}: corrupt architecture (layer {unbuilt[0]} has no input size)"
+            )
         own = model.state_dict()
         weights = read_weights(archive, {k: v.shape for k, v in own.items()}, path)
     try:
