@@ -25,8 +25,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples scripts
-	$(BIN)/ruff format --check src tests benchmarks examples scripts
+	$(BIN)/ruff check src tests benchmarks examples scripts conftest.py
+	$(BIN)/ruff format --check src tests benchmarks examples scripts conftest.py
 
 # mypy, configured in pyproject.toml ([tool.mypy]): strict on nablanet.data and
 # nablanet.pipeline, typed signatures in nablanet.nn
@@ -37,8 +37,8 @@ typecheck: $(STAMP)
 check: lint typecheck
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks examples scripts
-	$(BIN)/ruff check --fix src tests benchmarks examples scripts
+	$(BIN)/ruff format src tests benchmarks examples scripts conftest.py
+	$(BIN)/ruff check --fix src tests benchmarks examples scripts conftest.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

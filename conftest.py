@@ -33,9 +33,7 @@ def _missing(modules: tuple[str, ...]) -> bool:
     return any(importlib.util.find_spec(m) is None for m in modules)
 
 
-collect_ignore = [
-    str(SRC / path) for path, needs in OPTIONAL_EXTRAS.items() if _missing(needs)
-]
+collect_ignore = [str(SRC / path) for path, needs in OPTIONAL_EXTRAS.items() if _missing(needs)]
 
 
 @pytest.fixture(autouse=True)
