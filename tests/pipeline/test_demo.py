@@ -29,3 +29,9 @@ def test_demo_runs_end_to_end(tmp_path):
     predictions = [line for line in proc.stdout.splitlines() if line[:2] in ("0,", "5,")]
     assert predictions[0].split(",")[1] == "malignant"
     assert predictions[1].split(",")[1] == "benign"
+    # it ends with the next commands to try, and where the `nablanet` command is
+    tail = proc.stdout[proc.stdout.index("=== Next, try it yourself") :]
+    assert f"nablanet evaluate --model {Path('out') / run.name}" in tail
+    assert "nablanet predict --model" in tail and "nablanet ui" in tail
+    if sys.prefix != sys.base_prefix:  # a virtual environment, not active in the child
+        assert "/bin/activate" in tail and "/bin/nablanet" in tail
