@@ -108,14 +108,17 @@ def load_run(run_dir: str | Path):
         raise UIError(str(e)) from None
 
 
+def model_file(path: str | Path) -> Path:
+    """The model file a path stands for (a run directory, ``runs/latest``, or the file)."""
+    try:
+        return _pipeline().resolve_model_path(path)
+    except NablanetError as e:
+        raise UIError(str(e)) from None
+
+
 def load_trained(path: str | Path):
-    """A ``TrainedModel`` from a ``model.npz`` file or a run directory."""
-    path = Path(path)
-    if path.is_dir():
-        candidate = path / "model.npz"
-        if not candidate.exists():
-            raise UIError(f"{path.name}: this run has no model.npz yet (still training?).")
-        path = candidate
+    """A ``TrainedModel`` from a ``model.npz`` file, a run directory or ``runs/latest``."""
+    path = model_file(path)
     try:
         return _pipeline().load_trained_model(path)
     except (ModelFileError, NablanetError, OSError) as e:
