@@ -68,7 +68,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise UsageError("--resume uses the run's own config.yaml; drop --config (--set works)")
         with _terminate_as_interrupt():
             result = pipeline.resume(
-                pipeline.resolve_run_dir(args.resume),
+                pipeline.resolve_run_path(args.resume),
                 args.set or [],
                 data_dir=args.data_dir,
                 progress=args.progress,
@@ -167,10 +167,10 @@ def _read_history(path: Path) -> dict:
 
 
 def _cmd_visualize(args: argparse.Namespace) -> int:
-    from .pipeline import plots, resolve_run_dir
+    from .pipeline import plots, resolve_run_path
     from .pipeline.errors import InputError
 
-    path = resolve_run_dir(args.history)  # runs/latest -> the run it points at
+    path = resolve_run_path(args.history)  # runs/latest -> the run it points at
     history = _read_history(path)
     base = path if path.is_dir() else path.parent
     out = Path(args.output) if args.output else base / "plots"

@@ -23,7 +23,8 @@ def test_demo_runs_end_to_end(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for n in (1, 2, 3, 4):
         assert f"=== {n}/4 " in proc.stdout
-    (run,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
+    (run,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir() and not p.is_symlink()]
+    assert (tmp_path / "out" / "latest").resolve() == run.resolve()
     assert (run / "model.npz").is_file() and (run / "metrics.json").is_file()
     assert (run / "plots" / "loss.png").is_file()  # written by the visualize step
     predictions = [line for line in proc.stdout.splitlines() if line[:2] in ("0,", "5,")]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nablanet as nb
 from nablanet import pipeline
 from nablanet.cli import main
 from nablanet.pipeline.errors import InputError
@@ -20,11 +21,11 @@ from nablanet.pipeline.locate import (
     is_latest_pointer,
     read_latest,
     resolve_model_path,
-    resolve_run_dir,
+    resolve_run_path,
     update_latest,
 )
 
-from .conftest import breast_cancer_config
+from .conftest import breast_cancer_config, write_config
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +75,10 @@ def test_latest_falls_back_to_a_file_without_symlinks(tmp_path, monkeypatch):
     assert pointer.is_file() and not pointer.is_symlink()
     assert pointer.read_text() == "b-1\n"
     assert is_latest_pointer(pointer)
-    assert resolve_run_dir(pointer) == run
+    assert resolve_run_path(pointer) == run
     # a later run replaces the file the same way
     update_latest(fake_run(tmp_path, "b-2"))
-    assert resolve_run_dir(pointer) == tmp_path / "b-2"
+    assert resolve_run_path(pointer) == tmp_path / "b-2"
 
 
 def test_concurrent_updates_always_leave_a_valid_pointer(tmp_path):
@@ -110,7 +111,7 @@ def test_a_dangling_or_bogus_pointer_is_one_clear_error(tmp_path):
     other.mkdir()
     (other / LATEST).write_text("one\ntwo\n")
     with pytest.raises(InputError, match="one run name expected"):
-        resolve_run_dir(other / LATEST)
+        resolve_run_path(other / LATEST)
 
 
 # -- what a path stands for ---------------------------------------------------------------------
@@ -198,3 +199,66 @@ def test_the_ui_loader_takes_latest(runs, run_dir):
 
     with pytest.raises(UIError, match="a folder of runs"):
         pipeline_api.load_trained(runs)
+
+
+# -- what a training leaves ---------------------------------------------------------------------
+class FailAt(nb.Callback):
+    """Raises at the end of epoch ``epoch`` (before that epoch's checkpoint is written)."""
+
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("boom")
+
+
+def test_a_training_points_latest_at_its_run(tmp_path):
+    config = pipeline.config_from_dict(breast_cancer_config(tmp_path, epochs=1))
+    first = pipeline.train(config, progress=False).run_dir
+    assert resolve_run_path(tmp_path / "runs" / LATEST) == first
+    second = pipeline.train(config, progress=False).run_dir
+    assert resolve_run_path(tmp_path / "runs" / LATEST) == second
+    # listed once each, never through the pointer
+    assert sorted(r.run_dir for r in pipeline.list_runs(tmp_path / "runs")) == sorted(
+        [first, second]
+    )
+
+
+def test_a_failed_training_that_saved_nothing_leaves_no_directory(tmp_path, capsys):
+    config = pipeline.config_from_dict(breast_cancer_config(tmp_path, epochs=3))
+    with pytest.raises(RuntimeError, match="boom"):
+        pipeline.train(config, callbacks=[FailAt(0)], progress=False)
+    assert list((tmp_path / "runs").iterdir()) == []
+    # the same from the command line, for bad data: exit 2, and no run directory
+    data = breast_cancer_config(tmp_path)
+    data["data"] = {"dataset": {"csv": str(tmp_path / "missing.csv"), "target": "y"}}
+    code, _, err = cli(capsys, "train", "--config", write_config(tmp_path / "c.yaml", data))
+    assert code == 2 and "missing.csv" in err
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_a_failed_training_with_a_checkpoint_is_marked_failed(tmp_path):
+    config = pipeline.config_from_dict(breast_cancer_config(tmp_path, epochs=3))
+    with pytest.raises(RuntimeError, match="boom"):
+        pipeline.train(config, callbacks=[FailAt(1)], progress=False)
+    (run,) = (tmp_path / "runs").iterdir()
+    assert (run / "FAILED").read_text() == "RuntimeError: boom\n"
+    assert (run / "checkpoints" / "last.npz").is_file()
+    assert pipeline.load_run(run).status == "failed"
+    assert not (tmp_path / "runs" / LATEST).exists()  # it saved no model
+    # resumed, it finishes, and is no longer marked
+    result = pipeline.resume(run, progress=False)
+    assert result.status in ("completed", "early_stopped")
+    assert not (run / "FAILED").exists()
+    assert pipeline.load_run(run).status == result.status
+    assert resolve_run_path(tmp_path / "runs" / LATEST) == run
+
+
+def test_a_tuning_trial_directory_gets_no_latest(tmp_path):
+    trial = tmp_path / "study" / "trial-0000"
+    trial.mkdir(parents=True)
+    config = pipeline.config_from_dict(breast_cancer_config(tmp_path, epochs=1))
+    pipeline.train(config, run_dir=trial, progress=False)
+    assert sorted(p.name for p in trial.parent.iterdir()) == ["trial-0000"]

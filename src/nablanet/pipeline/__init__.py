@@ -19,7 +19,7 @@ The public API (see ``docs/pipeline.md``):
 - runs: :func:`train`, :func:`resume` -> :class:`RunResult`; :func:`load_run`, :func:`list_runs`
   -> :class:`RunInfo`;
 - paths: :func:`resolve_model_path` (a model file, a run directory or ``runs/latest``),
-  :func:`resolve_run_dir`, :func:`update_latest` (keeps ``<output_dir>/latest`` current);
+  :func:`resolve_run_path`, :func:`update_latest` (keeps ``<output_dir>/latest`` current);
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
   :func:`predict`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
@@ -33,7 +33,7 @@ from .config import Config, config_from_dict, dump_config, load_config, read_yam
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
-from .locate import LATEST, resolve_model_path, resolve_run_dir, update_latest
+from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
@@ -107,7 +107,7 @@ __all__ = [
     "read_yaml",
     "register_layer_type",
     "resolve_model_path",
-    "resolve_run_dir",
+    "resolve_run_path",
     "resume",
     "save_config",
     "train",

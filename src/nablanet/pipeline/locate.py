@@ -17,7 +17,7 @@ here, so the same three spellings work everywhere:
 >>> _ = (run / "model.npz").write_bytes(b"")
 >>> update_latest(run).name
 'latest'
->>> resolve_run_dir(runs / "latest") == run, resolve_model_path(runs / "latest") == run / "model.npz"
+>>> resolve_run_path(runs / "latest") == run, resolve_model_path(runs / "latest") == run / "model.npz"
 (True, True)
 """
 
@@ -35,7 +35,7 @@ __all__ = [
     "is_latest_pointer",
     "read_latest",
     "resolve_model_path",
-    "resolve_run_dir",
+    "resolve_run_path",
     "update_latest",
 ]
 
@@ -113,7 +113,7 @@ def update_latest(run_dir: str | Path) -> Path:
     return pointer
 
 
-def resolve_run_dir(path: str | Path) -> Path:
+def resolve_run_path(path: str | Path) -> Path:
     """``path`` as a run directory: itself, or the run ``runs/latest`` points at.
 
     A path that is neither is returned unchanged (the caller reports what is missing).
@@ -140,7 +140,7 @@ def resolve_model_path(path: str | Path) -> Path:
         raise InputError(
             f"{given}: no run has saved a model here yet (train one with nablanet train)"
         )
-    path = resolve_run_dir(given)
+    path = resolve_run_path(given)
     if not path.is_dir():
         return path
     model = path / MODEL_FILE
