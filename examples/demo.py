@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 def _shown(path: Path) -> str:
     """``path`` relative to the working directory when it is below it (what a user types)."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+        # abspath, not resolve: runs/latest stays runs/latest, not the run it links to
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
@@ -117,12 +118,13 @@ def venv_hint() -> str:
 def next_steps(run: Path, samples: Path) -> str:
     """The commands to try after the demo (printed at its end)."""
     run_dir, samples_csv = _shown(run), _shown(samples)
+    latest = _shown(run.parent / "latest")
     lines = [
         "",
         "=== Next, try it yourself",
         venv_hint(),
         f"  nablanet evaluate --model {run_dir}  # a run directory stands for its model.npz",
-        f"  nablanet predict --model {run_dir} --input {samples_csv}",
+        f"  nablanet predict --model {latest} --input {samples_csv}  # {latest}: the newest run",
         "  nablanet train --config configs/breast_cancer.yaml --set training.epochs=20",
         "  nablanet train --config configs/diabetes.yaml  # a regression",
         "  nablanet ui  # the web app, on http://127.0.0.1:7860",

@@ -33,6 +33,7 @@ def test_demo_runs_end_to_end(tmp_path):
     # it ends with the next commands to try, and where the `nablanet` command is
     tail = proc.stdout[proc.stdout.index("=== Next, try it yourself") :]
     assert f"nablanet evaluate --model {Path('out') / run.name}" in tail
-    assert "nablanet predict --model" in tail and "nablanet ui" in tail
+    assert f"nablanet predict --model {Path('out') / 'latest'} --input" in tail
+    assert "nablanet ui" in tail
     if sys.prefix != sys.base_prefix:  # a virtual environment, not active in the child
         assert "/bin/activate" in tail and "/bin/nablanet" in tail
