@@ -121,7 +121,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from .pipeline import predict
 
-    preds = predict(args.model, args.input)
+    preds = predict(args.model, args.input, by_position=args.by_position)
     if args.output:
         preds.to_csv(args.output)
         print(f"{len(preds)} prediction(s) written to {args.output}")
@@ -347,13 +347,20 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--input",
         required=True,
-        help="raw samples: .npy, .npz (array x), .csv (feature columns, header optional), an "
+        help="raw samples: .npy, .npz (array x), .csv (feature columns; a first row of numbers "
+        "is data, a header must name the model's columns), an "
         "image (.png, .jpg, ...) or a folder of images",
     )
     p.add_argument(
         "--output",
         metavar="FILE",
         help="write the predictions as CSV (default: print them)",
+    )
+    p.add_argument(
+        "--by-position",
+        action="store_true",
+        help="take a CSV's columns in order when its header does not name the model's columns "
+        "(the counts must match)",
     )
 
 

@@ -41,6 +41,15 @@ def load_dataset(spec: str | Mapping[str, Any], data_dir: str | Path | None = No
         raise UIError(f"Cannot load the dataset: {e}") from None
 
 
+def csv_columns(path: str | Path, delimiter: str = ",") -> list[str]:
+    """The columns of a CSV file as training reads it: its header, or ``column_1``, ... when
+    the first row is numbers (data, not names)."""
+    try:
+        return _data().csv_columns(path, delimiter)[0]
+    except (NablanetError, ValueError, OSError) as e:
+        raise UIError(f"{Path(path).name}: {str(e).removeprefix(f'{path}: ')}") from None
+
+
 # -- configs and models ---------------------------------------------------------------------------
 def describe_choices():
     """The names a config may use and the schema's defaults (:class:`nablanet.pipeline.Choices`)."""
