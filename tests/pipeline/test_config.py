@@ -122,8 +122,7 @@ def test_a_warm_up_longer_than_the_run_is_shortened_with_a_note():
     config = config_from_dict(apply_overrides(BASE, ["training.epochs=2"]))
     assert config.training.scheduler.warmup_epochs == 1
     assert config.notes == [
-        "training.scheduler.warmup_epochs: 2 warm-up epoch(s) do not fit in a 2-epoch run; "
-        "using 1"
+        "training.scheduler.warmup_epochs: 2 warm-up epoch(s) do not fit in a 2-epoch run; using 1"
     ]
     one = config_from_dict(apply_overrides(BASE, ["training.epochs=1"]))
     assert one.training.scheduler.warmup_epochs == 0 and len(one.notes) == 1

@@ -85,7 +85,7 @@ def test_a_header_with_other_names_is_refused_unless_by_position(tmp_path, model
     assert "taking the 3 columns in order, as asked (--by-position)" in caplog.text
     # positions need the counts to match
     wide = write(tmp_path / "e.csv", ["a", "b", "c", "d"], [[*r, 0] for r in ROWS])
-    with pytest.raises(InputError, match="wrong feature count: .* the file has 4 column"):
+    with pytest.raises(InputError, match=r"wrong feature count: .* the file has 4 column"):
         read(wide, model, by_position=True)
 
 
