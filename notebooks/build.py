@@ -183,8 +183,29 @@ def execute(source: Path, timeout: int = 1800) -> nbformat.NotebookNode:
                     output["data"][key] = small_png(value)
             if output.get("output_type") == "error":
                 raise RuntimeError(f"{source.name}: a cell failed: {output.get('evalue')}")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     nbformat.validate(nb)
     return nb
+
+
+def merge_streams(outputs: list) -> list:
+    """Adjacent outputs of one stream joined into one: how the kernel chunks what a cell
+    prints depends on timing, and a rerun must not change the file for that."""
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and last is not None
+            and last.get("output_type") == "stream"
+            and last.get("name") == output.get("name")
+        ):
+            last["text"] = last["text"] + output["text"]
+        else:
+            merged.append(output)
+    return merged
 
 
 def targets() -> dict[Path, Path]:
