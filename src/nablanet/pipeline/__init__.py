@@ -18,6 +18,8 @@ The public API (see ``docs/pipeline.md``):
   schema's defaults, from the registries), :func:`read_yaml`;
 - runs: :func:`train`, :func:`resume` -> :class:`RunResult`; :func:`load_run`, :func:`list_runs`
   -> :class:`RunInfo`;
+- paths: :func:`resolve_model_path` (a model file, a run directory or ``runs/latest``),
+  :func:`resolve_run_path`, :func:`update_latest` (keeps ``<output_dir>/latest`` current);
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
   :func:`predict`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
@@ -36,6 +38,7 @@ from .config import Config, config_from_dict, dump_config, load_config, read_yam
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
+from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
@@ -71,6 +74,7 @@ def trial_histories(rows: list[TrialRow]) -> dict[str, dict[str, list[Any]]]:
 
 
 __all__ = [
+    "LATEST",
     "LAYER_TYPES",
     "Choices",
     "Config",
@@ -110,8 +114,11 @@ __all__ = [
     "prepare_data",
     "read_yaml",
     "register_layer_type",
+    "resolve_model_path",
+    "resolve_run_path",
     "resume",
     "save_config",
     "train",
     "trial_histories",
+    "update_latest",
 ]
