@@ -16,6 +16,7 @@ import the library (:mod:`nablanet.nn`), and the library does not import it.
 """
 
 from .builtin import FASHION_MNIST, MNIST, IdxSource, load_idx_dataset
+from .channels import ChannelStandardizer
 from .cifar import CIFAR10, CifarSource, load_cifar
 from .dataset import TASKS, Dataset, encode_targets, infer_task
 from .errors import DataError
@@ -41,6 +42,7 @@ from .split import Split, train_val_test_indices, train_val_test_split
 
 __all__ = [
     "CIFAR10",
+    "ChannelStandardizer",
     "CifarSource",
     "DATA_ENV",
     "FASHION_MNIST",

@@ -1,4 +1,5 @@
-"""Sketch preprocessing: a drawing becomes an MNIST-like input (no browser needed)."""
+"""Pictures to model inputs: a drawing becomes an MNIST-like input, a photo a colour sample (no
+browser needed)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from nablanet.ui.errors import UIError
-from nablanet.ui.sketch import (
+from nablanet.pipeline import InputError
+from nablanet.pipeline.images import (
     _max_filter,
     center_of_mass,
     ink_image,
@@ -39,25 +40,25 @@ def bbox(a: np.ndarray, thr: float = 0.1) -> tuple[int, int]:
 
 def test_empty_white_canvas_is_a_clear_error():
     blank = np.full((200, 200, 4), 255, np.uint8)
-    with pytest.raises(UIError, match="empty"):
+    with pytest.raises(InputError, match="empty"):
         preprocess_digit(blank)
 
 
 def test_transparent_canvas_counts_as_paper():
     # RGB black but fully transparent: nothing is drawn
     clear = np.zeros((100, 100, 4), np.uint8)
-    with pytest.raises(UIError, match="empty"):
+    with pytest.raises(InputError, match="empty"):
         preprocess_digit(clear, invert=True)
 
 
 def test_no_image_and_wrong_types_are_clear_errors():
-    with pytest.raises(UIError, match="draw a digit"):
+    with pytest.raises(InputError, match="draw a digit"):
         preprocess_digit(None)
-    with pytest.raises(UIError, match="draw a digit"):
+    with pytest.raises(InputError, match="draw a digit"):
         preprocess_digit({"background": None, "layers": [], "composite": None})
-    with pytest.raises(UIError, match="Expected an image"):
+    with pytest.raises(InputError, match="Expected an image"):
         preprocess_digit("not an image")
-    with pytest.raises(UIError, match="shape"):
+    with pytest.raises(InputError, match="shape"):
         preprocess_digit(np.zeros((10, 10, 7)))
 
 
@@ -123,7 +124,7 @@ def test_preprocess_for_shape():
     assert preprocess_for_shape(draw_seven(), (8, 8, 1)).shape == (1, 8, 8, 1)
     rgb = preprocess_for_shape(draw_seven(), (32, 32, 3))
     assert rgb.shape == (1, 32, 32, 3) and np.array_equal(rgb[..., 0], rgb[..., 2])
-    with pytest.raises(UIError, match="does not take images"):
+    with pytest.raises(InputError, match="does not take images"):
         preprocess_for_shape(draw_seven(), (30,))
 
 
