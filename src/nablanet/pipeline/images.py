@@ -411,6 +411,8 @@ def _open(image: Any, name: str | None) -> tuple[Any, str]:
             with open_image(path, InputError) as img:
                 img.load()
                 return img.copy(), name or path.name
+        except InputError:  # the pixel limit, already one line naming the file
+            raise
         except (UnidentifiedImageError, OSError, ValueError):
             raise InputError(
                 f"{path.name}: not a picture that can be read; give a PNG or JPEG image"
