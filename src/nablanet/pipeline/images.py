@@ -349,15 +349,16 @@ class ImageSpec:
         """The spec of a :class:`~nablanet.pipeline.TrainedModel` (or a spec, or a shape)."""
         if isinstance(model, ImageSpec):
             return model
-        if isinstance(model, tuple | list):
-            return cls(tuple(int(s) for s in model))
-        shape = tuple(int(s) for s in getattr(model, "input_shape", ()))
+        plain = isinstance(model, tuple | list)
+        shape = tuple(int(s) for s in (model if plain else getattr(model, "input_shape", ())))
         if len(shape) != 3 or shape[2] not in (1, 3):
             raise InputError(
                 f"this model takes {model.describe_inputs()}, not images; give a .csv or .npy"
                 if hasattr(model, "describe_inputs")
                 else f"this model does not take images (its input shape is {shape})"
             )
+        if plain:
+            return cls(shape)
         meta = getattr(model, "metadata", None) or {}
         return cls(
             shape,
