@@ -8,7 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from nablanet.data import ChannelStandardizer, DataError, serialize_transformer, transformer_from_config
+from nablanet.data import (
+    ChannelStandardizer,
+    DataError,
+    serialize_transformer,
+    transformer_from_config,
+)
 
 
 def test_mean_and_std_per_channel_over_samples_and_pixels():
@@ -26,7 +31,7 @@ def test_mean_and_std_per_channel_over_samples_and_pixels():
 
 
 def test_streams_blocks_of_a_large_array_exactly(monkeypatch):
-    import nablanet.data.preprocessing as pre
+    import nablanet.data.preprocessing.scalers as pre
 
     monkeypatch.setattr(pre, "CHUNK_BYTES", 2000)  # many blocks
     x = np.random.default_rng(1).random((64, 4, 4, 3)) * 255
@@ -40,7 +45,9 @@ def test_round_trips_through_json_and_refuses_the_wrong_channels():
     s = ChannelStandardizer().fit(x)
     spec = json.loads(json.dumps(serialize_transformer(s)))
     np.testing.assert_array_equal(transformer_from_config(spec).transform(x), s.transform(x))
-    with pytest.raises(DataError, match=r"fitted on images with 3 channel\(s\), got .*\(2, 3, 3, 1\)"):
+    with pytest.raises(
+        DataError, match=r"fitted on images with 3 channel\(s\), got .*\(2, 3, 3, 1\)"
+    ):
         s.transform(np.zeros((2, 3, 3, 1)))
     with pytest.raises(DataError, match="not fitted yet"):
         ChannelStandardizer().transform(x)

@@ -16,7 +16,6 @@ import the library (:mod:`nablanet.nn`), and the library does not import it.
 """
 
 from .builtin import FASHION_MNIST, MNIST, IdxSource, load_idx_dataset
-from .channels import ChannelStandardizer
 from .cifar import CIFAR10, CifarSource, load_cifar
 from .dataset import TASKS, Dataset, encode_targets, infer_task
 from .errors import DataError
@@ -26,6 +25,7 @@ from .idx import parse_idx, read_idx, write_idx
 from .loader import DataLoader
 from .preprocessing import (
     TRANSFORMER_REGISTRY,
+    ChannelStandardizer,
     Compose,
     ImageFlattener,
     LabelEncoder,
@@ -42,13 +42,13 @@ from .split import Split, train_val_test_indices, train_val_test_split
 
 __all__ = [
     "CIFAR10",
-    "ChannelStandardizer",
-    "CifarSource",
     "DATA_ENV",
     "FASHION_MNIST",
     "MNIST",
     "TASKS",
     "TRANSFORMER_REGISTRY",
+    "ChannelStandardizer",
+    "CifarSource",
     "Compose",
     "DataError",
     "DataLoader",

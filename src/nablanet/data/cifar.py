@@ -41,7 +41,6 @@ import numpy as np
 from .dataset import Dataset
 from .errors import DataError
 from .fetch import DATA_ENV, download_file, resolve_data_dir
-from .idx import md5_hex
 
 __all__ = ["CIFAR10", "CifarSource", "find_cifar", "load_cifar", "parse_cifar_records"]
 
@@ -129,10 +128,7 @@ CIFAR10 = CifarSource(
     train_files=tuple(f"data_batch_{i}.bin" for i in range(1, 6)),
     test_files=("test_batch.bin",),
     meta_file="batches.meta.txt",
-    class_names=(
-        "airplane", "automobile", "bird", "cat", "deer",
-        "dog", "frog", "horse", "ship", "truck",
-    ),  # fmt: skip
+    class_names=tuple("airplane automobile bird cat deer dog frog horse ship truck".split()),
     description="Small colour photos in 10 classes (airplane ... truck), 32x32 RGB; "
     "50000 train + 10000 test images.",
 )
@@ -200,8 +196,10 @@ def parse_cifar_records(
     size = flat.size
     expected = None if records is None else records * record
     if (expected is not None and size != expected) or size % record or size == 0:
-        want = f"{expected} bytes ({records} records of {record})" if expected else (
-            f"a whole number of {record}-byte records"
+        want = (
+            f"{expected} bytes ({records} records of {record})"
+            if expected
+            else (f"a whole number of {record}-byte records")
         )
         what = "truncated" if expected is not None and size < expected else "wrong size"
         raise DataError(f"{source}: {what}: {size} bytes, expected {want}")
@@ -223,7 +221,9 @@ def _read_meta(text: bytes, source: str, n_classes: int) -> list[str]:
     except UnicodeDecodeError:
         raise DataError(f"{source}: not a text file of class names") from None
     if len(names) != n_classes:
-        raise DataError(f"{source}: expected {n_classes} class names, one per line, got {len(names)}")
+        raise DataError(
+            f"{source}: expected {n_classes} class names, one per line, got {len(names)}"
+        )
     return names
 
 
@@ -415,9 +415,7 @@ def load_cifar(
     else:
         files = read_cifar_archive(source, path)
         extracted = _extract(source, path, files)
-        arrays, where = (
-            _load_folder(source, extracted) if extracted else (dict(files), path)
-        )
+        arrays, where = _load_folder(source, extracted) if extracted else (dict(files), path)
     n_classes = len(source.class_names)
     meta = arrays.get(source.meta_file)
     class_names = (

@@ -147,6 +147,8 @@ def _register_idx(source: IdxSource) -> None:
 
 _register_idx(MNIST)
 _register_idx(FASHION_MNIST)
+
+
 def _register_cifar(source: cifar.CifarSource) -> None:
     def loader(data_dir=None, download=True, progress=True) -> Dataset:
         return cifar.load_cifar(source, data_dir, download=download, progress=progress)

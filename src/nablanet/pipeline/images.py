@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..data.formats.images import GREY_MODES, convert_mode
 from ..data.limits import open_image
 from .errors import InputError
 
@@ -317,7 +318,6 @@ def ink_to_raw(
 
 
 # -- the one path: any picture -> one raw sample of the model ----------------------------------
-_GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F", "La")
 
 
 @dataclass(frozen=True)
@@ -440,9 +440,9 @@ def _array_to_pil(arr: np.ndarray) -> Any:
 
 
 def _is_grey(img: Any) -> bool:
-    if img.mode in _GREY_MODES:
+    if img.mode in GREY_MODES:
         return True
-    rgb = np.asarray(img.convert("RGB"), dtype=np.int16)
+    rgb = np.asarray(convert_mode(img, "RGB"), dtype=np.int16)
     return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
 
 
@@ -450,20 +450,13 @@ def _photo_sample(img: Any, spec: ImageSpec, name: str) -> ImageSample:
     Image = _pil_image()
     h, w, c = spec.input_shape
     notes = []
-    has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
-    if has_alpha:  # transparent pixels are white paper, as in the drawing path
-        rgba = img.convert("RGBA")
-        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(paper, rgba)
     grey = _is_grey(img)
-    if c == 1:
-        if not grey:
-            notes.append("converted the colour image to greyscale (the model takes 1 channel)")
-        img = img.convert("L")
-    else:
-        if grey:
-            notes.append("repeated the greyscale image on 3 channels (the model takes RGB)")
-        img = img.convert("RGB")
+    if c == 1 and not grey:
+        notes.append("converted the colour image to greyscale (the model takes 1 channel)")
+    elif c == 3 and grey:
+        notes.append("repeated the greyscale image on 3 channels (the model takes RGB)")
+    # as the image-folder loader reads training images: alpha over white, 16-bit greys scaled
+    img = convert_mode(img, "L" if c == 1 else "RGB")
     if img.size != (w, h):
         notes.append(f"resized {img.size[0]}x{img.size[1]} -> {w}x{h}")
         # the image-folder loader's filter, so a picture is seen as the training images were
@@ -493,8 +486,7 @@ def _digit_sample(image: Any, spec: ImageSpec) -> ImageSample:
     paper = _paper(image)
     if spec.background in ("dark", "light") and paper != spec.background:
         notes.append(
-            f"inverted the image ({paper} background, the model was trained on "
-            f"{spec.background})"
+            f"inverted the image ({paper} background, the model was trained on {spec.background})"
         )
     return ImageSample(x=x, view=view, style="digits", notes=notes)
 

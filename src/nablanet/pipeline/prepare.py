@@ -206,7 +206,12 @@ def _image_style(x: np.ndarray, value_range: tuple[float, float] | None) -> str 
         return "photo"
     sample = np.asarray(x[:500], dtype=np.float32)
     border = np.concatenate(
-        [sample[:, 0].ravel(), sample[:, -1].ravel(), sample[:, :, 0].ravel(), sample[:, :, -1].ravel()]
+        [
+            sample[:, 0].ravel(),
+            sample[:, -1].ravel(),
+            sample[:, :, 0].ravel(),
+            sample[:, :, -1].ravel(),
+        ]
     )
     lo, hi = value_range if value_range is not None else (0.0, 255.0)
     level = (border - lo) / max(hi - lo, 1e-12)
