@@ -226,3 +226,11 @@ def test_the_style_of_a_model_file_decides_the_path():
     assert float(digit.x.max()) == 255.0 and float(digit.x[0, 0, 0]) == 0.0  # white on black
     photo = image_to_sample(canvas, ImageSpec((28, 28, 1), background="dark", style="photo"))
     assert photo.style == "photo" and float(photo.x[0, 0, 0]) == 255.0  # as it is
+
+
+def test_a_colour_picture_for_a_digit_model_is_read_as_grey_ink_and_said():
+    canvas = np.full((120, 120, 3), 255, np.uint8)
+    canvas[20:100, 50:70] = (200, 0, 0)  # a red "1"
+    s = image_to_sample(canvas, ImageSpec((28, 28, 1), background="dark"))
+    assert s.style == "digits" and s.x.shape == (28, 28, 1)
+    assert "converted the colour image to greyscale (the model takes 1 channel)" in s.notes

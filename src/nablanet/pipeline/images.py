@@ -483,6 +483,11 @@ def _digit_sample(image: Any, spec: ImageSpec) -> ImageSample:
         "centre of mass, as MNIST"
     )
     notes = [f"read as a digit ({rule})"]
+    rgb = image[..., :3] if image.ndim == 3 and image.shape[2] >= 3 else None
+    if rgb is not None and not (
+        (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all()
+    ):
+        notes.append("converted the colour image to greyscale (the model takes 1 channel)")
     paper = _paper(image)
     if spec.background in ("dark", "light") and paper != spec.background:
         notes.append(
