@@ -18,6 +18,8 @@ The public API (see ``docs/pipeline.md``):
   schema's defaults, from the registries), :func:`read_yaml`;
 - runs: :func:`train`, :func:`resume` -> :class:`RunResult`; :func:`load_run`, :func:`list_runs`
   -> :class:`RunInfo`;
+- paths: :func:`resolve_model_path` (a model file, a run directory or ``runs/latest``),
+  :func:`resolve_run_path`, :func:`update_latest` (keeps ``<output_dir>/latest`` current);
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
   :func:`predict`, :func:`image_to_sample` (any picture -> one model input, the path the CLI,
   the UI and ``predict`` share) -> :class:`ImageSample`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
@@ -33,6 +35,7 @@ from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
 from .images import ImageSample, ImageSpec, image_to_sample
+from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
@@ -65,6 +68,7 @@ def trial_histories(rows):
 
 
 __all__ = [
+    "LATEST",
     "LAYER_TYPES",
     "Choices",
     "Config",
@@ -107,8 +111,11 @@ __all__ = [
     "prepare_data",
     "read_yaml",
     "register_layer_type",
+    "resolve_model_path",
+    "resolve_run_path",
     "resume",
     "save_config",
     "train",
     "trial_histories",
+    "update_latest",
 ]

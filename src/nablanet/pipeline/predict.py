@@ -133,6 +133,8 @@ def predict(
     model: str | Path | TrainedModel,
     inputs: str | Path | np.ndarray | Any,
     ids: list[str] | None = None,
+    *,
+    by_position: bool = False,
 ) -> Predictions:
     """Predict on raw inputs (preprocessing from the model file is applied).
 
@@ -147,6 +149,9 @@ def predict(
         as in ``nablanet predict`` and the UI.
     ids : list of str, optional
         Names of the samples of an array input (default: row numbers).
+    by_position : bool
+        A CSV header whose names are not the model's columns is refused; with ``by_position``
+        (and as many columns as the model has) its columns are taken in order instead.
 
     Returns
     -------
@@ -170,7 +175,7 @@ def predict(
         names = ids or [str(i) for i in range(len(x))]
         source = "input array"
     else:
-        x, names = read_inputs(inputs, trained)
+        x, names = read_inputs(inputs, trained, by_position=by_position)
         source = str(inputs)
     warn_if_unscaled(trained, np.asarray(x), source)
     out = trained.outputs(trained.transform(x, source))
