@@ -67,7 +67,7 @@ def _activation_layer(g: GraphBuilder, layer: acts.Activation, t: Tensor, name: 
     return export_activation(g, layer, t, name)
 
 
-@layer_exporter(nn.Dropout, nn.RandomTranslation)
+@layer_exporter(nn.Dropout, nn.RandomTranslation, nn.RandomCrop, nn.RandomFlip)
 def _identity_at_inference(g: GraphBuilder, layer: nn.Layer, t: Tensor, name: str) -> Tensor:
     return t  # dropout and augmentation are the identity in predict
 

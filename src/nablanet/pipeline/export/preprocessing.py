@@ -60,6 +60,19 @@ def _minmax_scaler(g: GraphBuilder, s: nd.MinMaxScaler, t: Tensor, name: str) ->
     return apply_op(g, "Add", t, low, f"{name}/add")
 
 
+@preprocessing_exporter(nd.ChannelStandardizer)
+def _channel_standardizer(
+    g: GraphBuilder, s: nd.ChannelStandardizer, t: Tensor, name: str
+) -> Tensor:
+    _check_fitted(s, name)
+    assert s.mean is not None and s.scale is not None  # fitted
+    # NHWC samples: the (C,) constants broadcast over the last axis, as in transform()
+    t = apply_op(g, "Sub", t, g.constant(f"{name}/mean", s.mean.astype(np.float32)), f"{name}/sub")
+    return apply_op(
+        g, "Div", t, g.constant(f"{name}/scale", s.scale.astype(np.float32)), f"{name}/div"
+    )
+
+
 @preprocessing_exporter(nd.PixelScaler)
 def _pixel_scaler(g: GraphBuilder, s: nd.PixelScaler, t: Tensor, name: str) -> Tensor:
     return apply_op(g, "Div", t, g.constant(f"{name}/max", np.float32(s.max_value)), f"{name}/div")
