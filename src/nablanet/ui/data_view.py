@@ -34,6 +34,11 @@ BUILTIN_LABELS = {
     "fashion_mnist": "Fashion-MNIST (clothing, 28x28 images)",
     "diabetes": "Diabetes (regression, tabular)",
     "digits": "Digits (handwritten digits, 8x8 images)",
+    "spiral": "Spiral (toy 2-D, 3 classes)",
+    "circles": "Circles (toy 2-D, 2 classes)",
+    "moons": "Moons (toy 2-D, 2 classes)",
+    "xor": "XOR (toy 2-D, 2 classes)",
+    "gaussians": "Gaussians (toy 2-D blobs, 2 classes)",
 }
 UPLOAD = "upload"
 UPLOAD_LABEL = "Upload a CSV or NPZ file…"
