@@ -9,6 +9,7 @@ from .callbacks import (
     ModelCheckpoint,
     TerminateOnNaN,
 )
+from .diagnostics import Diagnostics, DiagnosticWarning, DiagnosticThresholds
 from .errors import NablanetError
 from .gradcheck import gradcheck_layer, gradcheck_loss, gradcheck_model, numerical_gradient
 from .layers import (
@@ -66,6 +67,8 @@ __all__ = [
     "Conv2D",
     "CosineAnnealing",
     "Dense",
+    "DiagnosticWarning",
+    "Diagnostics",
     "DiskFullError",
     "Dropout",
     "EarlyStopping",
@@ -101,6 +104,7 @@ __all__ = [
     "SoftmaxCrossentropy",
     "StepDecay",
     "Tanh",
+    "DiagnosticThresholds",
     "TerminateOnNaN",
     "Trainer",
     "get_rng",
