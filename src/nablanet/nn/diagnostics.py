@@ -98,7 +98,8 @@ class DiagnosticThresholds:
         Share of a hidden sigmoid/tanh layer's outputs where the derivative is below 2 % of its
         peak (sigmoid outside [0.005, 0.995], tanh beyond +-0.99).
     rising_epochs : int
-        Training loss rising this many epochs in a row (learning rate too high).
+        Training loss rising this many epochs in a row, by more than a tenth of the decrease
+        achieved so far (learning rate too high).
     blowup_factor : float
         Training loss above this multiple of its lowest value so far, the loss of the very
         first batch included (learning rate too high).
@@ -115,8 +116,8 @@ class DiagnosticThresholds:
     saturated_fraction: float = 0.5
     rising_epochs: int = 3
     blowup_factor: float = 2.0
-    overfit_epochs: int = 5
-    overfit_margin: float = 0.02
+    overfit_epochs: int = 10
+    overfit_margin: float = 0.1
 
 
 @dataclass
@@ -531,7 +532,13 @@ class Diagnostics(Callback):
             return
         finite = [v for v in [self._first_loss, *losses] if v is not None and math.isfinite(v)]
         k = t.rising_epochs
-        if len(losses) > k and all(losses[-i] > losses[-i - 1] for i in range(1, k + 1)):
+        # a rise that matters: a tenth of the progress made so far (noise near a minimum is not)
+        progress = max(finite[0] - min(finite), 0.0) if finite else 0.0
+        if (
+            len(losses) > k
+            and all(losses[-i] > losses[-i - 1] for i in range(1, k + 1))
+            and loss - losses[-k - 1] > 0.1 * progress
+        ):
             self._warn(
                 epoch, "learning_rate_too_high", None,
                 f"the training loss rose {k} epochs in a row ({losses[-k - 1]:.4g} -> {loss:.4g})",

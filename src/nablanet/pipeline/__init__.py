@@ -20,6 +20,8 @@ The public API (see ``docs/pipeline.md``):
   -> :class:`RunInfo`;
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
   :func:`predict`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
+- diagnostics: :func:`read_diagnostics` (a run's ``diagnostics.json``); :class:`Playground`,
+  :class:`PlaygroundSettings` (a toy 2-D experiment drawn while it learns: the UI's Playground);
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
   :class:`RunDirError`, :class:`ExportError`), all one-line user errors.
 """
@@ -28,10 +30,12 @@ from .build import LAYER_TYPES, LayerContext, LayerSpec, build_model, register_l
 from .callbacks import StopOnEvent
 from .choices import Choices, describe_choices
 from .config import Config, config_from_dict, dump_config, load_config, read_yaml, save_config
+from .diagnostics import read_diagnostics
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
 from .logs import configure_logging
+from .playground import Playground, PlaygroundSettings
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
 from .preview import ModelPreview, build_model_for
@@ -61,6 +65,9 @@ def trial_histories(rows):
 
 
 __all__ = [
+    "Playground",
+    "PlaygroundSettings",
+    "read_diagnostics",
     "LAYER_TYPES",
     "Choices",
     "Config",

@@ -65,6 +65,7 @@ from .reports import CLASSIFICATION_REPORT_METRICS, REGRESSION_REPORT_METRICS
 __all__ = [
     "Config",
     "DataConfig",
+    "DiagnosticsConfig",
     "EarlyStoppingConfig",
     "EvaluationConfig",
     "ModelConfig",
@@ -333,6 +334,14 @@ class CheckpointConfig(StrictModel):
     mode: Literal["auto", "min", "max"] = "auto"
 
 
+class DiagnosticsConfig(StrictModel):
+    """``training.diagnostics:`` per-layer statistics and warnings (:class:`nablanet.Diagnostics`)
+    written to the run's ``diagnostics.json``; ``enabled: false`` turns them off."""
+
+    enabled: bool = True
+    every: PositiveInt = 1
+
+
 class TrainingConfig(StrictModel):
     """``training:`` loss, optimizer, schedule, epochs, batches, early stopping, checkpoints."""
 
@@ -349,6 +358,7 @@ class TrainingConfig(StrictModel):
     early_stopping: EarlyStoppingConfig | None = None
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     terminate_on_nan: bool = True
+    diagnostics: DiagnosticsConfig = Field(default_factory=DiagnosticsConfig)
 
 
 class EvaluationConfig(StrictModel):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .tab_data import DataTab
     from .tab_evaluate import EvaluateTab
     from .tab_model import ModelTab
+    from .tab_playground import PlaygroundTab
     from .tab_predict import PredictTab
     from .tab_train import TrainTab
 
@@ -133,6 +134,7 @@ class AppUI:
     predict: PredictTab = field(init=False)
     compare: CompareTab = field(init=False)
     studies: Any = field(init=False)  # tab_studies.StudiesTab
+    playground: PlaygroundTab = field(init=False)
 
 
 def with_request(fn):

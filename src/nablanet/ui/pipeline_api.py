@@ -160,3 +160,23 @@ def load_study(folder: str | Path):
 
 def trial_histories(rows: Sequence[Any]) -> dict[str, dict[str, list]]:
     return _pipeline().trial_histories(rows)
+
+
+# -- the playground (toy 2-D data, drawn while it learns) --------------------------------------
+def playground_choices() -> dict[str, tuple[str, ...]]:
+    """The datasets, activations and optimizers the Playground offers."""
+    playground = _pipeline().Playground
+    return {
+        "datasets": tuple(_data().TOY_DATASETS),
+        "activations": playground.ACTIVATIONS,
+        "optimizers": playground.OPTIMIZERS,
+    }
+
+
+def new_playground(**settings: Any):
+    """A :class:`nablanet.pipeline.Playground` of these settings (errors as :class:`UIError`)."""
+    pipeline = _pipeline()
+    try:
+        return pipeline.Playground(pipeline.PlaygroundSettings(**settings))
+    except (NablanetError, ValueError, TypeError) as e:
+        raise UIError(str(e)) from None
