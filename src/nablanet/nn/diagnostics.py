@@ -102,7 +102,8 @@ class DiagnosticThresholds:
         achieved so far (learning rate too high).
     blowup_factor : float
         Training loss above this multiple of its lowest value so far, the loss of the very
-        first batch included (learning rate too high).
+        first batch included, and half the decrease achieved so far lost (learning rate too
+        high).
     overfit_epochs : int
         Validation loss this many epochs past its minimum ...
     overfit_margin : float
@@ -544,7 +545,12 @@ class Diagnostics(Callback):
                 f"the training loss rose {k} epochs in a row ({losses[-k - 1]:.4g} -> {loss:.4g})",
                 advice, loss=loss, loss_before=losses[-k - 1],
             )  # fmt: skip
-        elif len(finite) > 1 and min(finite) > 0 and loss > t.blowup_factor * min(finite):
+        elif (
+            len(finite) > 1
+            and min(finite) > 0
+            and loss > t.blowup_factor * min(finite)
+            and loss - min(finite) > 0.5 * progress  # gave back half the progress made
+        ):
             self._warn(
                 epoch, "learning_rate_too_high", None,
                 f"the training loss {loss:.4g} is {loss / min(finite):.3g} x its lowest "
