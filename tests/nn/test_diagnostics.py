@@ -90,6 +90,25 @@ def test_every_and_the_default_probe():
     json.dumps(d, allow_nan=False)
 
 
+def test_auto_records_as_often_as_the_budget_allows():
+    import time
+
+    x, y = _tiny_problem()
+
+    def run(budget, slow):
+        model = nb.Sequential([nb.Dense(3, 4, activation="relu"), nb.Dense(4, 2, activation="softmax")])
+        model.compile(loss="categorical_crossentropy", optimizer=nb.Adam(0.01))
+        diag = nb.Diagnostics(every="auto", budget=budget)
+        pause = nb.LambdaCallback(on_epoch_end=lambda e, logs: time.sleep(0.05 if slow else 0))
+        model.fit(x, y, epochs=5, batch_size=8, verbose=0, callbacks=[diag, pause])
+        return diag
+
+    assert run(1.0, slow=True).epochs == [1, 2, 3, 4, 5]  # long epochs: each one recorded
+    stingy = run(1e-9, slow=False)
+    assert stingy.epochs == [1] and stingy.seconds > 0
+    assert stingy.to_dict()["every"] == "auto"
+
+
 def test_layers_without_parameters_and_json_file(tmp_path):
     x, y = _tiny_problem()
     model = nb.Sequential([nb.Dense(3, 4, seed=0), nb.ReLU(), nb.Dense(4, 2, activation="softmax")])

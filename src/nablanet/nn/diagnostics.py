@@ -16,6 +16,9 @@ batch except a return, and per recorded epoch it reads
   first batches of training, or the ``probe`` given), pushed through the layers once at the end
   of the epoch with ``training=False``.
 
+Histograms of arrays larger than :data:`HISTOGRAM_SAMPLE` values count an evenly strided sample
+of that many values (their shares are what the plots show).
+
 The record (:meth:`Diagnostics.to_dict`, written by :meth:`Diagnostics.save` as
 ``diagnostics.json``) has this schema, version 1 (``docs/diagnostics.md`` documents it)::
 
@@ -57,6 +60,7 @@ import json
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,9 +159,23 @@ def _json_float(v: Any) -> float | None:
 
 
 def _norm(a: np.ndarray) -> float:
-    # float64: a float32 sum of squares overflows long before the gradient itself does
-    flat = a.reshape(-1).astype(np.float64, copy=False)
-    return float(np.sqrt(np.dot(flat, flat)))
+    flat = a.reshape(-1)
+    norm = float(np.sqrt(np.dot(flat, flat)))
+    if not math.isfinite(norm):  # a float32 sum of squares overflows before the values do
+        wide = flat.astype(np.float64)
+        norm = float(np.sqrt(np.dot(wide, wide)))
+    return norm
+
+
+#: histograms of larger arrays count an evenly strided sample of this many values (a weight
+#: matrix of 100 000 values costs 2 ms to count in full: more than a small epoch)
+HISTOGRAM_SAMPLE = 4096
+
+
+def _sample(a: np.ndarray) -> np.ndarray:
+    flat = a.reshape(-1)
+    step = -(-flat.size // HISTOGRAM_SAMPLE)
+    return flat[::step] if step > 1 else flat
 
 
 def _activation_name(layer) -> str | None:
@@ -206,7 +224,7 @@ class _Histogram:
         if values is None:
             self.counts.append(None)
             return
-        values = values.reshape(-1)
+        values = _sample(values)
         if not np.isfinite(values).all():
             values = values[np.isfinite(values)]
         if self.edges is None:
@@ -271,9 +289,14 @@ class Diagnostics(Callback):
 
     Parameters
     ----------
-    every : int
+    every : int or "auto"
         Record epochs 1, 1 + every, 1 + 2 every, ... (the warnings about the loss look at every
-        epoch).
+        epoch). ``"auto"``: record the first epoch, then an epoch whenever the time spent in
+        this callback so far is at most ``budget`` of the time between epoch starts (the
+        whole epoch as a run sees it: training, validation, other callbacks, checkpoints), so
+        that tiny epochs are recorded less often; ``epochs`` lists those recorded.
+    budget : float
+        The share of the time ``every="auto"`` allows (0.03: 3 %).
     probe : ndarray of shape (n, *input_shape), optional
         The inputs whose activations are measured. Default: the first ``probe_size`` training
         samples of the first epoch (shuffled, so a random sample), kept for the whole run.
@@ -296,7 +319,8 @@ class Diagnostics(Callback):
 
     def __init__(
         self,
-        every: int = 1,
+        every: int | str = 1,
+        budget: float = 0.03,
         probe: np.ndarray | None = None,
         probe_size: int = 256,
         n_bins: int = 30,
@@ -304,7 +328,13 @@ class Diagnostics(Callback):
         log_warnings: bool = True,
     ):
         super().__init__()
-        self.every = check_positive_int(every, "every", "Diagnostics")
+        self.every = every if every == "auto" else check_positive_int(every, "every", "Diagnostics")
+        if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget <= 1:
+            raise param_error("Diagnostics", "budget", "a number in (0, 1]", budget)
+        self.budget = float(budget)
+        self.seconds = 0.0  # spent in this callback's hooks
+        self._epoch_seconds = 0.0  # between the first epoch start and the last one
+        self._last_begin: float | None = None
         self.probe_size = check_positive_int(probe_size, "probe_size", "Diagnostics")
         self.n_bins = check_positive_int(n_bins, "n_bins", "Diagnostics")
         if thresholds is not None and not isinstance(thresholds, DiagnosticThresholds):
@@ -323,28 +353,38 @@ class Diagnostics(Callback):
         self._recording = False
         self._before: list[np.ndarray | None] = []
         self._step_stats: list[tuple[float | None, float | None, np.ndarray | None]] = []
-        self._pending_state: dict[str, Any] | None = None
+        self._pending_state: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None
         self._first_loss: float | None = None
 
     # -- the hooks ------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
         model = self.model
-        state, self._pending_state = self._pending_state, None
-        if state is not None and self.trainer is not None and self.trainer.resuming:
-            self._restore(state)
+        self._last_begin = None
+        pending, self._pending_state = self._pending_state, None
+        if pending is not None and self.trainer is not None and self.trainer.resuming:
+            self._restore(*pending)
         types = [type(layer).__name__ for layer in model.layers]
         if [r.type for r in self.layers] != types:  # a new model: start afresh
             self.layers = [_LayerRecord(i, layer, self.n_bins) for i, layer in enumerate(model.layers)]
             self.epochs = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._recording = epoch % self.every == 0
+        now = time.perf_counter()
+        if self._last_begin is not None:
+            self._epoch_seconds += now - self._last_begin
+        self._last_begin = now
+        if self.every == "auto":
+            self._recording = not self.epochs or self.seconds <= self.budget * self._epoch_seconds
+        else:
+            self._recording = epoch % self.every == 0
         self._step_stats = []
         if self._recording:
+            t0 = time.perf_counter()
             self._before = [
                 None if (p := _main_parameter(layer)) is None else p.value.copy()
                 for layer in self.model.layers
             ]
+            self.seconds += time.perf_counter() - t0
 
     def on_batch_end(self, step, logs=None):
         if self._probe is None and logs is not None and logs.get("inputs") is not None:
@@ -357,6 +397,7 @@ class Diagnostics(Callback):
             self._first_loss = float(logs["loss"])  # before any update: the starting point
         if not self._recording or self._step_stats:
             return
+        t0 = time.perf_counter()
         stats = []
         for layer, before in zip(self.model.layers, self._before):
             p = _main_parameter(layer)
@@ -365,9 +406,10 @@ class Diagnostics(Callback):
                 continue
             grad = p._grad  # the step's gradient, still in place after the optimizer's step
             w = _norm(before)
-            update = _norm(p.value - before)
-            stats.append((_norm(grad), update / w if w > 0 else None, grad.copy()))
+            update = _norm(np.subtract(p.value, before, out=before))
+            stats.append((_norm(grad), update / w if w > 0 else None, _sample(grad).copy()))
         self._step_stats = stats
+        self.seconds += time.perf_counter() - t0
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -377,7 +419,9 @@ class Diagnostics(Callback):
             self._probe = np.concatenate(self._probe_parts)
             self._probe_parts = []
         if self._recording:
+            t0 = time.perf_counter()
             self._record(epoch)
+            self.seconds += time.perf_counter() - t0
         self._check_loss(epoch)
 
     # -- measuring ------------------------------------------------------------------------------
@@ -597,41 +641,64 @@ class Diagnostics(Callback):
         """Write :meth:`to_dict` as JSON to ``path`` (via a temporary file and a rename)."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+        tmp.write_text(json.dumps(self.to_dict(), separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, path)
         return path
 
     # -- resumable state ------------------------------------------------------------------------
     def get_state(self):
+        # the per-epoch numbers travel as arrays: a checkpoint is written every epoch, and a
+        # JSON header growing with the epochs would make each write slower than the last
+        arrays: dict[str, np.ndarray] = {}
+        layers = []
+        for i, rec in enumerate(self.layers):
+            for k, values in rec.series.items():
+                arrays[f"l{i}_{k}"] = np.array(
+                    [np.nan if v is None else v for v in values], dtype=np.float64
+                )
+            hists = {}
+            for kind, h in rec.hist.items():
+                hists[kind] = h.edges
+                rows = [[-1] * self.n_bins if c is None else c for c in h.counts]
+                arrays[f"l{i}_hist_{kind}"] = np.array(rows, dtype=np.int64).reshape(-1, self.n_bins)
+            layers.append({"index": rec.index, "edges": hists})
+        if self._probe is not None:
+            arrays["probe"] = np.asarray(self._probe)
         state = {
-            "record": self.to_dict(),
+            "epochs": list(self.epochs),
+            "layers": layers,
+            "warnings": [w.to_dict() for w in self.warnings],
             "losses": [_json_float(v) for v in self._losses],
             "val_losses": [_json_float(v) for v in self._val_losses],
             "first_loss": _json_float(self._first_loss),
         }
-        arrays = {} if self._probe is None else {"probe": np.asarray(self._probe)}
         return state, arrays
 
     def set_state(self, state, arrays):
         # the model is known from on_train_begin on (a checkpoint is restored before it)
-        self._pending_state = state
+        self._pending_state = (state, dict(arrays))
         if "probe" in arrays and self._given_probe is None:
             self._probe = np.asarray(arrays["probe"])
 
-    def _restore(self, state: dict[str, Any]) -> None:
-        record = state.get("record") or {}
+    def _restore(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         model = self.model
         layers = []
-        for d in record.get("layers", []):
+        for i, d in enumerate(state.get("layers", [])):
             rec = _LayerRecord(d["index"], model.layers[d["index"]], self.n_bins)
             for k in _SERIES:
-                rec.series[k] = list(d[k]) if d.get(k) is not None else [None] * len(record["epochs"])
-            for k, h in (d.get("histograms") or {}).items():
-                rec.hist[k] = _Histogram.from_dict(self.n_bins, h)
+                values = arrays.get(f"l{i}_{k}", np.zeros(0))
+                rec.series[k] = [None if np.isnan(v) else float(v) for v in values]
+            for kind, edges in d.get("edges", {}).items():
+                h = rec.hist[kind]
+                if edges is not None:
+                    h.edges = list(edges)
+                    h.lo, h.hi = h.edges[0], h.edges[-1]
+                counts = arrays.get(f"l{i}_hist_{kind}", np.zeros((0, self.n_bins), np.int64))
+                h.counts = [None if row[0] < 0 else row.tolist() for row in counts]
             layers.append(rec)
         self.layers = layers
-        self.epochs = list(record.get("epochs", []))
-        self.warnings = [DiagnosticWarning(**w) for w in record.get("warnings", [])]
+        self.epochs = list(state.get("epochs", []))
+        self.warnings = [DiagnosticWarning(**w) for w in state.get("warnings", [])]
         self._fired = {(w.rule, w.layer) for w in self.warnings}
         self._losses = [math.nan if v is None else v for v in state.get("losses", [])]
         self._val_losses = list(state.get("val_losses", []))

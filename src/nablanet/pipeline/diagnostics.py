@@ -80,7 +80,7 @@ def decision_boundary_plot(trained, x_raw: np.ndarray, y_raw: np.ndarray, path) 
     ``x_raw`` (n, 2) and their classes; None for other models."""
     if trained.task == "regression" or trained.is_image or trained.n_features != 2:
         return None
-    from .plots_diagnostics import plot_decision_boundary
+    from .plots.diagnostics import plot_decision_boundary
 
     return plot_decision_boundary(
         lambda grid: trained.predict_proba(grid),
@@ -102,7 +102,7 @@ def run_diagnostics_plots(
 ) -> list[Path]:
     """The diagnostics plots of a run into ``out_dir``; a plot that fails is logged and skipped
     (a finished run is never lost to a plot)."""
-    from .plots_diagnostics import diagnostics_plots
+    from .plots.diagnostics import diagnostics_plots
 
     out_dir = Path(out_dir)
     written: list[Path] = []

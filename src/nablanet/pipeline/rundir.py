@@ -5,11 +5,13 @@ A run writes everything into its own directory, ``<output_dir>/<name>-<YYYYmmdd-
     config.yaml            the resolved config (every default filled in)
     train.log              the log of the run (appended to when resumed)
     history.json           per-epoch loss / metrics / learning rate
+    diagnostics.json       per-layer, per-epoch statistics and warnings (docs/diagnostics.md)
     metrics.json           final metrics on the train / validation / test splits
     model.npz              weights + architecture + preprocessing + task/class/feature names
     checkpoints/last.npz   full training state after the last completed epoch
     checkpoints/best.npz   full training state at the best monitored epoch
-    plots/*.png            learning curves, confusion matrix, ROC, misclassified samples, ...
+    plots/*.png            learning curves, confusion matrix, ROC, misclassified samples,
+                           gradient norms, histograms, decision boundary (2-D inputs), ...
 
 This module knows the layout (the file names, where the checkpoints are, which directory a run
 may train into, whether a run can be resumed) and reads runs back (:func:`load_run`,

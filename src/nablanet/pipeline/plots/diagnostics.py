@@ -8,7 +8,7 @@
   models of 2 input features;
 - :func:`diagnostics_plots`: every plot a record supports, into a folder.
 
-Like :mod:`nablanet.pipeline.plots`, the figures use matplotlib's object-oriented API (no
+Like the rest of :mod:`nablanet.pipeline.plots`, the figures use matplotlib's object-oriented API (no
 ``pyplot``) and are written atomically.
 
 >>> import tempfile
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .playground import CLASS_COLORS
-from .plots import _new_figure, _save, _style_axes
+from ..playground import CLASS_COLORS
+from ._style import new_figure, save, style_axes
 
 __all__ = [
     "CLASS_COLORS",
@@ -61,7 +61,7 @@ def plot_gradient_norms(record: Mapping[str, Any], path) -> Path | None:
     rows = [r for r in rows if r[1] is not None]
     if not rows or len(epochs) == 0:
         return None
-    fig = _new_figure(11, 4.2)
+    fig = new_figure(11, 4.2)
     ax_g, ax_u = fig.subplots(1, 2)
     cmap = _layer_colors(len(rows))
     for (name, grad, ratio), color in zip(rows, cmap):
@@ -71,14 +71,14 @@ def plot_gradient_norms(record: Mapping[str, Any], path) -> Path | None:
             ax_u.plot(epochs, ratio, marker=marker, ms=3, color=color, label=name)
     ax_g.set_yscale("log")
     ax_u.set_yscale("log")
-    _style_axes(ax_g, "Gradient norm per layer", "epoch", "‖∂L/∂W‖ (first batch of the epoch)")
-    _style_axes(ax_u, "Update / weight ratio", "epoch", "‖ΔW‖ / ‖W‖ (one step)")
+    style_axes(ax_g, "Gradient norm per layer", "epoch", "‖∂L/∂W‖ (first batch of the epoch)")
+    style_axes(ax_u, "Update / weight ratio", "epoch", "‖ΔW‖ / ‖W‖ (one step)")
     ax_u.axhline(1e-3, color="0.4", ls="--", lw=1)
     ax_u.annotate("1e-3 (a common healthy size)", (epochs[0], 1e-3), fontsize=8, color="0.3",
                   xytext=(0, 3), textcoords="offset points")  # fmt: skip
     for ax in (ax_g, ax_u):
         ax.legend(fontsize=8, loc="best")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _layer_colors(n: int) -> list:
@@ -100,7 +100,7 @@ def plot_histograms(record: Mapping[str, Any], path) -> Path | None:
     if not layers:
         return None
     epochs = record["epochs"]
-    fig = _new_figure(11, 1.9 * len(layers) + 0.8)
+    fig = new_figure(11, 1.9 * len(layers) + 0.8)
     axes = np.atleast_2d(fig.subplots(len(layers), 3, squeeze=False))
     for row, layer in zip(axes, layers):
         hists = layer.get("histograms") or {}
@@ -123,7 +123,7 @@ def plot_histograms(record: Mapping[str, Any], path) -> Path | None:
         row[0].set_ylabel("share", fontsize=9)
     axes[0][0].legend(fontsize=8)
     fig.suptitle("Histograms per layer, first vs last epoch", fontsize=13, fontweight="bold")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def decision_grid(
@@ -168,7 +168,7 @@ def plot_decision_boundary(
     xs, ys, proba = decision_grid(predict_proba, x, resolution)
     n_classes = proba.shape[-1]
     colors = [CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(n_classes)]
-    fig = _new_figure(6.2, 5.6)
+    fig = new_figure(6.2, 5.6)
     ax = fig.subplots()
     pred = proba.argmax(axis=-1)
     ax.contourf(xs, ys, pred, levels=np.arange(n_classes + 1) - 0.5, cmap=ListedColormap(colors),
@@ -181,11 +181,11 @@ def plot_decision_boundary(
             ax.scatter(pts[:, 0], pts[:, 1], s=14, color=colors[c], edgecolors="k",
                        linewidths=0.3, label=names[c] if c < len(names) else str(c))  # fmt: skip
     fx, fy = (list(feature_names) + ["x1", "x2"])[:2] if feature_names else ("x1", "x2")
-    _style_axes(ax, title, fx, fy)
+    style_axes(ax, title, fx, fy)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
     ax.legend(fontsize=8, loc="upper right", framealpha=0.8)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def diagnostics_plots(record: Mapping[str, Any], out_dir) -> list[Path]:
