@@ -34,6 +34,7 @@ __all__ = [
     "diagnostics_callback",
     "read_diagnostics",
     "run_diagnostics_plots",
+    "visualize_run",
     "write_diagnostics",
 ]
 
@@ -120,3 +121,25 @@ def run_diagnostics_plots(
         except Exception as e:  # noqa: BLE001
             logger.warning("Could not draw the decision boundary: %s", e)
     return written
+
+
+def visualize_run(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
+    """What ``nablanet visualize`` adds for a run directory: the diagnostics plots of its
+    ``diagnostics.json`` and, for a classifier of 2 input features, its decision regions over
+    the test split (the data prepared again from the run's ``config.yaml``)."""
+    run_dir = Path(run_dir)
+    trained = x_raw = y_raw = None
+    model_file, config_file = run_dir / "model.npz", run_dir / "config.yaml"
+    if model_file.exists() and config_file.exists():
+        try:
+            from .config import load_config
+            from .prepare import prepare_data
+            from .trained import load_trained_model
+
+            trained = load_trained_model(model_file)
+            if trained.task != "regression" and not trained.is_image and trained.n_features == 2:
+                prepared = prepare_data(load_config([config_file]))
+                x_raw, y_raw = prepared.raw_x_test, prepared.raw_y_test
+        except Exception as e:  # noqa: BLE001
+            logger.warning("Could not prepare the decision boundary: %s", e)
+    return run_diagnostics_plots(run_dir, out_dir, trained, x_raw, y_raw)
