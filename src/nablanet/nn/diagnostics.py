@@ -103,7 +103,7 @@ class DiagnosticThresholds:
         peak (sigmoid outside [0.005, 0.995], tanh beyond +-0.99).
     rising_epochs : int
         Training loss rising this many epochs in a row, by more than a tenth of the decrease
-        achieved so far (learning rate too high).
+        achieved so far and more than 1 % (learning rate too high).
     blowup_factor : float
         Training loss above this multiple of its lowest value so far, the loss of the very
         first batch included, and half the decrease achieved so far lost (learning rate too
@@ -577,12 +577,13 @@ class Diagnostics(Callback):
             return
         finite = [v for v in [self._first_loss, *losses] if v is not None and math.isfinite(v)]
         k = t.rising_epochs
-        # a rise that matters: a tenth of the progress made so far (noise near a minimum is not)
+        # a rise that matters: a tenth of the progress made so far and 1 % (noise near a
+        # minimum, or a network stuck at its start, is not)
         progress = max(finite[0] - min(finite), 0.0) if finite else 0.0
         if (
             len(losses) > k
             and all(losses[-i] > losses[-i - 1] for i in range(1, k + 1))
-            and loss - losses[-k - 1] > 0.1 * progress
+            and loss - losses[-k - 1] > max(0.1 * progress, 0.01 * abs(losses[-k - 1]))
         ):
             self._warn(
                 epoch, "learning_rate_too_high", None,

@@ -61,7 +61,7 @@ def plot_gradient_norms(record: Mapping[str, Any], path) -> Path | None:
     rows = [r for r in rows if r[1] is not None]
     if not rows or len(epochs) == 0:
         return None
-    fig = new_figure(11, 4.2)
+    fig = new_figure(12, 4.2)
     ax_g, ax_u = fig.subplots(1, 2)
     cmap = _layer_colors(len(rows))
     for (name, grad, ratio), color in zip(rows, cmap):
@@ -76,8 +76,12 @@ def plot_gradient_norms(record: Mapping[str, Any], path) -> Path | None:
     ax_u.axhline(1e-3, color="0.4", ls="--", lw=1)
     ax_u.annotate("1e-3 (a common healthy size)", (epochs[0], 1e-3), fontsize=8, color="0.3",
                   xytext=(0, 3), textcoords="offset points")  # fmt: skip
+    from matplotlib.ticker import MaxNLocator
+
     for ax in (ax_g, ax_u):
-        ax.legend(fontsize=8, loc="best")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # one legend for both, outside the curves
+    ax_u.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return save(fig, path)
 
 
