@@ -52,13 +52,13 @@ class TimedDiagnostics(nb.Diagnostics):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.seconds = 0.0
+        self.hook_seconds = 0.0
 
     def _timed(name):  # noqa: N805
         def hook(self, *args, **kwargs):
             t0 = time.perf_counter()
             getattr(nb.Diagnostics, name)(self, *args, **kwargs)
-            self.seconds += time.perf_counter() - t0
+            self.hook_seconds += time.perf_counter() - t0
 
         return hook
 
@@ -79,14 +79,14 @@ def measure(sizes, x, y, batch_size, epochs: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"without": [], "with": [], "hook_share": []}
     for epoch in range(epochs + 1):
         for name, trainer in trainers.items():
-            before = cb.seconds
+            before = cb.hook_seconds
             c0, t0 = time.process_time(), time.perf_counter()
             trainer.fit(x, y, epochs=epoch + 1, initial_epoch=epoch)
             cpu, wall = time.process_time() - c0, time.perf_counter() - t0
             if epoch:  # the first epoch warms up (allocations, the probe)
                 times[name].append(cpu)
                 if name == "with":
-                    times["hook_share"].append((cb.seconds - before) / wall)
+                    times["hook_share"].append((cb.hook_seconds - before) / wall)
     return times
 
 

@@ -75,7 +75,7 @@ def playground(out: Path) -> Path:
     pg = Playground(PlaygroundSettings(dataset="spiral", noise=0.2))
     frames = []
     for _ in range(30):
-        pg.train_for(0.0, max_epochs=5)
+        pg.train_for(60.0, max_epochs=5)
         pg.frame()
         frames.append(pg.last_frame_seconds)
     print(

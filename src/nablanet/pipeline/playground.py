@@ -204,7 +204,7 @@ class Playground:
             self.x_train, self.y_train = ds.x[order[:cut]], ds.y[order[:cut]]
             self.x_val, self.y_val = ds.x[order[cut:]], ds.y[order[cut:]]
             self.model = self._build(settings, len(self.class_names))
-            self.diagnostics = nn.Diagnostics(log_warnings=False, probe=self.x_train[:256])
+            self.diagnostics = nn.Diagnostics(log_warnings=False, probe=self.x_train[:128])
             self.trainer = nn.Trainer(
                 self.model,
                 batch_size=settings.batch_size,
