@@ -231,6 +231,18 @@ def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
+def test_data_reads_only_the_safe_file_reader_of_nn(lazy_graph):
+    """``nablanet.data`` uses one module of the library: the header-first ``.npy`` reader."""
+    used = {
+        target
+        for module, targets in lazy_graph.items()
+        if _within(module, "nablanet.data")
+        for target in targets
+        if _within(target, "nablanet.nn")
+    }
+    assert used <= {"nablanet.nn.npyfile"}, sorted(used)
+
+
 @pytest.mark.parametrize(
     ("source", "forbidden"), FORBIDDEN_IMPORTS, ids=[s for s, _ in FORBIDDEN_IMPORTS]
 )
