@@ -111,7 +111,8 @@ class DiagnosticThresholds:
     overfit_epochs : int
         Validation loss this many epochs past its minimum ...
     overfit_margin : float
-        ... and more than this fraction above it, while the training loss kept falling.
+        ... and more than this fraction above it (and a tenth of its decrease from the first
+        epoch given back), while the training loss kept falling.
     """
 
     vanishing_ratio: float = 1e-3
@@ -610,9 +611,12 @@ class Diagnostics(Callback):
         known = [(i, v) for i, v in enumerate(vals) if v is not None and math.isfinite(v)]
         best, best_val = min(known, key=lambda iv: iv[1])
         since = len(vals) - 1 - best
+        val_progress = max(known[0][1] - best_val, 0.0)
         if (
             since >= t.overfit_epochs
             and vals[-1] > best_val * (1 + t.overfit_margin)
+            # and a tenth of the validation loss's progress given back (not noise near 0)
+            and vals[-1] - best_val > 0.1 * val_progress
             and loss < losses[best]
         ):
             self._warn(
