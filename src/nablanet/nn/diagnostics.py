@@ -401,6 +401,11 @@ class Diagnostics(Callback):
         if not self._recording or self._step_stats:
             return
         t0 = time.perf_counter()
+        with np.errstate(all="ignore"):
+            self._step_stats = self._step_statistics()
+        self.seconds += time.perf_counter() - t0
+
+    def _step_statistics(self) -> list[tuple[float | None, float | None, np.ndarray | None]]:
         stats = []
         for layer, before in zip(self.model.layers, self._before):
             p = _main_parameter(layer)
@@ -411,8 +416,7 @@ class Diagnostics(Callback):
             w = _norm(before)
             update = _norm(np.subtract(p.value, before, out=before))
             stats.append((_norm(grad), update / w if w > 0 else None, _sample(grad).copy()))
-        self._step_stats = stats
-        self.seconds += time.perf_counter() - t0
+        return stats
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -423,7 +427,8 @@ class Diagnostics(Callback):
             self._probe_parts = []
         if self._recording:
             t0 = time.perf_counter()
-            self._record(epoch)
+            with np.errstate(all="ignore"):  # a diverged network's numbers are recorded as such
+                self._record(epoch)
             self.seconds += time.perf_counter() - t0
         self._check_loss(epoch)
 

@@ -254,13 +254,14 @@ class Playground:
                 loss = self.trainer.history.history.get("loss", [0.0])
                 if loss and not math.isfinite(loss[-1]):
                     break  # diverged: nothing more to learn until a reset
-                self.trainer.fit(
-                    self.x_train,
-                    self.y_train,
-                    epochs=self.epoch + 1,
-                    initial_epoch=self.epoch,
-                    validation_data=(self.x_val, self.y_val),
-                )
+                with np.errstate(all="ignore"):  # a diverging network is shown, not warned
+                    self.trainer.fit(
+                        self.x_train,
+                        self.y_train,
+                        epochs=self.epoch + 1,
+                        initial_epoch=self.epoch,
+                        validation_data=(self.x_val, self.y_val),
+                    )
                 self.epoch += 1
                 done += 1
                 if time.perf_counter() >= t_end:
@@ -298,8 +299,12 @@ class Playground:
         """One row per layer with the last recorded diagnostics (gradient norm, update ratio,
         dead or saturated share)."""
         d = self.diagnostics.to_dict()
+        layers = d["layers"] or [  # not trained yet: the layers, no numbers
+            {"name": f"{i}.{type(layer).__name__.lower()}", "activation": layer.activation.name}
+            for i, layer in enumerate(self.model.layers)
+        ]
         rows = []
-        for layer in d["layers"]:
+        for layer in layers:
 
             def last(key, layer=layer):
                 values = layer.get(key)
