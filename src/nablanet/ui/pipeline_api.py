@@ -162,6 +162,14 @@ def trial_histories(rows: Sequence[Any]) -> dict[str, dict[str, list]]:
     return _pipeline().trial_histories(rows)
 
 
+def read_diagnostics(run_dir: str | Path) -> dict[str, Any] | None:
+    """A run's ``diagnostics.json`` record, or None (errors as :class:`UIError`)."""
+    try:
+        return _pipeline().read_diagnostics(run_dir)
+    except NablanetError as e:
+        raise UIError(str(e)) from None
+
+
 # -- the playground (toy 2-D data, drawn while it learns) --------------------------------------
 def playground_choices() -> dict[str, tuple[str, ...]]:
     """The datasets, activations and optimizers the Playground offers."""

@@ -1,5 +1,6 @@
 """Tab 4, Evaluate: a run's test metrics, confusion matrix, ROC curve and misclassified
-examples (the plots the pipeline wrote into the run directory); evaluation on other data."""
+examples (the plots the pipeline wrote into the run directory), the diagnostics of the training
+(warnings, gradient norms, histograms, decision regions); evaluation on other data."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ class EvaluateTab:
     other_file: gr.File = field(init=False)
     other_btn: gr.Button = field(init=False)
     other_out: gr.Markdown = field(init=False)
+    diag_warnings: gr.Markdown = field(init=False)
+    diag_gradients: gr.Image = field(init=False)
+    diag_histograms: gr.Image = field(init=False)
+    diag_boundary: gr.Image = field(init=False)
 
 
 NOTHING = "Train a model (or pick a run) to see its metrics."
@@ -58,6 +63,24 @@ def run_view(run_dir: str | None) -> dict[str, Any]:
         "per_class": views.per_class_table((run.metrics or {}).get("test")),
         "plots": plots,
     }
+
+
+def diagnostics_text(run_dir: str | None) -> str:
+    """The warnings of a run's diagnostics, one line each (Markdown)."""
+    record = api.read_diagnostics(run_dir) if run_dir else None
+    if record is None:
+        return info("This run has no diagnostics (training.diagnostics.enabled was false).")
+    warnings = record.get("warnings") or []
+    epochs = record.get("epochs") or []
+    head = f"Diagnostics of {len(epochs)} recorded epoch(s): "
+    if not warnings:
+        return head + "no warnings (gradients, units and losses looked healthy)."
+    lines = [
+        f"- ⚠ **{w['rule']}**{' (' + w['layer'] + ')' if w.get('layer') else ''}, epoch "
+        f"{w['epoch']}: {w['message']}. *Try:* {w['advice']}"
+        for w in warnings
+    ]
+    return head + f"{len(warnings)} warning(s)\n\n" + "\n".join(lines)
 
 
 def other_data_view(ctx: AppContext, run_dir: str | None, dataset: str | None, file: str | None):
@@ -134,21 +157,39 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             )
             ui.evaluate.other_btn = gr.Button("Evaluate", elem_id="eval-other-button", scale=1)
         ui.evaluate.other_out = gr.Markdown("", elem_id="eval-other-result")
+    with gr.Accordion("Inside the network: diagnostics of the training", open=False):
+        ui.evaluate.diag_warnings = gr.Markdown("", elem_id="eval-diagnostics")
+        with gr.Row(equal_height=False):
+            ui.evaluate.diag_gradients = gr.Image(
+                label="Gradient norm per layer", elem_id="eval-gradient-norms", **image
+            )
+            ui.evaluate.diag_boundary = gr.Image(
+                label="Decision regions (2 input features)", elem_id="eval-decision", **image
+            )
+        ui.evaluate.diag_histograms = gr.Image(
+            label="Histograms, first vs last epoch", elem_id="eval-histograms", **image
+        )
 
 
 def wire(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
     outputs = [ui.evaluate.headline, ui.evaluate.table, ui.evaluate.per_class, ui.evaluate.confusion, ui.evaluate.roc,
-               ui.evaluate.misclassified]  # fmt: skip
+               ui.evaluate.misclassified, ui.evaluate.diag_warnings, ui.evaluate.diag_gradients,
+               ui.evaluate.diag_histograms, ui.evaluate.diag_boundary]  # fmt: skip
 
     def show(run_dir):
         try:
             view = run_view(run_dir)
         except UIError as e:
-            return [error_text(e), None, None, None, None, gr.update(value=None, visible=False)]
+            return [error_text(e), None, None, None, None, gr.update(value=None, visible=False),
+                    "", None, None, None]  # fmt: skip
         plots = view["plots"]
         mis = plots.get("misclassified.png")
+        try:
+            diag = diagnostics_text(run_dir) if run_dir else ""
+        except UIError as e:
+            diag = error_text(e)
         return [
             view["headline"],
             view["metrics"],
@@ -156,6 +197,10 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
             plots.get("confusion_matrix.png") or plots.get("regression.png"),
             plots.get("roc.png"),
             gr.update(value=mis, visible=mis is not None),
+            diag,
+            plots.get("gradient_norms.png"),
+            plots.get("histograms.png"),
+            plots.get("decision_boundary.png"),
         ]
 
     def refresh(current):
