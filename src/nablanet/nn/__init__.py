@@ -3,10 +3,12 @@
 from . import initializers, losses, optimizers, regularizers, schedulers
 from .callbacks import (
     Callback,
+    CSVLogger,
     EarlyStopping,
     History,
     LambdaCallback,
     ModelCheckpoint,
+    ReduceLROnPlateau,
     TerminateOnNaN,
 )
 from .diagnostics import Diagnostics, DiagnosticWarning, DiagnosticThresholds
@@ -49,6 +51,7 @@ from .random import get_rng, set_seed
 from .regularizers import L1, L1L2, L2, Regularizer
 from .schedulers import CosineAnnealing, ExponentialDecay, InverseTimeDecay, Scheduler, StepDecay
 from .serialization import DiskFullError, ModelFileError, load_checkpoint, save_checkpoint
+from .targets import check_targets
 from .trainer import Trainer
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "AvgPool2D",
     "BatchNormalization",
     "BinaryCrossentropy",
+    "CSVLogger",
     "Callback",
     "CategoricalCrossentropy",
     "Conv2D",
@@ -94,6 +98,7 @@ __all__ = [
     "RMSprop",
     "RandomTranslation",
     "ReLU",
+    "ReduceLROnPlateau",
     "Regularizer",
     "Reshape",
     "Scheduler",
@@ -107,6 +112,7 @@ __all__ = [
     "DiagnosticThresholds",
     "TerminateOnNaN",
     "Trainer",
+    "check_targets",
     "get_rng",
     "gradcheck_layer",
     "gradcheck_loss",

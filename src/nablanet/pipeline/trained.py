@@ -226,7 +226,7 @@ def trained_from_sequential(model: nn.Sequential, path: Path | None = None) -> T
     input_shape = meta.get("input_shape")
     if input_shape is None:
         first = model.layers[0] if model.layers else None
-        input_shape = [first.n_inputs] if hasattr(first, "n_inputs") else []
+        input_shape = [first.n_inputs] if getattr(first, "n_inputs", None) is not None else []
     try:
         input_shape = tuple(int(s) for s in input_shape)
     except (TypeError, ValueError):

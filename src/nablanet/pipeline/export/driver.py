@@ -143,7 +143,7 @@ def _network_input_shape(trained: TrainedModel) -> tuple[int, ...]:
         return tuple(trained.preprocessing.transform(probe).shape[1:])
     except (nd.DataError, ValueError, TypeError):  # a step that cannot run on a probe
         first = trained.model.layers[0]
-        return (first.n_inputs,) if hasattr(first, "n_inputs") else ()
+        return (first.n_inputs,) if getattr(first, "n_inputs", None) is not None else ()
 
 
 def _check_opset(opset) -> int:
