@@ -15,20 +15,20 @@ since the callback's work per epoch does not shrink with the data).
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 
+import numpy as np
+
 # nablanet before NumPy: it sets OpenBLAS's thread timeout (docs/performance.md)
-import nablanet as nb  # noqa: I001
-
-import numpy as np  # noqa: E402
-
-from nablanet.data import make_toy  # noqa: E402
+import nablanet as nb
+from nablanet.data import make_toy
 
 
 def _mlp(sizes, seed=0):
     layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         act = "softmax" if i == len(sizes) - 2 else "relu"
         layers.append(nb.Dense(a, b, activation=act, seed=seed + i))
     model = nb.Sequential(layers)
@@ -54,7 +54,7 @@ class TimedDiagnostics(nb.Diagnostics):
         super().__init__(**kwargs)
         self.hook_seconds = 0.0
 
-    def _timed(name):  # noqa: N805
+    def _timed(name):
         def hook(self, *args, **kwargs):
             t0 = time.perf_counter()
             getattr(nb.Diagnostics, name)(self, *args, **kwargs)

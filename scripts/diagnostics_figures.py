@@ -15,14 +15,14 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import nablanet as nb  # noqa: I001  (before NumPy: docs/performance.md)
 import numpy as np
 
+import nablanet as nb
 from nablanet.data import TOY_DATASETS, make_toy
 from nablanet.pipeline import Playground, PlaygroundSettings, load_config, train
+from nablanet.pipeline.playground import CLASS_COLORS
 from nablanet.pipeline.plots._style import new_figure, save
 from nablanet.pipeline.plots.diagnostics import plot_gradient_norms
-from nablanet.pipeline.playground import CLASS_COLORS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,7 +50,9 @@ def spiral_run(out: Path) -> list[Path]:
         print(f"spiral run: test accuracy {result.metrics['test']['accuracy']:.3f}")
         copied = []
         for name in ("gradient_norms.png", "histograms.png", "decision_boundary.png"):
-            copied.append(Path(shutil.copy(result.run_dir / "plots" / name, out / f"spiral_{name}")))
+            copied.append(
+                Path(shutil.copy(result.run_dir / "plots" / name, out / f"spiral_{name}"))
+            )
         return copied
 
 

@@ -44,7 +44,11 @@ def test_numbers_match_a_direct_computation():
     d = diag.to_dict()
     assert d["epochs"] == [1, 2, 3] and d["probe_size"] == len(x)
     first, last = d["layers"]
-    assert (first["name"], first["activation"], first["parameter"]) == ("0.dense", "relu", "weights")
+    assert (first["name"], first["activation"], first["parameter"]) == (
+        "0.dense",
+        "relu",
+        "weights",
+    )
 
     # gradients of the first epoch by hand (softmax + cross-entropy: dz = (p - Y) / n)
     W1, b1, W2, b2 = (w0[f"layers.{i}.{k}"] for i in (0, 1) for k in ("weights", "biases"))
@@ -96,7 +100,9 @@ def test_auto_records_as_often_as_the_budget_allows():
     x, y = _tiny_problem()
 
     def run(budget, slow):
-        model = nb.Sequential([nb.Dense(3, 4, activation="relu"), nb.Dense(4, 2, activation="softmax")])
+        model = nb.Sequential(
+            [nb.Dense(3, 4, activation="relu"), nb.Dense(4, 2, activation="softmax")]
+        )
         model.compile(loss="categorical_crossentropy", optimizer=nb.Adam(0.01))
         diag = nb.Diagnostics(every="auto", budget=budget)
         pause = nb.LambdaCallback(on_epoch_end=lambda e, logs: time.sleep(0.05 if slow else 0))
@@ -170,7 +176,7 @@ def test_a_stack_with_large_weights_has_exploding_gradients():
     layers = [nb.Dense(2, 64, weight_initializer=init)]
     layers += [nb.Dense(64, 64, weight_initializer=init) for _ in range(5)]
     model = nb.Sequential([*layers, nb.Dense(64, 3, activation="softmax", weight_initializer=init)])
-    rules, diag = _fit(model, x, y, 1, nb.SGD(1e-6))
+    rules, _ = _fit(model, x, y, 1, nb.SGD(1e-6))
     assert "exploding_gradients" in rules
     assert "vanishing_gradients" not in rules
 
@@ -181,7 +187,7 @@ def test_negative_biases_kill_relus():
     hidden = nb.Dense(2, 32, activation="relu")
     hidden.biases.value[...] = -10.0
     model = nb.Sequential([hidden, nb.Dense(32, 3, activation="softmax")])
-    rules, diag = _fit(model, x, y, 2, nb.Adam(0.001))
+    _, diag = _fit(model, x, y, 2, nb.Adam(0.001))
     w = next(w for w in diag.warnings if w.rule == "dead_relu")
     assert w.layer == "0.dense" and w.values["dead_fraction"] == 1.0
     assert "100% of its 32 ReLU units" in w.message
@@ -190,9 +196,11 @@ def test_negative_biases_kill_relus():
 def test_huge_weights_saturate_sigmoids():
     nb.set_seed(0)
     x, y = _spiral()
-    hidden = nb.Dense(2, 32, activation="sigmoid", weight_initializer={"name": "random_normal", "stddev": 30.0})
+    hidden = nb.Dense(
+        2, 32, activation="sigmoid", weight_initializer={"name": "random_normal", "stddev": 30.0}
+    )
     model = nb.Sequential([hidden, nb.Dense(32, 3, activation="softmax")])
-    rules, diag = _fit(model, x, y, 1, nb.SGD(0.01))
+    _, diag = _fit(model, x, y, 1, nb.SGD(0.01))
     w = next(w for w in diag.warnings if w.rule == "saturated_units")
     assert w.layer == "0.dense" and w.values["saturated_fraction"] >= 0.5
 
@@ -200,8 +208,10 @@ def test_huge_weights_saturate_sigmoids():
 def test_a_huge_learning_rate_is_reported():
     nb.set_seed(0)
     x, y = _spiral()
-    model = nb.Sequential([nb.Dense(2, 32, activation="relu"), nb.Dense(32, 3, activation="softmax")])
-    rules, diag = _fit(model, x, y, 8, nb.SGD(50.0))
+    model = nb.Sequential(
+        [nb.Dense(2, 32, activation="relu"), nb.Dense(32, 3, activation="softmax")]
+    )
+    _, diag = _fit(model, x, y, 8, nb.SGD(50.0))
     w = next(w for w in diag.warnings if w.rule == "learning_rate_too_high")
     assert "lower the learning rate" in w.advice
 

@@ -193,7 +193,7 @@ register_dataset(
 
 
 def _register_toy(name: str) -> None:
-    generator, defaults, description = toy.TOY_DATASETS[name]
+    _, defaults, description = toy.TOY_DATASETS[name]
 
     def loader(data_dir=None, download=True, progress=True, **params) -> Dataset:
         return toy.make_toy(name, **params)

@@ -37,14 +37,16 @@ __all__ = [
     "make_gaussians",
     "make_moons",
     "make_spiral",
-    "make_xor",
     "make_toy",
+    "make_xor",
 ]
 
 
 def _check(name: str, n_samples, noise, seed, n_classes=None, min_classes: int = 2) -> None:
     def bad(param: str, expected: str, got) -> DataError:
-        return DataError(f"The {param!r} parameter of {name} must be {expected}. Got {got!r} instead.")
+        return DataError(
+            f"The {param!r} parameter of {name} must be {expected}. Got {got!r} instead."
+        )
 
     def is_int(v) -> bool:
         return isinstance(v, int | np.integer) and not isinstance(v, bool)

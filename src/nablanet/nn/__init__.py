@@ -11,7 +11,7 @@ from .callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
-from .diagnostics import Diagnostics, DiagnosticWarning, DiagnosticThresholds
+from .diagnostics import Diagnostics, DiagnosticThresholds, DiagnosticWarning
 from .errors import NablanetError
 from .gradcheck import gradcheck_layer, gradcheck_loss, gradcheck_model, numerical_gradient
 from .layers import (
@@ -71,6 +71,7 @@ __all__ = [
     "Conv2D",
     "CosineAnnealing",
     "Dense",
+    "DiagnosticThresholds",
     "DiagnosticWarning",
     "Diagnostics",
     "DiskFullError",
@@ -109,7 +110,6 @@ __all__ = [
     "SoftmaxCrossentropy",
     "StepDecay",
     "Tanh",
-    "DiagnosticThresholds",
     "TerminateOnNaN",
     "Trainer",
     "check_targets",

@@ -72,7 +72,7 @@ from .callbacks import Callback
 
 logger = logging.getLogger("nablanet")
 
-__all__ = ["SCHEMA_VERSION", "Diagnostics", "DiagnosticWarning", "DiagnosticThresholds"]
+__all__ = ["SCHEMA_VERSION", "DiagnosticThresholds", "DiagnosticWarning", "Diagnostics"]
 
 SCHEMA_VERSION = 1
 
@@ -368,7 +368,9 @@ class Diagnostics(Callback):
             self._restore(*pending)
         types = [type(layer).__name__ for layer in model.layers]
         if [r.type for r in self.layers] != types:  # a new model: start afresh
-            self.layers = [_LayerRecord(i, layer, self.n_bins) for i, layer in enumerate(model.layers)]
+            self.layers = [
+                _LayerRecord(i, layer, self.n_bins) for i, layer in enumerate(model.layers)
+            ]
             self.epochs = []
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -448,7 +450,12 @@ class Diagnostics(Callback):
             rec.hist["weight"].add(None if p is None else p.value)
             rec.hist["grad"].add(grad)
             if out is None:
-                for k in ("activation_mean", "activation_std", "dead_fraction", "saturated_fraction"):
+                for k in (
+                    "activation_mean",
+                    "activation_std",
+                    "dead_fraction",
+                    "saturated_fraction",
+                ):
                     s[k].append(None)
                 rec.hist["activation"].add(None)
                 continue
@@ -642,7 +649,7 @@ class Diagnostics(Callback):
             "schema": "nablanet.diagnostics",
             "version": SCHEMA_VERSION,
             "every": self.every,
-            "probe_size": 0 if probe is None else int(len(probe)),
+            "probe_size": 0 if probe is None else len(probe),
             "n_bins": self.n_bins,
             "epochs": list(self.epochs),
             "layers": [rec.to_dict() for rec in self.layers],
@@ -672,7 +679,9 @@ class Diagnostics(Callback):
             for kind, h in rec.hist.items():
                 hists[kind] = h.edges
                 rows = [[-1] * self.n_bins if c is None else c for c in h.counts]
-                arrays[f"l{i}_hist_{kind}"] = np.array(rows, dtype=np.int64).reshape(-1, self.n_bins)
+                arrays[f"l{i}_hist_{kind}"] = np.array(rows, dtype=np.int64).reshape(
+                    -1, self.n_bins
+                )
             layers.append({"index": rec.index, "edges": hists})
         if self._probe is not None:
             arrays["probe"] = np.asarray(self._probe)

@@ -67,9 +67,6 @@ def trial_histories(rows):
 
 
 __all__ = [
-    "Playground",
-    "PlaygroundSettings",
-    "read_diagnostics",
     "LAYER_TYPES",
     "Choices",
     "Config",
@@ -82,6 +79,8 @@ __all__ = [
     "LayerSpec",
     "ModelPreview",
     "PipelineError",
+    "Playground",
+    "PlaygroundSettings",
     "Predictions",
     "PreparedData",
     "RunDirError",
@@ -107,6 +106,7 @@ __all__ = [
     "load_trained_model",
     "predict",
     "prepare_data",
+    "read_diagnostics",
     "read_yaml",
     "register_layer_type",
     "resume",

@@ -111,14 +111,14 @@ def run_diagnostics_plots(
         record = read_diagnostics(run_dir)
         if record is not None:
             written.extend(diagnostics_plots(record, out_dir))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         logger.warning("Could not draw the diagnostics: %s", e)
     if trained is not None and x_raw is not None and y_raw is not None and len(x_raw):
         try:
             p = decision_boundary_plot(trained, x_raw, y_raw, out_dir / "decision_boundary.png")
             if p is not None:
                 written.append(p)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             logger.warning("Could not draw the decision boundary: %s", e)
     return written
 
@@ -140,6 +140,6 @@ def visualize_run(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
             if trained.task != "regression" and not trained.is_image and trained.n_features == 2:
                 prepared = prepare_data(load_config([config_file]))
                 x_raw, y_raw = prepared.raw_x_test, prepared.raw_y_test
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             logger.warning("Could not prepare the decision boundary: %s", e)
     return run_diagnostics_plots(run_dir, out_dir, trained, x_raw, y_raw)

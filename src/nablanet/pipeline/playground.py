@@ -180,7 +180,9 @@ class Playground:
     ACTIVATIONS = ACTIVATIONS
     OPTIMIZERS = OPTIMIZERS
 
-    def __init__(self, settings: PlaygroundSettings | None = None, cells: int = 48, size: int = 320):
+    def __init__(
+        self, settings: PlaygroundSettings | None = None, cells: int = 48, size: int = 320
+    ):
         self.cells = cells
         self.size = size
         self._lock = threading.Lock()
@@ -197,7 +199,7 @@ class Playground:
         ds = make_toy(settings.dataset, **params)
         rng = np.random.default_rng(settings.seed)
         order = rng.permutation(len(ds.x))
-        cut = int(round(0.8 * len(order)))
+        cut = round(0.8 * len(order))
         with self._lock:
             self.settings = settings
             self.class_names = list(ds.class_names)

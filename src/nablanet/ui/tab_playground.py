@@ -75,7 +75,9 @@ def parse_layers(text: str) -> tuple[int, ...]:
     """
     parts = [p for p in re.split(r"[,\s]+", text or "") if p]
     if not all(p.isdigit() for p in parts):
-        raise UIError(f"Hidden layers: whole numbers separated by commas (e.g. 16, 16); got {text!r}.")
+        raise UIError(
+            f"Hidden layers: whole numbers separated by commas (e.g. 16, 16); got {text!r}."
+        )
     return tuple(int(p) for p in parts)
 
 

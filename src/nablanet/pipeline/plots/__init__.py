@@ -47,10 +47,10 @@ from .regression import plot_regression
 
 __all__ = [
     "diagnostics_plots",
+    "plot_confusion_matrix",
     "plot_decision_boundary",
     "plot_gradient_norms",
     "plot_histograms",
-    "plot_confusion_matrix",
     "plot_history",
     "plot_learning_rate",
     "plot_loss",

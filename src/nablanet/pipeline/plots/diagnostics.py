@@ -41,7 +41,6 @@ __all__ = [
 ]
 
 
-
 def _values(series: Sequence[Any] | None) -> np.ndarray | None:
     if series is None:
         return None
@@ -184,7 +183,7 @@ def plot_decision_boundary(
         if len(pts):
             ax.scatter(pts[:, 0], pts[:, 1], s=14, color=colors[c], edgecolors="k",
                        linewidths=0.3, label=names[c] if c < len(names) else str(c))  # fmt: skip
-    fx, fy = (list(feature_names) + ["x1", "x2"])[:2] if feature_names else ("x1", "x2")
+    fx, fy = [*feature_names, "x1", "x2"][:2] if feature_names else ("x1", "x2")
     style_axes(ax, title, fx, fy)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
