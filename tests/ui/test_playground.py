@@ -37,3 +37,11 @@ def test_warnings_are_listed():
     pg = tab_playground.new_playground("spiral", 0.2, "16", "relu", "10.0", "sgd", "0.0")
     pg.train_for(60.0, max_epochs=10)
     assert "⚠" in tab_playground.playground_view(pg)["warnings"]
+
+
+def test_the_data_tabs_dataset_box_offers_the_toy_datasets():
+    from nablanet.ui import data_view
+
+    values = [value for _, value in data_view.dataset_choices()]
+    assert {"spiral", "circles", "moons", "xor", "gaussians"} <= set(values)
+    assert values[-1] == data_view.UPLOAD
