@@ -16,14 +16,16 @@ import the library (:mod:`nablanet.nn`), and the library does not import it.
 """
 
 from .builtin import FASHION_MNIST, MNIST, IdxSource, load_idx_dataset
+from .cifar import CIFAR10, CifarSource, load_cifar
 from .dataset import TASKS, Dataset, encode_targets, infer_task
 from .errors import DataError
 from .fetch import DATA_ENV, default_data_dir, download_file
-from .formats import load_csv, load_image_folder, load_npy, load_npz
+from .formats import csv_columns, load_csv, load_image_folder, load_npy, load_npz
 from .idx import parse_idx, read_idx, write_idx
 from .loader import DataLoader
 from .preprocessing import (
     TRANSFORMER_REGISTRY,
+    ChannelStandardizer,
     Compose,
     ImageFlattener,
     LabelEncoder,
@@ -54,12 +56,15 @@ from .toy import (
 )
 
 __all__ = [
+    "CIFAR10",
     "DATA_ENV",
     "FASHION_MNIST",
     "MNIST",
     "TASKS",
     "TOY_DATASETS",
     "TRANSFORMER_REGISTRY",
+    "ChannelStandardizer",
+    "CifarSource",
     "Compose",
     "DataError",
     "DataLoader",
@@ -74,12 +79,14 @@ __all__ = [
     "Split",
     "StandardScaler",
     "Transformer",
+    "csv_columns",
     "dataset_params",
     "default_data_dir",
     "download_file",
     "encode_targets",
     "infer_task",
     "list_datasets",
+    "load_cifar",
     "load_csv",
     "load_dataset",
     "load_idx_dataset",

@@ -18,8 +18,11 @@ The public API (see ``docs/pipeline.md``):
   schema's defaults, from the registries), :func:`read_yaml`;
 - runs: :func:`train`, :func:`resume` -> :class:`RunResult`; :func:`load_run`, :func:`list_runs`
   -> :class:`RunInfo`;
+- paths: :func:`resolve_model_path` (a model file, a run directory or ``runs/latest``),
+  :func:`resolve_run_path`, :func:`update_latest` (keeps ``<output_dir>/latest`` current);
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
-  :func:`predict`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
+  :func:`predict`, :func:`image_to_sample` (any picture -> one model input, the path the CLI,
+  the UI and ``predict`` share) -> :class:`ImageSample`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
 - diagnostics: :func:`read_diagnostics` (a run's ``diagnostics.json``); :class:`Playground`,
   :class:`PlaygroundSettings` (a toy 2-D experiment drawn while it learns: the UI's Playground);
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
@@ -34,6 +37,8 @@ from .diagnostics import read_diagnostics
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
+from .images import ImageSample, ImageSpec, image_to_sample
+from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
 from .playground import Playground, PlaygroundSettings
 from .predict import Predictions, predict
@@ -67,6 +72,7 @@ def trial_histories(rows):
 
 
 __all__ = [
+    "LATEST",
     "LAYER_TYPES",
     "Choices",
     "Config",
@@ -74,6 +80,8 @@ __all__ = [
     "EvaluationResult",
     "ExportError",
     "ExportResult",
+    "ImageSample",
+    "ImageSpec",
     "InputError",
     "LayerContext",
     "LayerSpec",
@@ -98,6 +106,7 @@ __all__ = [
     "dump_config",
     "evaluate_model_file",
     "export_onnx",
+    "image_to_sample",
     "list_runs",
     "list_studies",
     "load_config",
@@ -109,8 +118,11 @@ __all__ = [
     "read_diagnostics",
     "read_yaml",
     "register_layer_type",
+    "resolve_model_path",
+    "resolve_run_path",
     "resume",
     "save_config",
     "train",
     "trial_histories",
+    "update_latest",
 ]

@@ -13,7 +13,6 @@ import pandas as pd
 from . import pipeline_api as api
 from .common import UPLOAD_MODEL, AppContext, error_text, info, ok
 from .errors import UIError
-from .sketch import ink_to_raw, preprocess_for_shape
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -89,21 +88,26 @@ def label_value(preds: Any, index: int = 0) -> str | dict[str, float]:
 
 
 def predict_drawing(ctx: AppContext, source: str, image: Any) -> dict[str, Any]:
-    """Preprocess a sketch or picture like MNIST and predict it (raises UIError)."""
+    """Turn a sketch or picture into the model's input (the one path of ``nablanet predict``,
+    :func:`nablanet.pipeline.image_to_sample`) and predict it (raises UIError)."""
     trained = ctx.trained(source)
     if not trained.is_image:
         raise UIError(
             f"This model takes {trained.describe_inputs()}, not drawings: use the form instead."
         )
-    ink = preprocess_for_shape(image, trained.input_shape)
-    x = ink_to_raw(ink, trained.value_range, trained.image_background)
-    preds = api.predict(trained, x)
-    small = (np.clip(ink[0].mean(axis=-1), 0.0, 1.0) * 255).astype(np.uint8)
-    zoom = max(1, 224 // max(small.shape))
-    preview = np.kron(small, np.ones((zoom, zoom), np.uint8))
+    sample = api.image_to_sample(image, trained)
+    preds = api.predict(trained, sample.x[np.newaxis])
+    small = sample.view if sample.view.shape[2] == 3 else sample.view[:, :, 0]
+    zoom = max(1, 224 // max(small.shape[:2]))
+    preview = np.repeat(np.repeat(small, zoom, axis=0), zoom, axis=1)
     top = preds.labels[0] if preds.labels else label_value(preds)
     conf = float(preds.probabilities[0].max()) if preds.probabilities is not None else None
-    status = ok(f"Prediction: {top}" + (f" ({conf:.0%})" if conf is not None else ""))
+    notes = "; ".join(n for n in sample.notes if not n.startswith("read as a digit"))
+    status = ok(
+        f"Prediction: {top}"
+        + (f" ({conf:.0%})" if conf is not None else "")
+        + (f" ({notes})" if notes else "")
+    )
     return {"preview": preview, "label": label_value(preds), "status": status}
 
 

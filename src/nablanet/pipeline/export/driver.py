@@ -115,12 +115,7 @@ def _as_trained(model, input_shape) -> TrainedModel:
     elif isinstance(model, nn.Sequential):
         trained = trained_from_sequential(model)
     elif isinstance(model, (str, os.PathLike)):
-        path = Path(model)
-        if path.is_dir():
-            from ..rundir import MODEL_FILE
-
-            path = path / MODEL_FILE
-        trained = load_trained_model(path)
+        trained = load_trained_model(model)  # a model file, a run directory, runs/latest
     else:
         raise ExportError(
             "export_onnx expects a model file (runs/<run>/model.npz), a run directory, a "
