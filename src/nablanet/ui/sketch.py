@@ -26,6 +26,7 @@ functions here reproduce both rules for any drawing:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -105,6 +106,33 @@ def ink_image(image: Any, invert: bool | None = None) -> np.ndarray:
         invert = float(np.median(border)) >= 0.5
     ink = 1.0 - lum if invert else lum
     return np.ascontiguousarray(ink, dtype=np.float32)
+
+
+#: what :func:`read_picture` opens
+PICTURE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def read_picture(path: str | Path) -> np.ndarray:
+    """The pixels of an uploaded picture file, as an RGBA ``uint8`` array of shape (H, W, 4).
+
+    The page hands uploads over as file paths and this opens them, so a file that is not a
+    picture (a text file named ``.png``) gets a message naming it rather than Gradio's.
+
+    Raises
+    ------
+    UIError
+        When the file cannot be read as a picture (the message names the file, not its path).
+    """
+    path = Path(path)
+    Image = _pil_image()
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return np.asarray(im.convert("RGBA"))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise UIError(
+            f"{path.name}: not a picture that can be read; upload a PNG or JPEG of a digit."
+        ) from None
 
 
 def center_of_mass(image: np.ndarray) -> tuple[float, float]:

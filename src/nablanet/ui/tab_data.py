@@ -78,14 +78,16 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                 x="class",
                 y="count",
                 title="Class balance (training samples)",
-                x_title="",
+                x_title="class",
                 height=300,
                 x_label_angle=-30,
                 color_map=None,
                 elem_id="class-balance",
             )
         with gr.Column(scale=3):
-            ui.data.samples = gr.Plot(label="Samples", visible=False, elem_id="sample-grid")
+            ui.data.samples = gr.Plot(
+                label="Samples", show_label=False, visible=False, elem_id="sample-grid"
+            )
             ui.data.rows_table = gr.Dataframe(
                 label="Sample rows",
                 visible=False,
@@ -105,6 +107,7 @@ def show_dataset(ctx: AppContext, spec: str | dict[str, Any], label: str) -> dic
         "state": {"spec": spec, "task": ds.task, "label": data_view.spec_label(spec)},
         "info": data_view.describe(ds),
         "balance": balance,
+        "balance_titles": data_view.balance_titles(ds),
         "order": list(balance["class"]),
         "grid": data_view.sample_grid(ds) if ds.is_image else None,
         "rows": None if ds.is_image else data_view.sample_table(ds),
@@ -181,6 +184,7 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
         style = {
             "sort": view["order"],
             "y_lim": [0, float(view["balance"]["count"].max()) * 1.08],
+            **view["balance_titles"],
         }
         return [
             view["state"],

@@ -103,7 +103,14 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             max_height=360,
         )
     with gr.Row(equal_height=False):
-        image = {"type": "filepath", "interactive": False, "buttons": ["fullscreen"], "height": 380}
+        # no label badges: they would cover the titles the figures carry
+        image = {
+            "type": "filepath",
+            "interactive": False,
+            "buttons": ["fullscreen"],
+            "height": 380,
+            "show_label": False,
+        }
         ui.evaluate.confusion = gr.Image(
             label="Confusion matrix (test split)", elem_id="eval-confusion", **image
         )
@@ -113,6 +120,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
         type="filepath",
         interactive=False,
         visible=False,
+        show_label=False,
         elem_id="eval-misclassified",
         buttons=["fullscreen"],
     )
@@ -161,7 +169,7 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
     def refresh(current):
         choices = ctx.run_choices()
         values = [v for _, v in choices]
-        value = current if current in values else (values[0] if values else None)
+        value = current if current in values else ctx.newest_finished_run()
         return gr.update(choices=choices, value=value)
 
     def other(run_dir, dataset, file):

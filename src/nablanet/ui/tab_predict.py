@@ -13,7 +13,7 @@ import pandas as pd
 from . import pipeline_api as api
 from .common import UPLOAD_MODEL, AppContext, error_text, info, ok
 from .errors import UIError
-from .sketch import ink_to_raw, preprocess_for_shape
+from .sketch import PICTURE_TYPES, ink_to_raw, preprocess_for_shape, read_picture
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -36,7 +36,7 @@ class PredictTab:
     info: gr.Markdown = field(init=False)
     image_col: gr.Column = field(init=False)
     sketch: gr.Sketchpad = field(init=False)
-    image: gr.Image = field(init=False)
+    image: gr.File = field(init=False)
     preview: gr.Image = field(init=False)
     predict_btn: gr.Button = field(init=False)
     tab_col: gr.Column = field(init=False)
@@ -88,13 +88,27 @@ def label_value(preds: Any, index: int = 0) -> str | dict[str, float]:
     return {c: float(p) for c, p in zip(preds.class_names, preds.probabilities[index])}
 
 
+def picture_input(upload: str | None, sketch: Any) -> Any:
+    """What the Predict button reads: the uploaded picture when there is one, else the drawing.
+
+    >>> picture_input("/tmp/gradio/ab12cd34/seven.png", {"composite": None})
+    '/tmp/gradio/ab12cd34/seven.png'
+    >>> picture_input(None, {"composite": None})
+    {'composite': None}
+    """
+    return upload if upload else sketch
+
+
 def predict_drawing(ctx: AppContext, source: str, image: Any) -> dict[str, Any]:
-    """Preprocess a sketch or picture like MNIST and predict it (raises UIError)."""
+    """Preprocess a sketch, a picture or a picture file (path) like MNIST and predict it
+    (raises UIError)."""
     trained = ctx.trained(source)
     if not trained.is_image:
         raise UIError(
             f"This model takes {trained.describe_inputs()}, not drawings: use the form instead."
         )
+    if isinstance(image, str | Path):
+        image = read_picture(image)
     ink = preprocess_for_shape(image, trained.input_shape)
     x = ink_to_raw(ink, trained.value_range, trained.image_background)
     preds = api.predict(trained, x)
@@ -107,11 +121,24 @@ def predict_drawing(ctx: AppContext, source: str, image: Any) -> dict[str, Any]:
     return {"preview": preview, "label": label_value(preds), "status": status}
 
 
+def shown_value(value: Any) -> float:
+    """A number as the data wrote it: the shortest decimal that reads back as the same value
+    in the array's own precision (a float32 18.61 is 18.61, not 18.610000610351562).
+
+    >>> shown_value(np.float32(18.61)), shown_value(np.float64(0.1) + 0.2), shown_value(3)
+    (18.61, 0.30000000000000004, 3.0)
+    """
+    if isinstance(value, np.floating):
+        return float(np.format_float_positional(value, unique=True, trim="-"))
+    return float(value)
+
+
 def feature_frame(trained: Any, row: np.ndarray | None = None) -> pd.DataFrame:
-    """The Predict form of a tabular model: one row per feature (name, value)."""
+    """The Predict form of a tabular model: one row per feature (name, value), the values in
+    the data's own precision (see :func:`shown_value`)."""
     names = trained.feature_names or [f"x{j}" for j in range(trained.n_features)]
-    values = np.zeros(len(names)) if row is None else np.asarray(row, np.float64).ravel()
-    return pd.DataFrame({"feature": names, "value": [round(float(v), 6) for v in values]})
+    values = np.zeros(len(names)) if row is None else np.asarray(row).ravel()
+    return pd.DataFrame({"feature": names, "value": [shown_value(v) for v in values]})
 
 
 def row_values(frame: Any, trained: Any) -> np.ndarray:
@@ -226,11 +253,12 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             elem_id="sketchpad",
         )
         with gr.Row(equal_height=True):
-            ui.predict.image = gr.Image(
-                label="…or upload a picture",
-                type="numpy",
-                image_mode="RGBA",
-                sources=["upload", "clipboard"],
+            # a file, opened by read_picture: gr.Image would open it before our code runs and
+            # show Gradio's own error for a file that is not a picture
+            ui.predict.image = gr.File(
+                label="…or upload a picture (PNG, JPEG)",
+                file_types=list(PICTURE_TYPES),
+                type="filepath",
                 height=240,
                 elem_id="predict-image",
             )
@@ -362,7 +390,13 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
         trigger_mode="always_last",
         show_progress="hidden",
     )
-    ui.predict.predict_btn.click(drawing, [*sources, ui.predict.sketch], drawn)
+
+    def button(choice, path_text, file, upload, sketch):
+        return drawing(choice, path_text, file, picture_input(upload, sketch))
+
+    ui.predict.predict_btn.click(
+        button, [*sources, ui.predict.image, ui.predict.sketch], drawn
+    )
     ui.predict.image.upload(drawing, [*sources, ui.predict.image], drawn)
     ui.predict.sample_btn.click(sample, sources, [ui.predict.feat_table, ui.predict.status])
     ui.predict.predict_row_btn.click(
