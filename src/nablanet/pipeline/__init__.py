@@ -32,6 +32,7 @@ from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
 from .logs import configure_logging
+from .naming import default_run_name
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
 from .preview import ModelPreview, build_model_for
@@ -86,6 +87,7 @@ __all__ = [
     "config_from_dict",
     "configure_logging",
     "create_run_dir",
+    "default_run_name",
     "describe_choices",
     "dump_config",
     "evaluate_model_file",

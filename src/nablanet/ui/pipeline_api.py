@@ -47,6 +47,12 @@ def describe_choices():
     return _pipeline().describe_choices()
 
 
+def default_run_name(dataset: str, kind: str = "mlp") -> str:
+    """``breast_cancer_mlp``: the CLI's and the UI's one naming of runs
+    (:func:`nablanet.pipeline.default_run_name`)."""
+    return _pipeline().default_run_name(dataset, kind)
+
+
 def validated(config: Mapping[str, Any]):
     """The pipeline's :class:`Config` of plain data (errors as :class:`UIError`)."""
     pipeline = _pipeline()

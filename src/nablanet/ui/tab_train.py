@@ -134,7 +134,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
         "color": "series",
         "color_map": views.SERIES_COLORS,
         "x_title": "epoch",
-        "x_lim": [0, None],  # from epoch 0, where the batch points start
+        # no x_lim: the axis fits the points (the first epoch at the left edge, not 0)
         "height": 330,
     }
     with gr.Row(equal_height=True):

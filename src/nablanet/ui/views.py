@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -326,13 +327,54 @@ def compare_table(runs: Sequence[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Vega cuts a legend label past 160 pixels, about 28 characters of its 10-pixel font
+LEGEND_CHARS = 28
+_STAMPED = re.compile(r"^(?P<base>.+)-(?P<date>\d{8})-(?P<time>\d{6})(?P<n>-\d+)?$")
+
+
+def legend_labels(names: Sequence[str], limit: int = LEGEND_CHARS) -> list[str]:
+    """Labels for the runs of a legend that fit in ``limit`` characters and keep what tells
+    the runs apart: the date of a run directory's stamp goes when all share it, the time is
+    written ``15:45:00``, and a long name loses its middle, never its end.
+
+    >>> legend_labels(["breast_cancer_mlp-20261202-154500", "digits_mlp-20261202-154812"])
+    ['breast_cancer_mlp 15:45:00', 'digits_mlp 15:48:12']
+    >>> legend_labels(["a_really_long_dataset_name_mlp-20261202-154500"])
+    ['a_rea…aset_name_mlp 15:45:00']
+    >>> legend_labels(["short-run", "other"])
+    ['short-run', 'other']
+    """
+    names = [str(n) for n in names]
+    if all(len(n) <= limit for n in names):
+        return names
+    parsed = [_STAMPED.match(n) for n in names]
+    same_day = all(parsed) and len({m["date"] for m in parsed if m}) == 1
+    labels = []
+    for name, m in zip(names, parsed):
+        if m is None:
+            base, tail = name, ""
+        else:
+            t = m["time"]
+            clock = f"{t[:2]}:{t[2:4]}:{t[4:]}"
+            day = "" if same_day else f"{m['date'][4:6]}-{m['date'][6:]} "
+            base, tail = m["base"], f" {day}{clock}{m['n'] or ''}"
+        room = limit - len(tail)
+        if len(base) > room:
+            head = min(5, max(1, room // 3))
+            base = base[:head] + "…" + base[len(base) - (room - head - 1) :]
+        labels.append(base + tail)
+    return labels if len(set(labels)) == len(labels) else names
+
+
 def compare_frame(runs: Sequence[Any], key: str) -> pd.DataFrame:
-    """Long-format curves of ``key`` (e.g. ``val_loss``) for several runs (series = run)."""
+    """Long-format curves of ``key`` (e.g. ``val_loss``) for several runs (series = the run's
+    :func:`legend_labels` label, so the legend does not cut what tells them apart)."""
     rows = []
-    for info in runs:
+    labels = legend_labels([info.name for info in runs])
+    for info, label in zip(runs, labels):
         hist = info.history or {}
         values = hist.get(key) or []
         for i, v in enumerate(values):  # history.json counts epochs from 0
             if _finite(v):
-                rows.append((float(i + 1), float(v), info.name))
+                rows.append((float(i + 1), float(v), label))
     return curves(rows)
