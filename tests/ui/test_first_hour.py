@@ -187,7 +187,12 @@ def test_a_regression_target_is_a_histogram_not_a_class_balance(ctx):
 
 def test_no_label_badge_covers_a_figure(app):
     ui = app.nablanet_ui
-    for comp in (ui.evaluate.confusion, ui.evaluate.roc, ui.evaluate.misclassified, ui.data.samples):
+    for comp in (
+        ui.evaluate.confusion,
+        ui.evaluate.roc,
+        ui.evaluate.misclassified,
+        ui.data.samples,
+    ):
         assert comp.show_label is False, comp.elem_id
 
 

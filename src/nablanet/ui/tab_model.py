@@ -403,9 +403,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                         label="Patience (epochs)",
                         elem_id="patience",
                     )
-                    seed = gr.Number(
-                        value=d.seed, precision=0, label="Seed", elem_id="seed"
-                    )
+                    seed = gr.Number(value=d.seed, precision=0, label="Seed", elem_id="seed")
                     run_name = gr.Textbox(value=d.name, label="Run name", elem_id="run-name")
             with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
                 ui.model.config_file = gr.Dropdown(

@@ -394,9 +394,7 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
     def button(choice, path_text, file, upload, sketch):
         return drawing(choice, path_text, file, picture_input(upload, sketch))
 
-    ui.predict.predict_btn.click(
-        button, [*sources, ui.predict.image, ui.predict.sketch], drawn
-    )
+    ui.predict.predict_btn.click(button, [*sources, ui.predict.image, ui.predict.sketch], drawn)
     ui.predict.image.upload(drawing, [*sources, ui.predict.image], drawn)
     ui.predict.sample_btn.click(sample, sources, [ui.predict.feat_table, ui.predict.status])
     ui.predict.predict_row_btn.click(
