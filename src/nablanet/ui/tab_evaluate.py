@@ -157,12 +157,13 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
             return [error_text(e), None, None, None, None, gr.update(value=None, visible=False)]
         plots = view["plots"]
         mis = plots.get("misclassified.png")
+        regression = "regression.png" in plots
         return [
             view["headline"],
             view["metrics"],
-            view["per_class"],
+            gr.update(value=view["per_class"], visible=not regression),
             plots.get("confusion_matrix.png") or plots.get("regression.png"),
-            plots.get("roc.png"),
+            gr.update(value=plots.get("roc.png"), visible=not regression),
             gr.update(value=mis, visible=mis is not None),
         ]
 

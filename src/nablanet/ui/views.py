@@ -94,6 +94,41 @@ def curve_frame(
     return curves(rows)
 
 
+#: the live curves draw up to this many epochs as the categories 1, 2, 3...: on a number axis
+#: Vega puts its ticks every 0.1, 0.2 or 0.5 epoch below about 12 epochs (a tick per 40 pixels)
+CATEGORY_EPOCHS = 20
+#: the order of those categories (Vega would sort them as text: 1, 10, 11, 2...)
+EPOCH_ORDER = [str(i) for i in range(1, CATEGORY_EPOCHS + 1)]
+
+
+def epoch_axis(frame: pd.DataFrame | None) -> str:
+    """How a curve table's epochs are drawn: ``"category"`` (whole epochs 1..``CATEGORY_EPOCHS``,
+    one tick each) or ``"number"`` (more epochs, or the batches' fractional epochs: Vega's
+    ticks are then whole numbers or meant to be fractions).
+
+    >>> epoch_axis(curve_frame([{"epoch": 1, "loss": 0.7}, {"epoch": 2, "loss": 0.5}], "loss"))
+    'category'
+    >>> epoch_axis(curve_frame([{"epoch": 1, "loss": 0.7}], "loss", [(0.5, 0.9)]))
+    'number'
+    """
+    if frame is None or not len(frame):
+        return "number"
+    epochs = frame["epoch"]
+    whole = bool((epochs == epochs.round()).all())
+    return (
+        "category" if whole and 1 <= epochs.min() and epochs.max() <= CATEGORY_EPOCHS else "number"
+    )
+
+
+def on_epoch_axis(frame: pd.DataFrame, axis: str) -> pd.DataFrame:
+    """The table with its epochs as text (``"1"``, ``"2"``...) for a ``"category"`` axis."""
+    if axis != "category":
+        return frame
+    out = frame.copy()
+    out["epoch"] = out["epoch"].astype("int64").astype(str)
+    return out
+
+
 def series_names(frame: pd.DataFrame | None) -> tuple[str, ...]:
     """The series of a long-format curve table, in order of first appearance.
 
