@@ -37,14 +37,13 @@ def add_run(ui_server, run: Path) -> None:
     shutil.copytree(run, ui_server.nablanet_context.runs_dir / run.name, dirs_exist_ok=True)
 
 
-def test_predict_an_uploaded_picture_with_the_button_and_refuse_a_fake_one(
-    page, runs, ui_server, tmp_path
-):
-    add_run(ui_server, runs["digits"])
-    goto_tab(page, "Predict")
-    page.locator("#predict-refresh").click()
+def test_predict_an_uploaded_picture_with_the_button_and_refuse_a_fake_one(page, runs, tmp_path):
+    goto_tab(page, "Predict")  # the model by its path (as test_browser.test_bad_inputs does)
     page.locator("#predict-model input").click()
-    page.get_by_role("option", name=re.compile("^" + re.escape(runs["digits"].name))).click()
+    page.get_by_role("option", name=re.compile("^Upload a model file")).click()
+    path_box = page.locator("#predict-model-path textarea, #predict-model-path input").first
+    path_box.fill(str(runs["digits"]))
+    path_box.press("Enter")
     wait_text(page, "#predict-info", r"8x8 images")
 
     upload = page.locator("#predict-image input[type=file]")

@@ -71,6 +71,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             multiselect=True,
             label="Runs to compare",
             elem_id="compare-runs",
+            allow_custom_value=True,  # see tab_evaluate: a run picked just after a Refresh
             scale=5,
         )
         ui.compare.key = gr.Dropdown(

@@ -84,7 +84,11 @@ def build(ui: AppUI, ctx: AppContext) -> None:
     ui.evaluate = EvaluateTab()
 
     with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
-        ui.evaluate.run = gr.Dropdown(choices=[], label="Run", elem_id="eval-run", scale=5)
+        # allow_custom_value: Gradio would refuse a run picked just after a Refresh, before it
+        # stored the new choices, with a toast of its own; an unknown run gets our message
+        ui.evaluate.run = gr.Dropdown(
+            choices=[], label="Run", elem_id="eval-run", scale=5, allow_custom_value=True
+        )
         ui.evaluate.refresh_btn = gr.Button("↻ Refresh", elem_id="eval-refresh", scale=1)
     ui.evaluate.headline = gr.Markdown(info(NOTHING), elem_id="eval-headline")
     with gr.Row(equal_height=False):

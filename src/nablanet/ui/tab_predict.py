@@ -225,6 +225,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             choices=[],
             label="Model (a run, or your own model file)",
             elem_id="predict-model",
+            allow_custom_value=True,  # see tab_evaluate: a run picked just after a Refresh
             scale=5,
         )
         ui.predict.refresh_btn = gr.Button("↻ Refresh", elem_id="predict-refresh", scale=1)
