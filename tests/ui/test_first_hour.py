@@ -175,6 +175,38 @@ def test_the_live_curves_axis_is_not_pinned_to_zero(app):
     assert frame["epoch"].min() == 1.0
 
 
+def history(n: int) -> list[dict]:
+    return [
+        {"epoch": e, "loss": 1 / e, "val_loss": 1.1 / e, "accuracy": 0.5} for e in range(1, n + 1)
+    ]
+
+
+def test_few_epochs_are_drawn_one_tick_each_and_many_as_numbers():
+    from nablanet.ui.session import Snapshot
+    from nablanet.ui.tab_train import live_view, plot_styles
+
+    view = live_view(Snapshot(status="training", history=history(3), epochs=3), "binary")
+    assert list(view["loss"]["epoch"].unique()) == ["1", "2", "3"]  # categories: ticks 1, 2, 3
+    assert view["series"]["axes"] == {"loss": "category", "metric": "category"}
+    loss, metric, styled = plot_styles(view["series"], None)
+    assert loss["sort"] == metric["sort"] == views.EPOCH_ORDER  # 1, 2, ... 10, not 1, 10, 2
+    assert plot_styles(view["series"], styled)[:2] == (None, None)  # epoch 4: same drawing
+
+    late = live_view(Snapshot(status="training", history=history(25), epochs=30), "binary")
+    assert late["loss"]["epoch"].dtype.kind == "f"  # past 20 epochs Vega's ticks are whole
+    loss, _, styled = plot_styles(late["series"], styled)
+    assert loss is not None and loss["sort"] is None  # drawn afresh on a number axis
+    batches = Snapshot(status="training", history=history(2), epochs=3, batch_points=[(2.5, 0.4)])
+    assert live_view(batches, "binary")["series"]["axes"]["loss"] == "number"
+
+
+def test_compare_draws_whole_epochs_one_tick_each(runs):
+    from nablanet.ui import tab_compare
+
+    view = tab_compare.compare_view([str(runs["breast_cancer"]), str(runs["digits"])], "val_loss")
+    assert view["axis"] == "category" and view["curves"]["epoch"].iloc[0] == "1"
+
+
 # -- Data and Evaluate: the regression target, label badges; the form's precision -----------------
 def test_a_regression_target_is_a_histogram_not_a_class_balance(ctx):
     ds = ctx.dataset("diabetes")
