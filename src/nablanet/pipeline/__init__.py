@@ -24,7 +24,7 @@ The public API (see ``docs/pipeline.md``):
   :class:`RunDirError`, :class:`ExportError`), all one-line user errors.
 """
 
-from .build import LAYER_TYPES, LayerContext, LayerSpec, build_model, register_layer_type
+from .build import build_model
 from .callbacks import StopOnEvent
 from .choices import Choices, describe_choices
 from .config import Config, config_from_dict, dump_config, load_config, read_yaml, save_config
@@ -36,7 +36,9 @@ from .naming import default_run_name
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
 from .preview import ModelPreview, build_model_for
-from .run import RunInfo, RunResult, create_run_dir, list_runs, load_run, resume, train
+from .run import RunResult, resume, train
+from .rundir import RunInfo, create_run_dir, list_runs, load_run
+from .specs import LAYER_TYPES, LayerContext, LayerSpec, register_layer_type
 from .trained import TrainedModel, load_trained_model
 
 

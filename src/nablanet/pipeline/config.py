@@ -49,7 +49,9 @@ from ._schema import (
     tagged_union,
 )
 from ._tune_schema import TuneConfig
-from .build import (
+from .errors import ConfigError
+from .reports import CLASSIFICATION_REPORT_METRICS, REGRESSION_REPORT_METRICS
+from .specs import (
     LAYER_TYPES,
     OPTIMIZER_SPECS,
     SCHEDULER_SPECS,
@@ -59,8 +61,6 @@ from .build import (
     OptimizerSpec,
     SchedulerSpec,
 )
-from .errors import ConfigError
-from .reports import CLASSIFICATION_REPORT_METRICS, REGRESSION_REPORT_METRICS
 
 __all__ = [
     "Config",

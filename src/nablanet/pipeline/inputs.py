@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.formats import IMAGE_EXTENSIONS
+from ..data.formats.images import IMAGE_EXTENSIONS
 from ..data.limits import check_text_file, open_image
 from ..nn.npyfile import ArrayFileError, NpzArchive, read_npy
 from .errors import InputError

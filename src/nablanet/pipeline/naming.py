@@ -10,6 +10,8 @@ configs follow it (``tests/pipeline/test_naming.py``), and so do the UI's defaul
 'fashion_mnist_cnn'
 >>> default_run_name("my data (v2).csv")
 'my_data_v2_mlp'
+>>> run_dir_name("breast_cancer_mlp", "20261202-154500"), run_dir_name("x", "20261202-154500", 2)
+('breast_cancer_mlp-20261202-154500', 'x-20261202-154500-2')
 """
 
 from __future__ import annotations
@@ -26,3 +28,12 @@ def default_run_name(dataset: str, kind: str = "mlp") -> str:
     stem = re.sub(r"\.(csv|tsv|txt|npz)$", "", dataset.strip(), flags=re.IGNORECASE)
     safe = _UNSAFE.sub("_", stem).strip("_.")[:40] or "data"
     return f"{safe}_{kind}"
+
+
+#: the time stamp of a run directory (the UI's legends read it back: ``views.legend_labels``)
+STAMP_FORMAT = "%Y%m%d-%H%M%S"
+
+
+def run_dir_name(name: str, stamp: str, attempt: int = 1) -> str:
+    """``<name>-<stamp>``, then ``-2``, ``-3``... for the runs of one second."""
+    return f"{name}-{stamp}" if attempt == 1 else f"{name}-{stamp}-{attempt}"
