@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import data_view
 from .common import AppContext, error_text, info, ok
-from .errors import UIError
+from .errors import UIError, short_paths
 
 UPLOAD_HINT = (
     "Upload a CSV file with a header row (then choose the target column), "
@@ -216,6 +216,7 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
     def on_upload(path, target, pending, extra):
         if not path:
             return cleared(info(UPLOAD_HINT), True, extra, gr.update(visible=False))
+        kept = None
         try:
             kept = keep_upload(ctx, path)
             target_update = gr.update(visible=False, value=None)
@@ -225,8 +226,8 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
                 target_update = gr.update(choices=columns, value=target, visible=True)
             spec = data_view.upload_spec(kept, target)
             view = show_dataset(ctx, spec, kept.name)
-        except UIError as e:
-            return cleared(error_text(e), True, extra)
+        except UIError as e:  # the file by its own name, not its copy's or Gradio's path
+            return cleared(error_text(short_paths(str(e), kept, path)), True, extra)
         return shown(view, kept.stem, pending, extra, True, target_update)
 
     def style_balance(style):
