@@ -66,6 +66,14 @@ def test_predict_an_uploaded_picture_with_the_button_and_refuse_a_fake_one(page,
 
 
 def test_model_status_follows_the_form_and_evaluate_names_the_csv(page, runs, ui_server, tmp_path):
+    bad = tmp_path / "bad.csv"  # the Data tab keeps a copy under runs/.uploads: named as uploaded
+    bad.write_text("a,target\nx,1\ny,0\n")
+    page.locator("#dataset input").click()
+    page.get_by_role("option", name=re.compile("^Upload a CSV")).click()
+    page.locator("#data-upload input[type=file]").set_input_files(str(bad))
+    text = wait_text(page, "#data-status", r"⚠ .*bad\.csv: column 'a' is not numeric")
+    assert "/" not in text and "\n" not in text.strip()
+
     choose_dataset(page, "Breast cancer")
     goto_tab(page, "Model")
     wait_text(page, "#model-status", r"The model is ready")
