@@ -18,6 +18,8 @@ The public API (see ``docs/pipeline.md``):
   schema's defaults, from the registries), :func:`read_yaml`;
 - runs: :func:`train`, :func:`resume` -> :class:`RunResult`; :func:`load_run`, :func:`list_runs`
   -> :class:`RunInfo`;
+- paths: :func:`resolve_model_path` (a model file, a run directory or ``runs/latest``),
+  :func:`resolve_run_path`, :func:`update_latest` (keeps ``<output_dir>/latest`` current);
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
   :func:`predict`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
@@ -31,6 +33,7 @@ from .config import Config, config_from_dict, dump_config, load_config, read_yam
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
+from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
 from .naming import default_run_name
 from .predict import Predictions, predict
@@ -64,6 +67,7 @@ def trial_histories(rows):
 
 
 __all__ = [
+    "LATEST",
     "LAYER_TYPES",
     "Choices",
     "Config",
@@ -104,8 +108,11 @@ __all__ = [
     "prepare_data",
     "read_yaml",
     "register_layer_type",
+    "resolve_model_path",
+    "resolve_run_path",
     "resume",
     "save_config",
     "train",
     "trial_histories",
+    "update_latest",
 ]

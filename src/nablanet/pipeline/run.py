@@ -25,15 +25,18 @@ from .. import nn
 from .build import build_early_stopping, build_model, build_scheduler
 from .callbacks import EpochLogger, ProgressBar, RunCheckpoint, StopOnEvent
 from .config import Config, load_config, save_config
-from .errors import ConfigError, RunDirError
+from .errors import ConfigError, PipelineError, RunDirError
 from .finish import FitOutcome, finish_run
+from .locate import LATEST, update_latest
 from .logs import log_to_file
 from .prepare import PreparedData, prepare_data
 from .rundir import (
     CHECKPOINT_DIR,
     CONFIG_FILE,
+    FAILED_FILE,
     LOG_FILE,
     MODEL_FILE,
+    clean_up_failed_run,
     last_checkpoint,
     resolve_run_dir,
     resume_point,
@@ -112,6 +115,10 @@ class _Run:
     progress: bool
     t_start: float
     metadata: Mapping[str, Any] | None
+
+    #: whether ``<output_dir>/latest`` follows this run (not for a tuning trial's directory,
+    #: which its study keeps track of)
+    keeps_latest: bool = True
 
     @property
     def last(self) -> Path:
@@ -213,6 +220,8 @@ def train(
     """
     t_start = time.perf_counter()
     directory = resolve_run_dir(config.output_dir, config.name, resume_from, run_dir)
+    # a directory this call created is this call's to clean up when the run fails
+    created = resume_from is None and run_dir is None
     run = _Run(
         config=config,
         run_dir=directory,
@@ -224,6 +233,7 @@ def train(
         progress=sys.stderr.isatty() if progress is None else progress,
         t_start=t_start,
         metadata=metadata,
+        keeps_latest=run_dir is None,
     )
     level = "DEBUG" if log_level == "DEBUG" else "INFO"
     with log_to_file(directory / LOG_FILE, level=level) as fh:
@@ -240,7 +250,11 @@ def train(
             raise
         except Exception as e:
             _log_to_file_only(fh, logging.ERROR, f"Run failed: {type(e).__name__}: {e}")
-            raise
+            failed = e
+    # (only a failure gets here) after the log file is closed, so that the directory can go
+    if created:
+        clean_up_failed_run(directory, failed)
+    raise failed
 
 
 def _train(run: _Run) -> RunResult:
@@ -274,6 +288,8 @@ def _train(run: _Run) -> RunResult:
         metadata=run.metadata,
     )
     metrics, plot_paths = finish_run(fitted, prepared)
+    if run.keeps_latest:
+        _point_latest_at(run.run_dir)
     logger.info("Done in %.1f s: %s", time.perf_counter() - run.t_start, run.run_dir)
     return RunResult(
         run_dir=run.run_dir,
@@ -286,6 +302,15 @@ def _train(run: _Run) -> RunResult:
         plots=plot_paths,
         data=prepared,
     )
+
+
+def _point_latest_at(run_dir: Path) -> None:
+    """``<output_dir>/latest`` -> ``run_dir``; a pointer that cannot be written costs a warning,
+    never the run."""
+    try:
+        update_latest(run_dir)
+    except (OSError, PipelineError) as e:
+        logger.warning("Could not point %s at this run: %s", run_dir.parent / LATEST, e)
 
 
 def _log_to_file_only(handler: logging.Handler, level: int, message: str) -> None:
@@ -312,8 +337,11 @@ def _record_config(run: _Run) -> tuple[int, str]:
     if not run.resuming:
         save_config(config, run_dir / CONFIG_FILE)
         logger.info("Run %s: %s", config.name, run_dir)
+        for note in config.notes:  # what validation changed (a shortened warm-up)
+            logger.warning("Config: %s", note)
         return 0, "running"
     done, ckpt_status = resume_point(run_dir)
+    (run_dir / FAILED_FILE).unlink(missing_ok=True)  # a failed run, resumed, is running again
     saved = run_dir / CONFIG_FILE
     if saved.exists():
         old = load_config([saved]).to_dict()

@@ -10,6 +10,10 @@ A run writes everything into its own directory, ``<output_dir>/<name>-<YYYYmmdd-
     checkpoints/last.npz   full training state after the last completed epoch
     checkpoints/best.npz   full training state at the best monitored epoch
     plots/*.png            learning curves, confusion matrix, ROC, misclassified samples, ...
+    FAILED                 only after a failed training that had saved a checkpoint: the error
+
+and ``<output_dir>/latest`` points at the newest run that saved its model
+(:mod:`nablanet.pipeline.locate`). A failed training that saved nothing leaves no directory.
 
 This module knows the layout (the file names, where the checkpoints are, which directory a run
 may train into, whether a run can be resumed) and reads runs back (:func:`load_run`,
@@ -27,6 +31,8 @@ demo-20240501-120000 demo-20240501-120000-2 checkpoints/last.npz
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,18 +42,21 @@ from .. import nn
 from .config import Config, load_config
 from .errors import ConfigError, RunDirError
 from .evaluate import write_json
+from .locate import is_latest_pointer
 from .naming import STAMP_FORMAT, run_dir_name
 from .trained import TrainedModel, load_trained_model
 
 __all__ = [
     "CHECKPOINT_DIR",
     "CONFIG_FILE",
+    "FAILED_FILE",
     "HISTORY_FILE",
     "LOG_FILE",
     "METRICS_FILE",
     "MODEL_FILE",
     "PLOTS_DIR",
     "RunInfo",
+    "clean_up_failed_run",
     "create_run_dir",
     "last_checkpoint",
     "list_runs",
@@ -64,6 +73,10 @@ METRICS_FILE = "metrics.json"
 MODEL_FILE = "model.npz"
 CHECKPOINT_DIR = "checkpoints"
 PLOTS_DIR = "plots"
+#: written into a run directory whose training failed after saving a checkpoint (the error)
+FAILED_FILE = "FAILED"
+
+logger = logging.getLogger("nablanet.pipeline")
 
 
 # -- creating and choosing run directories ------------------------------------------------------
@@ -140,6 +153,37 @@ def resume_point(run_dir: Path) -> tuple[int, str]:
     return done, status
 
 
+def clean_up_failed_run(run_dir: Path, error: BaseException) -> Path | None:
+    """After a failed training in a directory it created: remove the directory when the run
+    saved nothing of value (no checkpoint, no model: only its ``config.yaml`` and log), else
+    mark it with a :data:`FAILED_FILE` naming the error. Returns the marker, or None when the
+    directory was removed.
+
+    Nothing a user saved is lost: a checkpoint keeps its directory (resume it).
+
+    >>> import tempfile
+    >>> run = Path(tempfile.mkdtemp()) / "demo-20260101-120000"
+    >>> run.mkdir(); _ = (run / CONFIG_FILE).write_text("name: demo")
+    >>> clean_up_failed_run(run, ValueError("bad data")), run.exists()
+    (None, False)
+    """
+    saved = (run_dir / MODEL_FILE).exists() or any((run_dir / CHECKPOINT_DIR).glob("*.npz"))
+    if not saved:
+        kept = [p.name for p in run_dir.iterdir() if p.name not in (CONFIG_FILE, LOG_FILE)]
+        if not kept or kept == [CHECKPOINT_DIR]:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            if not run_dir.exists():
+                logger.info("The run saved nothing; removed %s", run_dir)
+                return None
+    marker = run_dir / FAILED_FILE
+    try:
+        marker.write_text(f"{type(error).__name__}: {error}\n", encoding="utf-8")
+    except OSError:  # a full disk: the log has the error already
+        return None
+    logger.info("Marked %s as failed (%s); its checkpoints are kept", run_dir, FAILED_FILE)
+    return marker
+
+
 def write_history(run_dir: Path, history: dict[str, list]) -> Path:
     """Write ``history.json``."""
     return write_json(run_dir / HISTORY_FILE, history)
@@ -157,7 +201,8 @@ class RunInfo:
     history : dict or None
     metrics : dict or None
     status : str
-        ``metrics.json``'s status, or ``"running"``/``"interrupted"`` from the checkpoint.
+        ``metrics.json``'s status, else ``"failed"`` (a :data:`FAILED_FILE`),
+        ``"interrupted"`` (a checkpoint) or ``"incomplete"``.
     model_path : Path or None
     plots : list of Path
 
@@ -218,6 +263,8 @@ def load_run(run_dir: str | Path) -> RunInfo:
     model_path = run_dir / MODEL_FILE
     if metrics is not None:
         status = metrics.get("status", "completed")
+    elif (run_dir / FAILED_FILE).exists():
+        status = "failed"
     elif last_checkpoint(run_dir).exists():
         status = "interrupted"
     else:
@@ -241,6 +288,8 @@ def list_runs(output_dir: str | Path = "runs") -> list[RunInfo]:
         return []
     runs = []
     for d in base.iterdir():
+        if is_latest_pointer(d):  # runs/latest: the newest run again
+            continue
         if d.is_dir() and (d / CONFIG_FILE).exists():
             try:
                 runs.append(load_run(d))

@@ -19,6 +19,6 @@ nablanet.data.errors.DataError: missing.npz: .npz file not found
 from .arrays import load_npy, load_npz
 from .images import load_image_folder
 from .spec import load_from_spec
-from .table import load_csv
+from .table import csv_columns, load_csv
 
-__all__ = ["load_csv", "load_from_spec", "load_image_folder", "load_npy", "load_npz"]
+__all__ = ["csv_columns", "load_csv", "load_from_spec", "load_image_folder", "load_npy", "load_npz"]

@@ -1,4 +1,12 @@
-"""CSV files: a header row of column names, a named target column, numeric features.
+"""CSV files: a header row of column names (or none), a named target column, numeric features.
+
+The header is decided the way people expect (:func:`csv_columns`): a first row of numbers is
+data, and the file has no header, its columns being named ``column_1``, ``column_2``, ...; a
+first row of names is the header. A first row that mixes names and numbers is data when the
+second row has text in the same columns (class labels in a headerless file), and is refused
+otherwise (``abc,10.38,...`` above numeric rows: a typo in a data row, or a header with a number
+for a name), never silently dropped or taken for names. A headerless file says so in one line of
+the log.
 
 A missing or non-numeric value is refused with the column and the line it is on; target strings
 are class labels, target numbers class labels or regression values (see
@@ -11,11 +19,17 @@ are class labels, target numbers class labels or regression values (see
 >>> ds = load_csv(path, target="kind")
 >>> ds.task, ds.class_names, ds.feature_names, ds.y.tolist()
 ('binary', ['cat', 'dog'], ['height', 'weight'], [0, 1, 0])
+>>> _ = path.write_text("1.0,2.0,0\\n3.0,4.5,1\\n2.0,2.5,0\\n")   # no header: numbers are data
+>>> csv_columns(path)
+(['column_1', 'column_2', 'column_3'], False)
+>>> load_csv(path, target="column_3").x.shape
+(3, 2)
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,27 +41,112 @@ from ..errors import DataError
 from ..limits import check_text_file
 from .paths import existing_file
 
-__all__ = ["load_csv"]
+__all__ = ["csv_columns", "default_column_names", "first_row_kind", "load_csv"]
+
+logger = logging.getLogger("nablanet.data")
 
 _MISSING = ("", "na", "nan", "n/a", "null", "none", "?")
+#: the names of the columns of a CSV file without a header row: column_1, column_2, ...
+HEADERLESS_PREFIX = "column_"
 
 
-def _read_csv_table(path: Path, delimiter: str) -> tuple[list[str], np.ndarray]:
-    """Header and the data as a 2-D array of stripped strings."""
+def default_column_names(n: int) -> list[str]:
+    """``["column_1", ..., "column_<n>"]``: the columns of a file without a header."""
+    return [f"{HEADERLESS_PREFIX}{i + 1}" for i in range(n)]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def first_row_kind(row: Sequence[str]) -> str:
+    """What the first row of a CSV file is: ``"data"`` (every filled cell is a number),
+    ``"header"`` (no cell is a number) or ``"mixed"`` (both: a data row with a typo, or a header
+    with a number for a name; the caller decides, with what it knows about the columns).
+
+    >>> first_row_kind(["17.99", "10.38", "1"]), first_row_kind(["radius", "texture", "y"])
+    ('data', 'header')
+    >>> first_row_kind(["abc", "10.38", "1"])
+    'mixed'
+    """
+    cells = [c.strip() for c in row]
+    filled = [c for c in cells if c]
+    numbers = [c for c in filled if _is_number(c)]
+    if filled and len(numbers) == len(filled):
+        return "data"
+    return "mixed" if numbers else "header"
+
+
+def _text_columns(row: Sequence[str]) -> set[int]:
+    """The positions of the filled cells of ``row`` that are not numbers."""
+    return {i for i, c in enumerate(row) if c.strip() and not _is_number(c.strip())}
+
+
+def _mixed_row_error(path: Path, row: Sequence[str]) -> DataError:
+    names = [c.strip() for c in row if c.strip() and not _is_number(c.strip())]
+    shown = ", ".join(repr(c.strip()) for c in row[:4]) + (", ..." if len(row) > 4 else "")
+    return DataError(
+        f"{path}: the first row ({shown}) mixes names and numbers, unlike the next row: if it "
+        f"is data, {names[0]!r} looks like a typo; if it is a header, give every column a name "
+        "that is not a number"
+    )
+
+
+def csv_columns(path: str | os.PathLike, delimiter: str = ",") -> tuple[list[str], bool]:
+    """The column names of a CSV file, and whether its first row is a header.
+
+    A first row of numbers is data: the columns are then ``column_1``, ``column_2``, ...
+
+    Raises
+    ------
+    DataError
+        An empty or unreadable file, duplicate names, a first row that mixes names and numbers.
+    """
+    path = Path(path)
     check_text_file(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f, delimiter=delimiter), None)
+            reader = csv.reader(f, delimiter=delimiter)
+            first = next(reader, None)
+            second = next((row for row in reader if any(c.strip() for c in row)), None)
     except UnicodeDecodeError as err:
         raise DataError(
             f"{path}: not a UTF-8 text file, is it really CSV? ({err.reason})"
         ) from None
-    if not header or all(not h.strip() for h in header):
+    except csv.Error as err:
+        raise DataError(f"{path}: malformed CSV ({err})") from None
+    if not first or all(not h.strip() for h in first):
         raise DataError(f"{path}: empty CSV file (expected a header row of column names)")
-    header = [h.strip() for h in header]
+    kind = first_row_kind(first)
+    if kind == "mixed" and second is not None and _text_columns(second) == _text_columns(first):
+        kind = "data"  # text in the same columns on the next row too: labels, not names
+    if kind == "data":
+        return default_column_names(len(first)), False
+    if kind == "mixed":
+        raise _mixed_row_error(path, first)
+    header = [h.strip() for h in first]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise DataError(f"{path}: duplicate column names {dupes}")
+    return header, True
+
+
+def _read_csv_table(path: Path, delimiter: str) -> tuple[list[str], np.ndarray, bool]:
+    """Column names, the data as a 2-D array of stripped strings, and whether the file had a
+    header row (see :func:`csv_columns`)."""
+    header, has_header = csv_columns(path, delimiter)
+    if not has_header:
+        logger.info(
+            "%s: the first row is numbers, so it is data and the file has no header; its "
+            "columns are named %s..%s",
+            path,
+            header[0],
+            header[-1],
+        )
     try:
         import warnings
 
@@ -57,7 +156,7 @@ def _read_csv_table(path: Path, delimiter: str) -> tuple[list[str], np.ndarray]:
                 path,
                 dtype=str,
                 delimiter=delimiter,
-                skiprows=1,
+                skiprows=1 if has_header else 0,
                 ndmin=2,
                 comments=None,
                 quotechar='"',
@@ -73,16 +172,17 @@ def _read_csv_table(path: Path, delimiter: str) -> tuple[list[str], np.ndarray]:
         raise DataError(
             f"{path}: the header has {len(header)} columns but the rows have {table.shape[1]}"
         )
-    return header, np.char.strip(table)
+    return header, np.char.strip(table), has_header
 
 
-def _numeric_column(values: np.ndarray, path: Path, column: str) -> np.ndarray:
+def _numeric_column(values: np.ndarray, path: Path, column: str, first_line: int = 2) -> np.ndarray:
     """A column of strings as float64, naming the first missing or non-numeric value."""
     missing = np.isin(np.char.lower(values), _MISSING)
     if missing.any():
         row = int(np.argmax(missing))
         raise DataError(
-            f"{path}: column {column!r} has a missing value {str(values[row])!r} on line {row + 2}; "
+            f"{path}: column {column!r} has a missing value {str(values[row])!r} on line "
+            f"{row + first_line}; "
             "fill or drop missing values first"
         )
     try:
@@ -94,7 +194,8 @@ def _numeric_column(values: np.ndarray, path: Path, column: str) -> np.ndarray:
             float(value)
         except ValueError:
             raise DataError(
-                f"{path}: column {column!r} is not numeric (value {value!r} on line {row + 2}); "
+                f"{path}: column {column!r} is not numeric (value {value!r} on line "
+                f"{row + first_line}); "
                 "encode it as numbers or leave it out with features=[...]"
             ) from None
     raise DataError(f"{path}: column {column!r} is not numeric")  # pragma: no cover
@@ -118,9 +219,12 @@ def _raw_target(values: np.ndarray, path: Path, column: str) -> np.ndarray:
 def _csv_columns(
     path: Path, target: str, features: Sequence[str] | None, delimiter: str
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    header, table = _read_csv_table(path, delimiter)
+    header, table, has_header = _read_csv_table(path, delimiter)
     if target not in header:
-        raise DataError(f"{path}: no target column {target!r}; the columns are {', '.join(header)}")
+        hint = "" if has_header else " (the file has no header row: name a column_<n>)"
+        raise DataError(
+            f"{path}: no target column {target!r}; the columns are {', '.join(header)}{hint}"
+        )
     if features is None:
         features = [h for h in header if h != target]
     else:
@@ -134,7 +238,8 @@ def _csv_columns(
             raise DataError(f"{path}: the target column {target!r} is also listed in features")
     if not features:
         raise DataError(f"{path}: no feature columns besides the target {target!r}")
-    cols = [_numeric_column(table[:, header.index(f)], path, f) for f in features]
+    first_line = 2 if has_header else 1
+    cols = [_numeric_column(table[:, header.index(f)], path, f, first_line) for f in features]
     x = np.stack(cols, axis=1).astype(np.float32)
     check_finite_features(x, str(path), features)
     y = _raw_target(table[:, header.index(target)], path, target)

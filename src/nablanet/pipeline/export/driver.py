@@ -115,12 +115,7 @@ def _as_trained(model, input_shape) -> TrainedModel:
     elif isinstance(model, nn.Sequential):
         trained = trained_from_sequential(model)
     elif isinstance(model, (str, os.PathLike)):
-        path = Path(model)
-        if path.is_dir():
-            from ..rundir import MODEL_FILE
-
-            path = path / MODEL_FILE
-        trained = load_trained_model(path)
+        trained = load_trained_model(model)  # a model file, a run directory, runs/latest
     else:
         raise ExportError(
             "export_onnx expects a model file (runs/<run>/model.npz), a run directory, a "
@@ -143,7 +138,7 @@ def _network_input_shape(trained: TrainedModel) -> tuple[int, ...]:
         return tuple(trained.preprocessing.transform(probe).shape[1:])
     except (nd.DataError, ValueError, TypeError):  # a step that cannot run on a probe
         first = trained.model.layers[0]
-        return (first.n_inputs,) if hasattr(first, "n_inputs") else ()
+        return (first.n_inputs,) if getattr(first, "n_inputs", None) is not None else ()
 
 
 def _check_opset(opset) -> int:
