@@ -16,6 +16,7 @@ import the library (:mod:`nablanet.nn`), and the library does not import it.
 """
 
 from .builtin import FASHION_MNIST, MNIST, IdxSource, load_idx_dataset
+from .cifar import CIFAR10, CifarSource, load_cifar
 from .dataset import TASKS, Dataset, encode_targets, infer_task
 from .errors import DataError
 from .fetch import DATA_ENV, default_data_dir, download_file
@@ -24,6 +25,7 @@ from .idx import parse_idx, read_idx, write_idx
 from .loader import DataLoader
 from .preprocessing import (
     TRANSFORMER_REGISTRY,
+    ChannelStandardizer,
     Compose,
     ImageFlattener,
     LabelEncoder,
@@ -39,11 +41,14 @@ from .registry import DatasetInfo, list_datasets, load_dataset, register_dataset
 from .split import Split, train_val_test_indices, train_val_test_split
 
 __all__ = [
+    "CIFAR10",
     "DATA_ENV",
     "FASHION_MNIST",
     "MNIST",
     "TASKS",
     "TRANSFORMER_REGISTRY",
+    "ChannelStandardizer",
+    "CifarSource",
     "Compose",
     "DataError",
     "DataLoader",
@@ -64,6 +69,7 @@ __all__ = [
     "encode_targets",
     "infer_task",
     "list_datasets",
+    "load_cifar",
     "load_csv",
     "load_dataset",
     "load_idx_dataset",

@@ -5,7 +5,7 @@ describing user data (``{"csv": path, "target": column}``, ``{"npz": path}``,
 ``{"npy": {"x": path, "y": path}}``, ``{"images": folder}``).
 
 >>> sorted(info.name for info in list_datasets())
-['breast_cancer', 'diabetes', 'digits', 'fashion_mnist', 'mnist']
+['breast_cancer', 'cifar10', 'diabetes', 'digits', 'fashion_mnist', 'mnist']
 >>> load_dataset("diabetes")
 Dataset(name='diabetes', task='regression', x=(442, 10) float32, y=(442,) float32)
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from . import builtin
+from . import builtin, cifar
 from .builtin import FASHION_MNIST, MNIST, IdxSource, find_idx_files, idx_search_dirs
 from .dataset import Dataset
 from .errors import DataError
@@ -147,6 +147,35 @@ def _register_idx(source: IdxSource) -> None:
 
 _register_idx(MNIST)
 _register_idx(FASHION_MNIST)
+
+
+def _register_cifar(source: cifar.CifarSource) -> None:
+    def loader(data_dir=None, download=True, progress=True) -> Dataset:
+        return cifar.load_cifar(source, data_dir, download=download, progress=progress)
+
+    def info(data_dir=None) -> DatasetInfo:
+        found = cifar.find_cifar(source, data_dir)
+        where = (
+            str(found[1])
+            if found
+            else f"{cifar.resolve_data_dir(data_dir) / source.folder} (not downloaded yet)"
+        )
+        return DatasetInfo(
+            name=source.name,
+            task="multiclass",
+            n_train=source.records_per_file * len(source.train_files),
+            n_test=source.records_per_file * len(source.test_files),
+            input_shape=(32, 32, 3),
+            n_classes=len(source.class_names),
+            available_offline=found is not None,
+            location=where,
+            description=source.description,
+        )
+
+    register_dataset(source.name, loader, info)
+
+
+_register_cifar(cifar.CIFAR10)
 register_dataset(
     "breast_cancer",
     _bundled(builtin.load_breast_cancer),

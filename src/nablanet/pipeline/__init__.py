@@ -21,7 +21,8 @@ The public API (see ``docs/pipeline.md``):
 - paths: :func:`resolve_model_path` (a model file, a run directory or ``runs/latest``),
   :func:`resolve_run_path`, :func:`update_latest` (keeps ``<output_dir>/latest`` current);
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
-  :func:`predict`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
+  :func:`predict`, :func:`image_to_sample` (any picture -> one model input, the path the CLI,
+  the UI and ``predict`` share) -> :class:`ImageSample`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
   :class:`RunDirError`, :class:`ExportError`), all one-line user errors.
 """
@@ -33,6 +34,7 @@ from .config import Config, config_from_dict, dump_config, load_config, read_yam
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
+from .images import ImageSample, ImageSpec, image_to_sample
 from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
 from .naming import default_run_name
@@ -75,6 +77,8 @@ __all__ = [
     "EvaluationResult",
     "ExportError",
     "ExportResult",
+    "ImageSample",
+    "ImageSpec",
     "InputError",
     "LayerContext",
     "LayerSpec",
@@ -98,6 +102,7 @@ __all__ = [
     "dump_config",
     "evaluate_model_file",
     "export_onnx",
+    "image_to_sample",
     "list_runs",
     "list_studies",
     "load_config",

@@ -173,9 +173,10 @@ class PreprocessingConfig(StrictModel):
 
     Attributes
     ----------
-    scale : {"standard", "minmax", "unit", "none"} or None
+    scale : {"standard", "minmax", "unit", "per_channel", "none"} or None
         ``standard``: zero mean, unit variance per feature; ``minmax``: to [0, 1] per feature;
-        ``unit``: pixel values / 255; ``none``. Default (null): ``standard`` for tables,
+        ``unit``: pixel values / 255; ``per_channel``: images standardized with one mean and
+        std per colour channel (CIFAR's usual normalization); ``none``. Default (null): ``standard`` for tables,
         ``unit`` for images.
     flatten : bool or None
         Flatten each image into a vector. Default (null): when the first layer is ``dense``.
@@ -183,7 +184,7 @@ class PreprocessingConfig(StrictModel):
         Regression targets. Default (null): ``standard`` (predictions are scaled back).
     """
 
-    scale: Literal["standard", "minmax", "unit", "none"] | None = None
+    scale: Literal["standard", "minmax", "unit", "per_channel", "none"] | None = None
     flatten: bool | None = None
     target_scale: Literal["standard", "none"] | None = None
 

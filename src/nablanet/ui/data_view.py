@@ -34,6 +34,7 @@ BUILTIN_LABELS = {
     "fashion_mnist": "Fashion-MNIST (clothing, 28x28 images)",
     "diabetes": "Diabetes (regression, tabular)",
     "digits": "Digits (handwritten digits, 8x8 images)",
+    "cifar10": "CIFAR-10 (colour photos in 10 classes, 32x32 RGB)",
 }
 UPLOAD = "upload"
 UPLOAD_LABEL = "Upload a CSV or NPZ file…"

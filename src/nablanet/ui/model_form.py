@@ -118,6 +118,19 @@ def default_form(dataset: str, task: str) -> ModelForm:
             patience=3,
             name=name,
         )
+    if dataset == "cifar10":  # colour photos: a small CNN (configs/cifar10_cnn.yaml is bigger)
+        return ModelForm(
+            layers=[HiddenLayer(128, "relu", 0.3)],
+            conv=[ConvBlock(32), ConvBlock(64), ConvBlock(64)],
+            batchnorm=True,
+            shift=2,
+            epochs=10,
+            batch_size=64,
+            early_stopping=True,
+            patience=3,
+            loss=loss,
+            name=api.default_run_name(dataset, "cnn"),
+        )
     if dataset == "digits":
         return ModelForm(
             layers=[HiddenLayer(64, "relu")], loss=loss, epochs=30, batch_size=32, name=name

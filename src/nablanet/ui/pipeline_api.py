@@ -148,6 +148,15 @@ def predict(trained: Any, x_raw: np.ndarray, ids: list[str] | None = None):
         raise UIError(str(e)) from None
 
 
+def image_to_sample(image: Any, trained: Any):
+    """A picture (a drawing, an upload, a path) as one input of ``trained``, converted and resized
+    as ``nablanet predict`` does it (:func:`nablanet.pipeline.image_to_sample`)."""
+    try:
+        return _pipeline().image_to_sample(image, trained)
+    except NablanetError as e:
+        raise UIError(str(e)) from None
+
+
 def predict_file(trained: Any, path: str | Path):
     """``Predictions`` of a ``.csv`` / ``.npy`` / ``.npz`` file of raw samples."""
     try:

@@ -13,7 +13,6 @@ import pandas as pd
 from . import pipeline_api as api
 from .common import UPLOAD_MODEL, AppContext, error_text, info, ok
 from .errors import UIError
-from .sketch import PICTURE_TYPES, ink_to_raw, preprocess_for_shape, read_picture
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -88,6 +87,10 @@ def label_value(preds: Any, index: int = 0) -> str | dict[str, float]:
     return {c: float(p) for c, p in zip(preds.class_names, preds.probabilities[index])}
 
 
+#: the pictures the upload offers (opened by :func:`nablanet.pipeline.image_to_sample`)
+PICTURE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
 def picture_input(upload: str | None, sketch: Any) -> Any:
     """What the Predict button reads: the uploaded picture when there is one, else the drawing.
 
@@ -100,24 +103,26 @@ def picture_input(upload: str | None, sketch: Any) -> Any:
 
 
 def predict_drawing(ctx: AppContext, source: str, image: Any) -> dict[str, Any]:
-    """Preprocess a sketch, a picture or a picture file (path) like MNIST and predict it
-    (raises UIError)."""
+    """Turn a sketch or picture into the model's input (the one path of ``nablanet predict``,
+    :func:`nablanet.pipeline.image_to_sample`) and predict it (raises UIError)."""
     trained = ctx.trained(source)
     if not trained.is_image:
         raise UIError(
             f"This model takes {trained.describe_inputs()}, not drawings: use the form instead."
         )
-    if isinstance(image, str | Path):
-        image = read_picture(image)
-    ink = preprocess_for_shape(image, trained.input_shape)
-    x = ink_to_raw(ink, trained.value_range, trained.image_background)
-    preds = api.predict(trained, x)
-    small = (np.clip(ink[0].mean(axis=-1), 0.0, 1.0) * 255).astype(np.uint8)
-    zoom = max(1, 224 // max(small.shape))
-    preview = np.kron(small, np.ones((zoom, zoom), np.uint8))
+    sample = api.image_to_sample(image, trained)
+    preds = api.predict(trained, sample.x[np.newaxis])
+    small = sample.view if sample.view.shape[2] == 3 else sample.view[:, :, 0]
+    zoom = max(1, 224 // max(small.shape[:2]))
+    preview = np.repeat(np.repeat(small, zoom, axis=0), zoom, axis=1)
     top = preds.labels[0] if preds.labels else label_value(preds)
     conf = float(preds.probabilities[0].max()) if preds.probabilities is not None else None
-    status = ok(f"Prediction: {top}" + (f" ({conf:.0%})" if conf is not None else ""))
+    notes = "; ".join(n for n in sample.notes if not n.startswith("read as a digit"))
+    status = ok(
+        f"Prediction: {top}"
+        + (f" ({conf:.0%})" if conf is not None else "")
+        + (f" ({notes})" if notes else "")
+    )
     return {"preview": preview, "label": label_value(preds), "status": status}
 
 
@@ -254,7 +259,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             elem_id="sketchpad",
         )
         with gr.Row(equal_height=True):
-            # a file, opened by read_picture: gr.Image would open it before our code runs and
+            # a file, opened by image_to_sample: gr.Image would open it before our code runs and
             # show Gradio's own error for a file that is not a picture
             ui.predict.image = gr.File(
                 label="…or upload a picture (PNG, JPEG)",
