@@ -40,6 +40,7 @@ from .export import ExportError, ExportResult, build_onnx, export_onnx
 from .images import ImageSample, ImageSpec, image_to_sample
 from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
+from .naming import default_run_name
 from .playground import Playground, PlaygroundSettings
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
@@ -102,6 +103,7 @@ __all__ = [
     "config_from_dict",
     "configure_logging",
     "create_run_dir",
+    "default_run_name",
     "describe_choices",
     "dump_config",
     "evaluate_model_file",

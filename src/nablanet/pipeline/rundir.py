@@ -45,6 +45,7 @@ from .config import Config, load_config
 from .errors import ConfigError, RunDirError
 from .evaluate import write_json
 from .locate import is_latest_pointer
+from .naming import STAMP_FORMAT, run_dir_name
 from .trained import TrainedModel, load_trained_model
 
 __all__ = [
@@ -89,9 +90,9 @@ def create_run_dir(output_dir: str | Path, name: str, now: datetime | None = Non
         base.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RunDirError(f"{base}: cannot create the output directory ({e})") from None
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    stamp = (now or datetime.now()).strftime(STAMP_FORMAT)
     for i in range(1, 1000):
-        path = base / (f"{name}-{stamp}" if i == 1 else f"{name}-{stamp}-{i}")
+        path = base / run_dir_name(name, stamp, i)
         try:
             path.mkdir()
         except FileExistsError:

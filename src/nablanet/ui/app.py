@@ -121,7 +121,7 @@ def build_app(
 
         def on_load():
             runs = ctx.run_choices()
-            first = runs[0][1] if runs else None
+            first = ctx.newest_finished_run()
             models = ctx.model_choices()
             first_model = models[0][1] if len(models) > 1 else None
             return (

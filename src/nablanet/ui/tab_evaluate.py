@@ -107,7 +107,11 @@ def build(ui: AppUI, ctx: AppContext) -> None:
     ui.evaluate = EvaluateTab()
 
     with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
-        ui.evaluate.run = gr.Dropdown(choices=[], label="Run", elem_id="eval-run", scale=5)
+        # allow_custom_value: Gradio would refuse a run picked just after a Refresh, before it
+        # stored the new choices, with a toast of its own; an unknown run gets our message
+        ui.evaluate.run = gr.Dropdown(
+            choices=[], label="Run", elem_id="eval-run", scale=5, allow_custom_value=True
+        )
         ui.evaluate.refresh_btn = gr.Button("↻ Refresh", elem_id="eval-refresh", scale=1)
     ui.evaluate.headline = gr.Markdown(info(NOTHING), elem_id="eval-headline")
     with gr.Row(equal_height=False):
@@ -126,7 +130,14 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             max_height=360,
         )
     with gr.Row(equal_height=False):
-        image = {"type": "filepath", "interactive": False, "buttons": ["fullscreen"], "height": 380}
+        # no label badges: they would cover the titles the figures carry
+        image = {
+            "type": "filepath",
+            "interactive": False,
+            "buttons": ["fullscreen"],
+            "height": 380,
+            "show_label": False,
+        }
         ui.evaluate.confusion = gr.Image(
             label="Confusion matrix (test split)", elem_id="eval-confusion", **image
         )
@@ -136,6 +147,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
         type="filepath",
         interactive=False,
         visible=False,
+        show_label=False,
         elem_id="eval-misclassified",
         buttons=["fullscreen"],
     )
@@ -190,12 +202,13 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
             diag = diagnostics_text(run_dir) if run_dir else ""
         except UIError as e:
             diag = error_text(e)
+        regression = "regression.png" in plots
         return [
             view["headline"],
             view["metrics"],
-            view["per_class"],
+            gr.update(value=view["per_class"], visible=not regression),
             plots.get("confusion_matrix.png") or plots.get("regression.png"),
-            plots.get("roc.png"),
+            gr.update(value=plots.get("roc.png"), visible=not regression),
             gr.update(value=mis, visible=mis is not None),
             diag,
             plots.get("gradient_norms.png"),
@@ -206,7 +219,7 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
     def refresh(current):
         choices = ctx.run_choices()
         values = [v for _, v in choices]
-        value = current if current in values else (values[0] if values else None)
+        value = current if current in values else ctx.newest_finished_run()
         return gr.update(choices=choices, value=value)
 
     def other(run_dir, dataset, file):
