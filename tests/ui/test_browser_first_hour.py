@@ -59,7 +59,7 @@ def test_predict_an_uploaded_picture_with_the_button_and_refuse_a_fake_one(page,
     fake.write_text("not a picture\n")
     page.locator('#predict-image button[aria-label="Clear"]').click()
     upload.set_input_files(str(fake))
-    text = wait_text(page, "#predict-status", r"⚠ fake\.png: not a picture")
+    text = wait_text(page, "#predict-status", r"⚠ fake\.png: cannot read the image")
     assert "give a PNG or JPEG" in text and "/tmp" not in text
     assert gradio_toasts(page) == []
     shot(page, "predict-fake-png")
