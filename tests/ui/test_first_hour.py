@@ -69,7 +69,7 @@ def test_a_text_file_named_png_gets_our_message(ctx, runs, tmp_path):
     with pytest.raises(UIError) as err:
         tab_predict.predict_drawing(ctx, str(runs["digits"]), str(fake))
     text = str(err.value)
-    assert text.startswith("digit.png: not a picture") and "give a PNG or JPEG" in text
+    assert text.startswith("digit.png: cannot read the image") and "give a PNG or JPEG" in text
     assert str(tmp_path) not in text and "\n" not in text
 
 
