@@ -334,6 +334,7 @@ def test_regression_targets_are_scaled_back():
 def _synthetic_dataset(config_path: Path, tmp_path: Path, n: int = 96) -> Path:
     """An .npz like the config's dataset (shape, task, classes; uint8 pixels for images)."""
     name = yaml.safe_load(config_path.read_text())["data"]["dataset"]
+    name = name["name"] if isinstance(name, dict) else name  # {name: spiral, n_samples: ...}
     info = {i.name: i for i in nd.list_datasets()}[name]
     shape = tuple(info.input_shape)
     rng = np.random.default_rng(len(name))

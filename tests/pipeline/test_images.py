@@ -204,7 +204,7 @@ def test_floats_in_unit_range_and_files(tmp_path):
 def test_unreadable_missing_and_oversized_pictures_name_the_file(tmp_path, monkeypatch):
     fake = tmp_path / "notes.png"
     fake.write_text("not a picture")
-    with pytest.raises(InputError, match=r"^notes.png: not a picture that can be read"):
+    with pytest.raises(InputError, match=r"^notes.png: cannot read the image"):
         image_to_sample(fake, ImageSpec((8, 8, 3)))
     with pytest.raises(InputError, match=r"^gone.png: no such image file"):
         image_to_sample(tmp_path / "gone.png", ImageSpec((8, 8, 3)))

@@ -37,8 +37,23 @@ from .preprocessing import (
     serialize_transformer,
     transformer_from_config,
 )
-from .registry import DatasetInfo, list_datasets, load_dataset, register_dataset
+from .registry import (
+    DatasetInfo,
+    dataset_params,
+    list_datasets,
+    load_dataset,
+    register_dataset,
+)
 from .split import Split, train_val_test_indices, train_val_test_split
+from .toy import (
+    TOY_DATASETS,
+    make_circles,
+    make_gaussians,
+    make_moons,
+    make_spiral,
+    make_toy,
+    make_xor,
+)
 
 __all__ = [
     "CIFAR10",
@@ -46,6 +61,7 @@ __all__ = [
     "FASHION_MNIST",
     "MNIST",
     "TASKS",
+    "TOY_DATASETS",
     "TRANSFORMER_REGISTRY",
     "ChannelStandardizer",
     "CifarSource",
@@ -64,6 +80,7 @@ __all__ = [
     "StandardScaler",
     "Transformer",
     "csv_columns",
+    "dataset_params",
     "default_data_dir",
     "download_file",
     "encode_targets",
@@ -76,6 +93,12 @@ __all__ = [
     "load_image_folder",
     "load_npy",
     "load_npz",
+    "make_circles",
+    "make_gaussians",
+    "make_moons",
+    "make_spiral",
+    "make_toy",
+    "make_xor",
     "parse_idx",
     "read_idx",
     "register_dataset",

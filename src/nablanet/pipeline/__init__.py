@@ -23,6 +23,8 @@ The public API (see ``docs/pipeline.md``):
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
   :func:`predict`, :func:`image_to_sample` (any picture -> one model input, the path the CLI,
   the UI and ``predict`` share) -> :class:`ImageSample`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
+- diagnostics: :func:`read_diagnostics` (a run's ``diagnostics.json``); :class:`Playground`,
+  :class:`PlaygroundSettings` (a toy 2-D experiment drawn while it learns: the UI's Playground);
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
   :class:`RunDirError`, :class:`ExportError`), all one-line user errors.
 """
@@ -36,12 +38,15 @@ from .build import build_model
 from .callbacks import StopOnEvent
 from .choices import Choices, describe_choices
 from .config import Config, config_from_dict, dump_config, load_config, read_yaml, save_config
+from .diagnostics import read_diagnostics
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
 from .images import ImageSample, ImageSpec, image_to_sample
 from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
+from .naming import default_run_name
+from .playground import Playground, PlaygroundSettings
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
 from .preview import ModelPreview, build_model_for
@@ -91,6 +96,8 @@ __all__ = [
     "LayerSpec",
     "ModelPreview",
     "PipelineError",
+    "Playground",
+    "PlaygroundSettings",
     "Predictions",
     "PreparedData",
     "RunDirError",
@@ -104,6 +111,7 @@ __all__ = [
     "config_from_dict",
     "configure_logging",
     "create_run_dir",
+    "default_run_name",
     "describe_choices",
     "dump_config",
     "evaluate_model_file",
@@ -117,6 +125,7 @@ __all__ = [
     "load_trained_model",
     "predict",
     "prepare_data",
+    "read_diagnostics",
     "read_yaml",
     "register_layer_type",
     "resolve_model_path",

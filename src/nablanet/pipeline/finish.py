@@ -132,7 +132,8 @@ def _draw_plots(
     test_report: dict[str, Any] | None,
     test_pred: np.ndarray | None,
 ) -> list[Path]:
-    """The learning curves and the test split's plots; a failing plot only logs a warning."""
+    """The learning curves, the diagnostics (and a 2-D model's decision regions) and the test
+    split's plots; a failing plot only logs a warning."""
     plot_dir = fitted.run_dir / PLOTS_DIR
     plot_paths: list[Path] = []
     try:
@@ -141,6 +142,13 @@ def _draw_plots(
         plot_paths.extend(plots.plot_history(fitted.history, plot_dir))
     except Exception as e:  # a plot must not lose a finished run
         logger.warning("Could not draw the learning curves: %s", e)
+    from .diagnostics import run_diagnostics_plots
+
+    plot_paths.extend(
+        run_diagnostics_plots(
+            fitted.run_dir, plot_dir, fitted.trained, prepared.raw_x_test, prepared.raw_y_test
+        )
+    )
     if test_report is not None:
         assert test_pred is not None  # computed with the report
         plot_paths.extend(

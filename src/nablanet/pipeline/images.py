@@ -416,7 +416,7 @@ def _open(image: Any, name: str | None) -> tuple[Any, str]:
             raise
         except (UnidentifiedImageError, OSError, ValueError):
             raise InputError(
-                f"{path.name}: not a picture that can be read; give a PNG or JPEG image"
+                f"{path.name}: cannot read the image; give a PNG or JPEG image"
             ) from None
     if isinstance(image, np.ndarray) or isinstance(image, _pil_image().Image):
         return image, name or "image"

@@ -35,7 +35,7 @@ class PredictTab:
     info: gr.Markdown = field(init=False)
     image_col: gr.Column = field(init=False)
     sketch: gr.Sketchpad = field(init=False)
-    image: gr.Image = field(init=False)
+    image: gr.File = field(init=False)
     preview: gr.Image = field(init=False)
     predict_btn: gr.Button = field(init=False)
     tab_col: gr.Column = field(init=False)
@@ -87,6 +87,21 @@ def label_value(preds: Any, index: int = 0) -> str | dict[str, float]:
     return {c: float(p) for c, p in zip(preds.class_names, preds.probabilities[index])}
 
 
+#: the pictures the upload offers (opened by :func:`nablanet.pipeline.image_to_sample`)
+PICTURE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def picture_input(upload: str | None, sketch: Any) -> Any:
+    """What the Predict button reads: the uploaded picture when there is one, else the drawing.
+
+    >>> picture_input("/tmp/gradio/ab12cd34/seven.png", {"composite": None})
+    '/tmp/gradio/ab12cd34/seven.png'
+    >>> picture_input(None, {"composite": None})
+    {'composite': None}
+    """
+    return upload if upload else sketch
+
+
 def predict_drawing(ctx: AppContext, source: str, image: Any) -> dict[str, Any]:
     """Turn a sketch or picture into the model's input (the one path of ``nablanet predict``,
     :func:`nablanet.pipeline.image_to_sample`) and predict it (raises UIError)."""
@@ -111,11 +126,24 @@ def predict_drawing(ctx: AppContext, source: str, image: Any) -> dict[str, Any]:
     return {"preview": preview, "label": label_value(preds), "status": status}
 
 
+def shown_value(value: Any) -> float:
+    """A number as the data wrote it: the shortest decimal that reads back as the same value
+    in the array's own precision (a float32 18.61 is 18.61, not 18.610000610351562).
+
+    >>> shown_value(np.float32(18.61)), shown_value(np.float64(0.1) + 0.2), shown_value(3)
+    (18.61, 0.30000000000000004, 3.0)
+    """
+    if isinstance(value, np.floating):
+        return float(np.format_float_positional(value, unique=True, trim="-"))
+    return float(value)
+
+
 def feature_frame(trained: Any, row: np.ndarray | None = None) -> pd.DataFrame:
-    """The Predict form of a tabular model: one row per feature (name, value)."""
+    """The Predict form of a tabular model: one row per feature (name, value), the values in
+    the data's own precision (see :func:`shown_value`)."""
     names = trained.feature_names or [f"x{j}" for j in range(trained.n_features)]
-    values = np.zeros(len(names)) if row is None else np.asarray(row, np.float64).ravel()
-    return pd.DataFrame({"feature": names, "value": [round(float(v), 6) for v in values]})
+    values = np.zeros(len(names)) if row is None else np.asarray(row).ravel()
+    return pd.DataFrame({"feature": names, "value": [shown_value(v) for v in values]})
 
 
 def row_values(frame: Any, trained: Any) -> np.ndarray:
@@ -202,6 +230,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             choices=[],
             label="Model (a run, or your own model file)",
             elem_id="predict-model",
+            allow_custom_value=True,  # see tab_evaluate: a run picked just after a Refresh
             scale=5,
         )
         ui.predict.refresh_btn = gr.Button("↻ Refresh", elem_id="predict-refresh", scale=1)
@@ -230,11 +259,12 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             elem_id="sketchpad",
         )
         with gr.Row(equal_height=True):
-            ui.predict.image = gr.Image(
-                label="…or upload a picture",
-                type="numpy",
-                image_mode="RGBA",
-                sources=["upload", "clipboard"],
+            # a file, opened by image_to_sample: gr.Image would open it before our code runs and
+            # show Gradio's own error for a file that is not a picture
+            ui.predict.image = gr.File(
+                label="…or upload a picture (PNG, JPEG)",
+                file_types=list(PICTURE_TYPES),
+                type="filepath",
                 height=240,
                 elem_id="predict-image",
             )
@@ -366,7 +396,11 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
         trigger_mode="always_last",
         show_progress="hidden",
     )
-    ui.predict.predict_btn.click(drawing, [*sources, ui.predict.sketch], drawn)
+
+    def button(choice, path_text, file, upload, sketch):
+        return drawing(choice, path_text, file, picture_input(upload, sketch))
+
+    ui.predict.predict_btn.click(button, [*sources, ui.predict.image, ui.predict.sketch], drawn)
     ui.predict.image.upload(drawing, [*sources, ui.predict.image], drawn)
     ui.predict.sample_btn.click(sample, sources, [ui.predict.feat_table, ui.predict.status])
     ui.predict.predict_row_btn.click(
