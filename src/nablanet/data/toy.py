@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -42,13 +43,16 @@ __all__ = [
 ]
 
 
-def _check(name: str, n_samples, noise, seed, n_classes=None, min_classes: int = 2) -> None:
-    def bad(param: str, expected: str, got) -> DataError:
+def _check(
+    name: str, n_samples: Any, noise: Any, seed: Any, n_classes: Any = None, min_classes: int = 2
+) -> None:
+    # the arguments are checked here: any value may come (from a config file, say)
+    def bad(param: str, expected: str, got: Any) -> DataError:
         return DataError(
             f"The {param!r} parameter of {name} must be {expected}. Got {got!r} instead."
         )
 
-    def is_int(v) -> bool:
+    def is_int(v: Any) -> bool:
         return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
     if not is_int(n_samples) or n_samples < 2:
@@ -202,7 +206,7 @@ TOY_DATASETS: dict[str, tuple[ToyGenerator, dict[str, float | int], str]] = {
 }
 
 
-def make_toy(name: str, **params) -> Dataset:
+def make_toy(name: str, **params: Any) -> Dataset:
     """The toy dataset ``name`` with the given generator parameters (others at their defaults).
 
     >>> make_toy("xor", n_samples=8).y.tolist()

@@ -63,12 +63,16 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validation import check_positive_int, param_error
 from .callbacks import Callback
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .layers.base import Layer
+    from .parameter import Parameter
 
 logger = logging.getLogger("nablanet")
 
@@ -179,7 +183,7 @@ def _sample(a: np.ndarray) -> np.ndarray:
     return flat[::step] if step > 1 else flat
 
 
-def _activation_name(layer) -> str | None:
+def _activation_name(layer: Layer) -> str | None:
     from .layers.activations import Activation
 
     if isinstance(layer, Activation):
@@ -188,7 +192,7 @@ def _activation_name(layer) -> str | None:
     return act.name if isinstance(act, Activation) and act.name else None
 
 
-def _main_parameter(layer):
+def _main_parameter(layer: Layer) -> Parameter | None:
     """The parameter the norms are about: the first with 2 or more axes (weights, kernels),
     else the first one (batch norm's gamma); None for layers without parameters."""
     params = layer.parameters()
@@ -263,7 +267,7 @@ _SERIES = (
 
 
 class _LayerRecord:
-    def __init__(self, index: int, layer, n_bins: int):
+    def __init__(self, index: int, layer: Layer, n_bins: int) -> None:
         self.index = index
         self.type = type(layer).__name__
         self.name = f"{index}.{self.type.lower()}"
@@ -285,6 +289,13 @@ class _LayerRecord:
             d[k] = None if all(v is None for v in values) else [_json_float(v) for v in values]
         d["histograms"] = {k: h.to_dict() for k, h in self.hist.items()}
         return d
+
+
+def _last_grad_norm(rec: _LayerRecord) -> float:
+    """The gradient norm ``rec`` recorded this epoch (called on the records that have one)."""
+    g = rec.series["grad_norm"][-1]
+    assert g is not None
+    return g
 
 
 class Diagnostics(Callback):
@@ -378,7 +389,7 @@ class Diagnostics(Callback):
         if self._last_begin is not None:
             self._epoch_seconds += now - self._last_begin
         self._last_begin = now
-        if self.every == "auto":
+        if isinstance(self.every, str):  # "auto", the only string __init__ keeps
             self._recording = not self.epochs or self.seconds <= self.budget * self._epoch_seconds
         else:
             self._recording = epoch % self.every == 0
@@ -408,12 +419,13 @@ class Diagnostics(Callback):
         self.seconds += time.perf_counter() - t0
 
     def _step_statistics(self) -> list[tuple[float | None, float | None, np.ndarray | None]]:
-        stats = []
+        stats: list[tuple[float | None, float | None, np.ndarray | None]] = []
         for layer, before in zip(self.model.layers, self._before):
             p = _main_parameter(layer)
             if p is None:
                 stats.append((None, None, None))
                 continue
+            assert before is not None  # on_epoch_begin copied the value of every such p
             grad = p._grad  # the step's gradient, still in place after the optimizer's step
             w = _norm(before)
             update = _norm(np.subtract(p.value, before, out=before))
@@ -473,7 +485,7 @@ class Diagnostics(Callback):
                 sat = None
             s["saturated_fraction"].append(sat)
             fixed = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softmax": (0.0, 1.0)}
-            rec.hist["activation"].add(out, fixed.get(rec.activation))
+            rec.hist["activation"].add(out, fixed.get(rec.activation or ""))
         self._check_layers(epoch)
 
     def _forward_probe(self) -> list[np.ndarray | None]:
@@ -489,7 +501,9 @@ class Diagnostics(Callback):
         return outputs
 
     # -- the rules ------------------------------------------------------------------------------
-    def _warn(self, epoch: int, rule: str, layer: str | None, message: str, advice: str, **values):
+    def _warn(
+        self, epoch: int, rule: str, layer: str | None, message: str, advice: str, **values: float
+    ) -> None:
         if (rule, layer) in self._fired:
             return
         self._fired.add((rule, layer))
@@ -502,7 +516,7 @@ class Diagnostics(Callback):
         t = self.thresholds
         with_grads = [r for r in self.layers if r.series["grad_norm"][-1] is not None]
         for rec in with_grads:
-            g = rec.series["grad_norm"][-1]
+            g = _last_grad_norm(rec)
             first = next(v for v in rec.series["grad_norm"] if v is not None)
             if not math.isfinite(g):
                 self._warn(
@@ -528,8 +542,8 @@ class Diagnostics(Callback):
                     grad_norm=g, first_grad_norm=first,
                 )  # fmt: skip
         if len(with_grads) >= 2:
-            g_first = with_grads[0].series["grad_norm"][-1]
-            g_last = with_grads[-1].series["grad_norm"][-1]
+            g_first = _last_grad_norm(with_grads[0])
+            g_last = _last_grad_norm(with_grads[-1])
             if math.isfinite(g_first) and math.isfinite(g_last) and g_last > 0:
                 ratio = g_first / g_last
                 names = f"{with_grads[0].name} / {with_grads[-1].name}"
@@ -556,6 +570,7 @@ class Diagnostics(Callback):
             dead = rec.series["dead_fraction"][-1]
             if dead is not None and dead >= t.dead_fraction:
                 n_units = self._n_units(rec)
+                assert self._probe is not None  # a dead fraction is measured on the probe
                 self._warn(
                     epoch, "dead_relu", rec.name,
                     f"{dead:.0%} of its {n_units} ReLU units output 0 for all "

@@ -19,12 +19,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import nn
 from .errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config
+    from .trained import TrainedModel
 
 logger = logging.getLogger("nablanet")
 
@@ -41,7 +45,7 @@ __all__ = [
 DIAGNOSTICS_FILE = "diagnostics.json"
 
 
-def diagnostics_callback(config) -> nn.Diagnostics | None:
+def diagnostics_callback(config: Config) -> nn.Diagnostics | None:
     """The :class:`nablanet.Diagnostics` of ``config.training.diagnostics``, or None when off."""
     dc = config.training.diagnostics
     return nn.Diagnostics(every=dc.every) if dc.enabled else None
@@ -76,7 +80,9 @@ def read_diagnostics(path: str | Path) -> dict[str, Any] | None:
     return record
 
 
-def decision_boundary_plot(trained, x_raw: np.ndarray, y_raw: np.ndarray, path) -> Path | None:
+def decision_boundary_plot(
+    trained: TrainedModel, x_raw: np.ndarray, y_raw: np.ndarray, path: str | Path
+) -> Path | None:
     """``decision_boundary.png`` of a classifier with 2 input features, over the raw inputs
     ``x_raw`` (n, 2) and their classes; None for other models."""
     if trained.task == "regression" or trained.is_image or trained.n_features != 2:
@@ -97,7 +103,7 @@ def decision_boundary_plot(trained, x_raw: np.ndarray, y_raw: np.ndarray, path) 
 def run_diagnostics_plots(
     run_dir: str | Path,
     out_dir: str | Path,
-    trained=None,
+    trained: TrainedModel | None = None,
     x_raw: np.ndarray | None = None,
     y_raw: np.ndarray | None = None,
 ) -> list[Path]:

@@ -21,6 +21,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import numpy as np
 
@@ -182,7 +183,8 @@ class Playground:
 
     def __init__(
         self, settings: PlaygroundSettings | None = None, cells: int = 48, size: int = 320
-    ):
+    ) -> None:
+        self.settings: PlaygroundSettings  # set by reset
         self.cells = cells
         self.size = size
         self._lock = threading.Lock()
@@ -193,7 +195,7 @@ class Playground:
     def reset(self, settings: PlaygroundSettings | None = None) -> None:
         """Start again: new data (the dataset, noise, size, seed), new weights."""
         settings = (settings or self.settings).checked()
-        params = {"n_samples": settings.n_samples, "seed": settings.seed}
+        params: dict[str, float] = {"n_samples": settings.n_samples, "seed": settings.seed}
         if settings.noise is not None:
             params["noise"] = float(settings.noise)
         ds = make_toy(settings.dataset, **params)
@@ -202,6 +204,7 @@ class Playground:
         cut = round(0.8 * len(order))
         with self._lock:
             self.settings = settings
+            assert ds.class_names is not None  # a toy dataset names its classes
             self.class_names = list(ds.class_names)
             self.x_train, self.y_train = ds.x[order[:cut]], ds.y[order[:cut]]
             self.x_val, self.y_val = ds.x[order[cut:]], ds.y[order[cut:]]
@@ -301,14 +304,14 @@ class Playground:
         """One row per layer with the last recorded diagnostics (gradient norm, update ratio,
         dead or saturated share)."""
         d = self.diagnostics.to_dict()
-        layers = d["layers"] or [  # not trained yet: the layers, no numbers
-            {"name": f"{i}.{type(layer).__name__.lower()}", "activation": layer.activation.name}
-            for i, layer in enumerate(self.model.layers)
+        layers: list[dict[str, Any]] = d["layers"] or [  # not trained yet: the layers, no numbers
+            {"name": f"{i}.{type(dense).__name__.lower()}", "activation": dense.activation.name}
+            for i, dense in enumerate(cast(list[nn.Dense], self.model.layers))  # see _build
         ]
         rows = []
         for layer in layers:
 
-            def last(key, layer=layer):
+            def last(key: str, layer: dict[str, Any] = layer) -> float | None:
                 values = layer.get(key)
                 return None if not values else values[-1]
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..playground import CLASS_COLORS
-from ._style import new_figure, save, style_axes
+from ._style import PathLike, new_figure, save, style_axes
 
 __all__ = [
     "CLASS_COLORS",
@@ -49,7 +49,7 @@ def _values(series: Sequence[Any] | None) -> np.ndarray | None:
     return None if np.isnan(arr).all() else arr
 
 
-def plot_gradient_norms(record: Mapping[str, Any], path) -> Path | None:
+def plot_gradient_norms(record: Mapping[str, Any], path: PathLike) -> Path | None:
     """Gradient norm per layer over epochs (left) and the update/weight ratio (right), both on
     log scales; None when no layer has gradients."""
     epochs = np.asarray(record["epochs"])
@@ -84,14 +84,14 @@ def plot_gradient_norms(record: Mapping[str, Any], path) -> Path | None:
     return save(fig, path)
 
 
-def _layer_colors(n: int) -> list:
+def _layer_colors(n: int) -> list[tuple[float, float, float, float]]:
     from matplotlib import colormaps
 
     cmap = colormaps["viridis"]
     return [cmap(i / max(n - 1, 1) * 0.9) for i in range(n)]
 
 
-def plot_histograms(record: Mapping[str, Any], path) -> Path | None:
+def plot_histograms(record: Mapping[str, Any], path: PathLike) -> Path | None:
     """One row per layer, one column per kind (weights, gradients, activations): the first
     recorded epoch's histogram against the last's, on the same fixed bins."""
     kinds = [("weight", "weights"), ("grad", "gradients"), ("activation", "activations")]
@@ -111,7 +111,7 @@ def plot_histograms(record: Mapping[str, Any], path) -> Path | None:
         for ax, (kind, title) in zip(row, kinds):
             h = hists.get(kind)
             counts = [c for c in (h or {}).get("counts", []) if c is not None]
-            if not counts:
+            if not counts or h is None:  # (counts come from h)
                 ax.set_axis_off()
                 continue
             edges = np.asarray(h["edges"], dtype=np.float64)
@@ -158,7 +158,7 @@ def plot_decision_boundary(
     predict_proba: Callable[[np.ndarray], np.ndarray],
     x: np.ndarray,
     y: np.ndarray,
-    path,
+    path: PathLike,
     *,
     class_names: Sequence[str] | None = None,
     feature_names: Sequence[str] | None = None,
@@ -194,7 +194,7 @@ def plot_decision_boundary(
     return save(fig, path)
 
 
-def diagnostics_plots(record: Mapping[str, Any], out_dir) -> list[Path]:
+def diagnostics_plots(record: Mapping[str, Any], out_dir: PathLike) -> list[Path]:
     """``gradient_norms.png`` and ``histograms.png`` into ``out_dir`` (those the record supports)."""
     out_dir = Path(out_dir)
     written = [
