@@ -20,10 +20,12 @@ the ratio nablanet / PyTorch (and the median of the per-round ratios), inference
 the same images, batch 1,000) as a throughput ratio, and with ``--memory`` the peak memory of a
 training process per framework (one subprocess each, ``VmHWM``). Both use the BLAS/OpenMP threads
 they start with (set ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` before launching to pin
-them); the report records the counts and the load average.
+them); the report records the counts and the load average. With ``--peers`` the from-scratch
+NumPy frameworks of the ``bench`` extra run in the same rounds on ``--peer-samples`` images
+(tinynn; numpy-ml cannot run these networks in reasonable time: a dash and a footnote).
 
     python benchmarks/bench_cnn.py                                  # the benchmark CNN
-    python benchmarks/bench_cnn.py --workloads all --memory         # the table of issue #19
+    python benchmarks/bench_cnn.py --workloads all --memory --peers # the table of issue #19
 
 Run standalone or import it and call :func:`main`. It prints a table and writes
 ``benchmarks/results/cnn.md``.
@@ -253,14 +255,84 @@ class TorchRunner:
                 self.net(self.x[i : i + 1000])
 
 
+class TinynnRunner:
+    """The same network in tinynn (NHWC like nablanet; ``Conv2D``, ``MaxPool2D``, ``Dense``,
+    ``ReLU``, ``Flatten``; ``SoftmaxCrossEntropy`` on one-hot float32 targets; ``Adam``)."""
+
+    def __init__(self, workload: Workload, x, y, batch_size, seed=0):
+        from tinynn.core.layer import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
+        from tinynn.core.loss import SoftmaxCrossEntropy
+        from tinynn.core.model import Model
+        from tinynn.core.net import Net
+        from tinynn.core.optimizer import Adam
+
+        np.random.seed(seed)  # noqa: NPY002  (tinynn draws from NumPy's global generator)
+        c = workload.input_shape[2]
+        layers = []
+        for spec in workload.layers:
+            kind = spec[0]
+            if kind == "conv":
+                layers += [Conv2D([3, 3, c, spec[1]]), ReLU()]
+                c = spec[1]
+            elif kind == "pool":
+                layers.append(MaxPool2D([2, 2], [2, 2]))
+            elif kind == "dropout":
+                layers.append(Dropout(1 - spec[1]))
+            elif kind == "flatten":
+                layers.append(Flatten())
+            elif kind == "dense":
+                layers.append(Dense(spec[1]))
+                if spec[2] == "relu":
+                    layers.append(ReLU())
+            else:
+                raise NotImplementedError(f"tinynn runner: no {kind!r} layer mapped")
+        self.model = Model(Net(layers), SoftmaxCrossEntropy(), Adam(lr=1e-3))
+        self.x, self.y = x, np.eye(10, dtype=np.float32)[y]
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng(seed)
+
+    def train_epoch(self) -> None:
+        self.model.is_training = True
+        perm = self.rng.permutation(len(self.x))
+        for i in range(0, len(self.x), self.batch_size):
+            idx = perm[i : i + self.batch_size]
+            pred = self.model.forward(self.x[idx])
+            _, grads = self.model.backward(pred, self.y[idx])
+            self.model.apply_grads(grads)
+
+    def predict(self) -> None:
+        self.model.is_training = False
+        for i in range(0, len(self.x), 1000):
+            self.model.forward(self.x[i : i + 1000])
+
+
+#: why a peer cannot run the CNN workloads (a dash and this footnote in the report)
+PEER_NOTES = {
+    "numpy-ml": (
+        "numpy-ml 0.1.2: its Pool2D loops over output pixels in Python: 2.0 s forward and 8.1 s "
+        "backward for one 32-image batch of the first pooling of the mnist network (measured), "
+        "hours for a round of 100 steps of 128, so it is not run"
+    ),
+}
+
+
 def _timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
 
 
-def run(samples: int, batch_size: int, rounds: int, seed: int = 0, workload: str = "mnist") -> dict:
-    """Alternating rounds; returns the medians and the raw times."""
+def run(
+    samples: int,
+    batch_size: int,
+    rounds: int,
+    seed: int = 0,
+    workload: str = "mnist",
+    peers: bool = False,
+    peer_samples: int = 1280,
+) -> dict:
+    """Alternating rounds; returns the medians and the raw times. With ``peers``, tinynn trains
+    in the same rounds on the first ``peer_samples`` images (it is much slower)."""
     wl = WORKLOADS[workload]
     x, y = wl.data(samples, seed)
     model = wl.build_nablanet(seed)
@@ -278,6 +350,15 @@ def run(samples: int, batch_size: int, rounds: int, seed: int = 0, workload: str
         tasks["pytorch"] = (runner.train_epoch, runner.predict)
     except ImportError:
         runner = None
+    peer_steps = {}
+    if peers:
+        try:
+            n_peer = min(peer_samples, samples)
+            tiny = TinynnRunner(wl, x[:n_peer], y[:n_peer], batch_size, seed)
+            tasks["tinynn"] = (tiny.train_epoch, tiny.predict)
+            peer_steps["tinynn"] = -(-n_peer // batch_size)
+        except (ImportError, NotImplementedError) as exc:
+            print(f"  tinynn left out: {exc}")
 
     # warm-up: one small batch each (allocations, BLAS/OpenMP thread pools)
     model.train_step(x[:batch_size], y[:batch_size])
@@ -306,10 +387,18 @@ def run(samples: int, batch_size: int, rounds: int, seed: int = 0, workload: str
         "steps": steps,
         "times": times,
         "load": os.getloadavg(),
+        #: steps (and images) per round of each framework: the peers run fewer
+        "steps_of": {name: peer_steps.get(name, steps) for name in tasks},
+        "samples_of": {
+            name: min(peer_samples, samples) if name in peer_steps else samples for name in tasks
+        },
     }
     result["median"] = {
         name: {k: statistics.median(v) for k, v in t.items()} for name, t in times.items()
     }
+    for name in peer_steps:  # per-step ratios nablanet / peer, round by round
+        pairs = zip(times["nablanet"]["train"], times[name]["train"])
+        result[f"peer_ratios_{name}"] = [(a / steps) / (b / peer_steps[name]) for a, b in pairs]
     if "pytorch" in times:
         # each round's own ratio (both ran back to back), robust to slow drifts of the machine
         pairs = zip(times["nablanet"]["train"], times["pytorch"]["train"])
@@ -409,10 +498,12 @@ def report(result: dict) -> str:
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     base = med.get("pytorch")
+    steps_of = result.get("steps_of", {})
+    samples_of = result.get("samples_of", {})
     for name, m in med.items():
-        step = m["train"] / steps
-        ratio = f"{m['train'] / base['train']:.2f} x" if base else "n/a"
-        pred = m["predict"] / result["samples"] * 1000
+        step = m["train"] / steps_of.get(name, steps)
+        ratio = f"{step / (base['train'] / steps):.2f} x" if base else "n/a"
+        pred = m["predict"] / samples_of.get(name, result["samples"]) * 1000
         rows.append(f"| {name} | {step:.4f} | {step * per_epoch:.1f} | {pred:.3f} | {ratio} |")
     if base:
         r_pred = med["nablanet"]["predict"] / base["predict"]
@@ -424,6 +515,16 @@ def report(result: dict) -> str:
             f"{statistics.median(result['round_ratios']):.2f} x, rounds: {rounds}); "
             f"inference time ratio {r_pred:.2f} x (throughput {1 / r_pred:.2f} x)."
         )
+    for key, ratios in result.items():
+        if key.startswith("peer_ratios_"):
+            rows.append(
+                f"Per step, nablanet / {key[12:]}: {statistics.median(ratios):.2f} x "
+                f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}; it trained on "
+                f"{samples_of[key[12:]]} images per round)."
+            )
+    for peer, note in PEER_NOTES.items():
+        if result.get("peers"):
+            rows.append(f"{peer}: -, {note}.")
     return "\n".join(rows)
 
 
@@ -501,6 +602,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--memory", action="store_true", help="peak memory, one process each")
+    parser.add_argument(
+        "--peers", action="store_true", help="also the NumPy peers (tinynn; the bench extra)"
+    )
+    parser.add_argument("--peer-samples", type=int, default=1280, help="their images per round")
     parser.add_argument("--memory-child", choices=("nablanet", "pytorch"), help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=RESULTS, help="markdown report")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -523,7 +628,16 @@ def main(argv: list[str] | None = None) -> dict:
             continue
         print(f"CNN benchmark [{name}]: {wl.description}")
         print(f"{args.samples} images per round, batch {args.batch_size}, {args.rounds} rounds")
-        res = results[name] = run(args.samples, args.batch_size, args.rounds, args.seed, name)
+        res = results[name] = run(
+            args.samples,
+            args.batch_size,
+            args.rounds,
+            args.seed,
+            name,
+            peers=args.peers,
+            peer_samples=args.peer_samples,
+        )
+        res["peers"] = args.peers
         if args.memory:
             memory[name] = measure_memory(name, args.samples, args.batch_size)
         table = report(res)

@@ -64,8 +64,9 @@ WINOGRAD_MIN_CHANNELS = 8
 #: the first CIFAR layer's time alone, 1.08-1.19 x the whole step's and predict's (loaded machine)
 _IM2COL_BLOCK_BYTES = 32 << 20
 #: bytes of transformed tiles (V, or M) per chunk of images in the Winograd pipeline: small
-#: enough that a chunk's V, M and output stay in the cache between the passes
-_WINOGRAD_CHUNK_BYTES = 4 << 20
+#: enough that a chunk's V, M and output stay in the cache between the passes, large enough for
+#: few BLAS calls (4 and 16 MiB measured the same; the whole batch at once took 2 x as long)
+_WINOGRAD_CHUNK_BYTES = 16 << 20
 #: most bytes of dL/dcols computed and summed back at once in Conv2D.backward. Large on purpose:
 #: smaller (cache-sized) blocks were faster with a single BLAS thread but much slower with
 #: several, where every one of the many small GEMM calls wakes and synchronises the threads
