@@ -116,7 +116,8 @@ def _cnn(*convs_pools, dense: int) -> list[tuple]:
 
 def config_workload(path: Path = CIFAR10_CONFIG) -> Workload:
     """The network of a YAML config's ``model.layers`` (32x32x3 unless the dataset says 28x28x1)."""
-    name, desc = "cifar10-config", f"the network of {path.relative_to(HERE.parent)}"
+    shown = path.relative_to(HERE.parent) if path.is_relative_to(HERE.parent) else path.name
+    name, desc = "cifar10-config", f"the network of {shown}"
     if not path.exists():
         return Workload(name, desc, (32, 32, 3), [], unavailable=f"{path.name} not found")
     import yaml
@@ -607,7 +608,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--peer-samples", type=int, default=1280, help="their images per round")
     parser.add_argument("--memory-child", choices=("nablanet", "pytorch"), help=argparse.SUPPRESS)
-    parser.add_argument("--output", type=Path, default=RESULTS, help="markdown report")
+    parser.add_argument("--output", "-o", type=Path, default=RESULTS, help="markdown report")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     names = list(WORKLOADS) if args.workloads == "all" else args.workloads.split(",")

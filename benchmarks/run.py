@@ -435,7 +435,8 @@ def main(argv: list[str] | None = None) -> dict:
         log("\nCNN benchmark (bench_cnn.py):")
         import bench_cnn
 
-        cnn_argv = ["--rounds", "2", "--samples", "2560"] if args.quick else []
+        cnn_argv = ["--workloads", "all", "--memory", "--peers"]
+        cnn_argv += ["--rounds", "2", "--samples", "2560"] if args.quick else []
         if args.no_write:
             cnn_argv.append("--no-write")
         bench_cnn.main(cnn_argv)
