@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -84,7 +85,54 @@ def main(argv: list[str] | None = None) -> int:
         f"\nEverything is in {run}/ (config.yaml, train.log, history.json, metrics.json, "
         "model.npz, checkpoints/, plots/)"
     )
+    print(next_steps(run, samples))
     return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (what a user types)."""
+    try:
+        # abspath, not resolve: runs/latest stays runs/latest, not the run it links to
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def venv_hint() -> str:
+    """How to reach the ``nablanet`` command of the environment running this script."""
+    if sys.prefix == sys.base_prefix:  # not a virtual environment: pip put it on the PATH
+        return "The commands below are the `nablanet` command this Python installed."
+    bin_dir = Path(sys.prefix) / ("Scripts" if os.name == "nt" else "bin")
+    on_path = os.environ.get("PATH", "").split(os.pathsep)
+    if any(p and Path(p).resolve() == bin_dir.resolve() for p in on_path):
+        return "The commands below are on your PATH (the virtual environment is active)."
+    venv = _shown(Path(sys.prefix))
+    if os.name == "nt":
+        return f"The commands are in {venv}: first run {venv}\\Scripts\\activate."
+    return (
+        f"The commands are in {venv}/: first `source {venv}/bin/activate` "
+        f"(or type {venv}/bin/nablanet instead of nablanet)."
+    )
+
+
+def next_steps(run: Path, samples: Path) -> str:
+    """The commands to try after the demo (printed at its end)."""
+    run_dir, samples_csv = _shown(run), _shown(samples)
+    latest = _shown(run.parent / "latest")
+    lines = [
+        "",
+        "=== Next, try it yourself",
+        venv_hint(),
+        f"  nablanet evaluate --model {run_dir}  # a run directory stands for its model.npz",
+        f"  nablanet predict --model {latest} --input {samples_csv}  # {latest}: the newest run",
+        "  nablanet train --config configs/breast_cancer.yaml --set training.epochs=20",
+        "  nablanet train --config configs/diabetes.yaml  # a regression",
+        "  nablanet ui  # the web app, on http://127.0.0.1:7860",
+        "  nablanet --help  # every command (docs/cli.md)",
+        "From the repository: make xor, make spiral, make regression, make mnist (the course "
+        "examples), make notebooks (JupyterLab on the course notebooks).",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> float:
     y_plot = model.predict(x_plot)  # (400, 1)
     # distance to the noise-free function: how well the network recovered sin(x)
     rmse_true = float(np.sqrt(np.mean((y_plot - np.sin(x_plot)) ** 2)))
-    scores = model.evaluate(x_val, y_val)
+    scores = model.evaluate(x_val, y_val, return_dict=True)  # {"loss": ..., "mae": ...}
     print(
         f"validation MSE {scores['loss']:.4f} (noise variance 0.0100), "
         f"RMSE to sin(x) {rmse_true:.4f}"

@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> float:
         scheduler=schedule,
         verbose=0,
     )
-    scores = model.evaluate(x_val, y_val)
-    print(f"validation loss {scores['loss']:.4f}, accuracy {scores['accuracy']:.3f}")
+    loss, accuracy = model.evaluate(x_val, y_val)  # [loss, *metrics], as Keras
+    print(f"validation loss {loss:.4f}, accuracy {accuracy:.3f}")
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
@@ -102,10 +102,10 @@ def main(argv: list[str] | None = None) -> float:
         a.legend()
     fig.suptitle(
         f"2-64-64-3 ReLU MLP on 3 spirals ({len(x)} points), {epochs} epochs of Adam + cosine schedule: "
-        f"validation accuracy {scores['accuracy']:.1%}"
+        f"validation accuracy {accuracy:.1%}"
     )
     save(fig, args.output, "spiral.png")
-    return scores["accuracy"]
+    return accuracy
 
 
 if __name__ == "__main__":

@@ -124,16 +124,16 @@ def _variants(models: list[type]) -> list[tuple[str | None, type, str | None]]:
     """``(tag, model, discriminator key)`` for each model a field may hold: the registered
     layer types, optimizers and schedulers for their base specs; the first key of each
     alternative of a plain union (``data.dataset``: csv, npz, npy, images)."""
-    from nablanet.pipeline import build
+    from nablanet.pipeline import specs
 
     out: list[tuple[str | None, type, str | None]] = []
     for model in models:
-        if model is build.LayerSpec:
-            out += [(f"type={k}", t.spec, "type") for k, t in build.LAYER_TYPES.items()]
-        elif model is build.OptimizerSpec:
-            out += [(f"name={k}", s, "name") for k, s in build.OPTIMIZER_SPECS.items()]
-        elif model is build.SchedulerSpec:
-            out += [(f"name={k}", s, "name") for k, s in build.SCHEDULER_SPECS.items()]
+        if model is specs.LayerSpec:
+            out += [(f"type={k}", t.spec, "type") for k, t in specs.LAYER_TYPES.items()]
+        elif model is specs.OptimizerSpec:
+            out += [(f"name={k}", s, "name") for k, s in specs.OPTIMIZER_SPECS.items()]
+        elif model is specs.SchedulerSpec:
+            out += [(f"name={k}", s, "name") for k, s in specs.SCHEDULER_SPECS.items()]
         else:
             out.append((None, model, None))
     if len(out) > 1:

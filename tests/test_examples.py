@@ -69,6 +69,8 @@ def test_example_runs_and_saves_its_figure(script, tmp_path):
         assert figure.is_file(), f"{script} did not write {name}; output:\n{result.stdout}"
         assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{name} is not a PNG"
         assert figure.stat().st_size > 10_000, f"{name} looks empty"
+        # the script says where its figure is (`make xor` and the others rely on it)
+        assert f"figure saved to {figure}" in result.stdout, result.stdout
     if script in EXPECTED_OUTPUT:
         assert EXPECTED_OUTPUT[script] in result.stdout, result.stdout
 

@@ -23,9 +23,8 @@ PACKAGE = "nablanet"
 
 # Allow-list of import circles still to break: sorted pairs of modules importing each other
 # through a circle, e.g. ("nablanet.pipeline.build", "nablanet.pipeline.config"). Remove a pair
-# once its circle is gone (test_known_circles_are_still_there fails on a stale entry). Empty when
-# written (issue 13): pipeline/build.py reads pipeline/config.py under ``if TYPE_CHECKING:``
-# only, which is no import-time circle, and no other circle exists, lazy imports included.
+# once its circle is gone (test_known_circles_are_still_there fails on a stale entry). Empty
+# since issue 13 broke the last ones (pipeline: specs <- config <- build).
 KNOWN_CIRCLES: set[tuple[str, ...]] = set()
 
 
@@ -156,6 +155,11 @@ def _circle_pairs(component: list[str], graph: dict[str, set[str]]) -> set[tuple
 
 
 # -- the checks --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lazy_graph() -> dict[str, set[str]]:
+    return import_graph(in_functions=True)
+
+
 def test_the_graph_sees_the_imports():
     graph = import_graph()
     assert "nablanet.nn.layers.base" in graph["nablanet.nn.layers.dense"]  # from .base import
@@ -163,6 +167,9 @@ def test_the_graph_sees_the_imports():
     assert "numpy" in graph["nablanet.nn.model"]
     # layers/base.py imports losses and plan under ``if TYPE_CHECKING:`` only
     assert not {"nablanet.nn.losses", "nablanet.nn.plan"} & graph["nablanet.nn.layers.base"]
+    # the edges the direction checks below are about: specs <- config <- build
+    assert "nablanet.pipeline.specs" in graph["nablanet.pipeline.config"]
+    assert "nablanet.pipeline.config" in graph["nablanet.pipeline.build"]
 
 
 def test_the_circle_finder_finds_circles():
@@ -197,10 +204,58 @@ def test_known_circles_are_still_there():
     assert KNOWN_CIRCLES <= present, f"stale KNOWN_CIRCLES entries: {KNOWN_CIRCLES - present}"
 
 
-@pytest.mark.parametrize("subpackage", ["nablanet.nn", "nablanet.data"])
-def test_no_circles_even_through_imports_inside_functions(subpackage):
-    """The library and the data layer have no circle hidden behind a lazy import either."""
-    assert circles(import_graph(in_functions=True), within=subpackage) == []
+@pytest.mark.parametrize(
+    "subpackage",
+    ["nablanet.nn", "nablanet.data", "nablanet.pipeline", "nablanet.ui", "nablanet.compat"],
+)
+def test_no_circles_even_through_imports_inside_functions(subpackage, lazy_graph):
+    """No subpackage has a circle hidden behind a lazy import either."""
+    assert circles(lazy_graph, within=subpackage) == []
+
+
+# (module, modules it must not import, lazily or not): the layers of docs/architecture.md
+FORBIDDEN_IMPORTS = [
+    # the config's schemas know neither the config nor the builders: specs <- config <- build
+    ("nablanet.pipeline.specs", {"nablanet.pipeline.config", "nablanet.pipeline.build"}),
+    ("nablanet.pipeline.config", {"nablanet.pipeline.build"}),
+    # run directories are read without the training orchestration
+    ("nablanet.pipeline.rundir", {"nablanet.pipeline.run", "nablanet.pipeline.finish"}),
+    # the data layer knows nothing of the pipeline or the UI
+    ("nablanet.data", {"nablanet.pipeline", "nablanet.ui"}),
+    ("nablanet.nn", {"nablanet.data", "nablanet.pipeline", "nablanet.ui", "nablanet.compat"}),
+    ("nablanet.pipeline", {"nablanet.ui"}),
+]
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_data_reads_only_the_safe_file_reader_of_nn(lazy_graph):
+    """``nablanet.data`` uses one module of the library: the header-first ``.npy`` reader."""
+    used = {
+        target
+        for module, targets in lazy_graph.items()
+        if _within(module, "nablanet.data")
+        for target in targets
+        if _within(target, "nablanet.nn")
+    }
+    assert used <= {"nablanet.nn.npyfile"}, sorted(used)
+
+
+@pytest.mark.parametrize(
+    ("source", "forbidden"), FORBIDDEN_IMPORTS, ids=[s for s, _ in FORBIDDEN_IMPORTS]
+)
+def test_import_directions(source, forbidden, lazy_graph):
+    graph = lazy_graph
+    bad = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if _within(module, source)
+        for target in targets
+        if any(_within(target, f) for f in forbidden)
+    )
+    assert not bad, f"imports against the layers' direction: {bad}"
 
 
 # nn may read the version string from this dependency-free leaf module (the model files record it)

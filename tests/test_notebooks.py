@@ -1,8 +1,10 @@
-"""The course notebooks run top to bottom on small data, and are committed without outputs.
+"""The course notebooks run top to bottom on small data, and are committed executed.
 
 Each notebook is executed with nbclient in a fresh ``python3`` kernel running this interpreter
 (its folder goes first on ``PATH``), with ``NABLANET_SMALL=1``. The notebooks are generated from
-``notebooks/src/*.py`` by ``notebooks/build.py``; a test checks they are up to date.
+``notebooks/src/*.py`` by ``notebooks/build.py --execute``; a test checks their cells are up to
+date, another that the committed outputs are there (a student reads them before running
+anything), small, and free of this machine's paths.
 """
 
 from __future__ import annotations
@@ -50,18 +52,50 @@ def test_notebooks_are_built_from_their_sources():
     targets = builder.targets()
     assert sorted(p.name for p in targets.values()) == EXPECTED
     for source, notebook in targets.items():
-        assert notebook.read_text(encoding="utf-8") == builder.render(source), (
-            f"{notebook.name} is out of date with {source.name}: run python notebooks/build.py"
+        assert builder.cells_text(notebook) == builder.render(source), (
+            f"{notebook.name} is out of date with {source.name}: run "
+            "python notebooks/build.py --execute"
         )
 
 
+# the whole notebook, its figures included (palette PNGs, notebooks/build.py)
+MAX_NOTEBOOK_BYTES = 1_500_000
+
+
 @pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.name)
-def test_notebook_has_no_outputs(path):
+def test_notebook_is_committed_executed(path):
     nb = nbformat.read(path, as_version=4)
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
-            assert not cell.outputs, f"{path.name}: cell {i} has outputs: strip them"
-            assert cell.execution_count is None, f"{path.name}: cell {i} has an execution count"
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    # one run top to bottom, in order, every cell
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), (
+        f"{path.name}: not executed top to bottom: run python notebooks/build.py --execute"
+    )
+    for i, cell in enumerate(code):
+        kinds = [o.get("output_type") for o in cell.outputs]
+        assert "error" not in kinds, f"{path.name}: code cell {i} holds an error"
+        assert "execution" not in cell.metadata, f"{path.name}: code cell {i} records timings"
+        if "plt.show()" in cell.source:
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), (
+                f"{path.name}: code cell {i} shows a figure but holds none"
+            )
+        if "print(" in cell.source:
+            assert any(o.get("output_type") == "stream" for o in cell.outputs), (
+                f"{path.name}: code cell {i} prints but holds no output"
+            )
+    assert path.stat().st_size < MAX_NOTEBOOK_BYTES, f"{path.name}: outputs too large"
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.name)
+def test_notebook_outputs_hold_no_machine_paths(path):
+    nb = nbformat.read(path, as_version=4)
+    texts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", ""))
+            texts += [v for k, v in output.get("data", {}).items() if k.startswith("text/")]
+    text = "\n".join(texts)
+    for marker in ("/tmp/", "/home/", "/root/", "/work/", "nablanet-notebook-", "/Users/"):
+        assert marker not in text, f"{path.name}: an output names a path of this machine ({marker})"
 
 
 @pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.name)

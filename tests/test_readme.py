@@ -23,7 +23,9 @@ def test_the_library_example_runs_and_learns(tmp_path, monkeypatch, capsys):
     assert "accuracy" in printed
     assert (tmp_path / "model.npz").is_file()
     model, split, scaler = namespace["model"], namespace["split"], namespace["scaler"]
-    accuracy = model.evaluate(scaler.transform(split.x_test), split.y_test)["accuracy"]
+    accuracy = model.evaluate(scaler.transform(split.x_test), split.y_test, return_dict=True)[
+        "accuracy"
+    ]
     assert accuracy > 0.9  # breast cancer: about 0.96
 
 

@@ -26,10 +26,14 @@ __all__ = list(_nn_all)
 
 
 def __getattr__(name: str):
-    # nablanet.export_onnx without importing the pipeline (pydantic, yaml...) or onnx at
+    # nablanet.export_onnx and nablanet.TensorBoard without importing the pipeline (pydantic, yaml...) or onnx at
     # `import nablanet`: the library stays NumPy only until the export is asked for
     if name == "export_onnx":
         from .pipeline.export import export_onnx
 
         return export_onnx
+    if name == "TensorBoard":  # tensorboardX, imported only when a TensorBoard is created
+        from .pipeline.tensorboard import TensorBoard
+
+        return TensorBoard
     raise AttributeError(f"module 'nablanet' has no attribute {name!r}")

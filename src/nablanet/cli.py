@@ -68,7 +68,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise UsageError("--resume uses the run's own config.yaml; drop --config (--set works)")
         with _terminate_as_interrupt():
             result = pipeline.resume(
-                args.resume,
+                pipeline.resolve_run_path(args.resume),
                 args.set or [],
                 data_dir=args.data_dir,
                 progress=args.progress,
@@ -121,7 +121,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from .pipeline import predict
 
-    preds = predict(args.model, args.input)
+    preds = predict(args.model, args.input, by_position=args.by_position)
     if args.output:
         preds.to_csv(args.output)
         print(f"{len(preds)} prediction(s) written to {args.output}")
@@ -131,13 +131,14 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from .pipeline import resolve_model_path
     from .pipeline.export import export_onnx
 
-    model = Path(args.model)
+    model = resolve_model_path(args.model)  # a model file, a run directory, runs/latest
     if args.output:
         output = Path(args.output)
     else:  # next to the model file: runs/<run>/model.onnx
-        output = (model / "model.npz" if model.is_dir() else model).with_suffix(".onnx")
+        output = model.with_suffix(".onnx")
     result = export_onnx(
         model,
         output,
@@ -152,7 +153,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _read_history(path: Path) -> dict:
     from .pipeline.errors import InputError
 
-    if path.is_dir():
+    if path.is_dir():  # a run directory (runs/latest resolved by the caller)
         path = path / "history.json"
     if not path.exists():
         raise InputError(f"{path}: no such history file")
@@ -166,10 +167,10 @@ def _read_history(path: Path) -> dict:
 
 
 def _cmd_visualize(args: argparse.Namespace) -> int:
-    from .pipeline import plots
+    from .pipeline import plots, resolve_run_path
     from .pipeline.errors import InputError
 
-    path = Path(args.history)
+    path = resolve_run_path(args.history)  # runs/latest -> the run it points at
     history = _read_history(path)
     base = path if path.is_dir() else path.parent
     out = Path(args.output) if args.output else base / "plots"
@@ -307,7 +308,7 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--resume",
         metavar="RUN_DIR",
-        help="continue an interrupted run from its checkpoints/last.npz",
+        help="continue an interrupted run (runs/<run>, runs/latest) from its checkpoints/last.npz",
     )
     p.add_argument("--data-dir", help="dataset cache directory (default $NABLANET_DATA)")
     bar = p.add_mutually_exclusive_group()
@@ -321,8 +322,11 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     bar.add_argument("--no-progress", dest="progress", action="store_false", help="no bar")
 
 
+MODEL_HELP = "a model file (runs/<run>/model.npz), a run directory (runs/<run>) or runs/latest"
+
+
 def _evaluate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="a model file, e.g. runs/<run>/model.npz")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument(
         "--data",
         help="test.csv (with the target column), test.npz (x, y), an image folder, or "
@@ -339,17 +343,24 @@ def _evaluate_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _predict_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="a model file, e.g. runs/<run>/model.npz")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument(
         "--input",
         required=True,
-        help="raw samples: .npy, .npz (array x), .csv (feature columns, header optional), an "
+        help="raw samples: .npy, .npz (array x), .csv (feature columns; a first row of numbers "
+        "is data, a header must name the model's columns), an "
         "image (.png, .jpg, ...) or a folder of images",
     )
     p.add_argument(
         "--output",
         metavar="FILE",
         help="write the predictions as CSV (default: print them)",
+    )
+    p.add_argument(
+        "--by-position",
+        action="store_true",
+        help="take a CSV's columns in order when its header does not name the model's columns "
+        "(the counts must match)",
     )
 
 
@@ -360,9 +371,7 @@ EXPORT_OPSETS = (17, 14, 21)
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
     default_opset, min_opset, max_opset = EXPORT_OPSETS
-    p.add_argument(
-        "--model", required=True, help="a model file (runs/<run>/model.npz) or a run directory"
-    )
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument("--format", choices=["onnx"], default="onnx", help="file format (onnx)")
     p.add_argument(
         "--output", metavar="FILE", help="the file to write (default: model.onnx next to the model)"
@@ -387,7 +396,7 @@ def _visualize_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--history",
         required=True,
-        help="a history.json (or a run directory holding one)",
+        help="a history.json, or a run directory holding one (runs/<run>, runs/latest)",
     )
     p.add_argument("--output", metavar="DIR", help="where the PNGs go (default: <run>/plots)")
 
@@ -495,10 +504,10 @@ COMMANDS: list[Command] = [
 
 EPILOG = """examples:
   nablanet train --config configs/breast_cancer.yaml --set training.epochs=20
-  nablanet evaluate --model runs/<run>/model.npz
-  nablanet predict --model runs/<run>/model.npz --input sample.csv
-  nablanet export --model runs/<run>/model.npz --output model.onnx
-  nablanet visualize --history runs/<run>/history.json
+  nablanet evaluate --model runs/latest          # the newest run (or runs/<run>, a model.npz)
+  nablanet predict --model runs/latest --input sample.csv
+  nablanet export --model runs/<run> --output model.onnx
+  nablanet visualize --history runs/<run>
   nablanet tune --config configs/breast_cancer_tune.yaml --n-trials 20
   nablanet datasets
 """

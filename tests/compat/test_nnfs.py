@@ -361,7 +361,7 @@ def test_spiral_script_trains_exactly_as_the_native_api(capsys):
     assert (
         type(model.sequential.plan.output.loss).__name__ == "SoftmaxCrossentropy"
     )  # the book's fusion
-    model.train(X, y, validation_data=(X_test, y_test), epochs=300, print_every=100)
+    model.train(X, y, validation_data=(X_test, y_test), epochs=600, print_every=100)
     printed = capsys.readouterr().out
 
     nb.set_seed(0)
@@ -369,7 +369,7 @@ def test_spiral_script_trains_exactly_as_the_native_api(capsys):
     native.fit(
         X,
         y,
-        epochs=300,
+        epochs=600,
         batch_size=len(X),
         shuffle=False,
         scheduler=nb.InverseTimeDecay(5e-5),
@@ -378,12 +378,14 @@ def test_spiral_script_trains_exactly_as_the_native_api(capsys):
     assert_same_weights(model, native)
     lines = printed.splitlines()
     assert lines[:2] == ["epoch: 1", lines[1]] and lines[1].startswith("step: 0, acc: ")
-    assert len([line for line in lines if line.startswith("validation, ")]) == 300
+    assert len([line for line in lines if line.startswith("validation, ")]) == 600
     # the last validation line is the native model's accuracy on the test spiral
     native_acc = accuracy_score(y_test, native.predict(X_test).argmax(axis=1))
     assert lines[-1].startswith(f"validation, acc: {native_acc:.3f}, loss: ")
-    assert native_acc >= 0.6  # 0.633 (chance: 0.333); the book trains 10000 epochs for 0.8+
-    assert native.optimizer.learning_rate == 0.05 * (1.0 / (1.0 + 5e-5 * 299))
+    assert native_acc >= 0.6  # 0.693 (chance: 0.333); after 300 epochs the accuracy
+    # depended on the CPU's BLAS kernels (0.633 on one machine, 0.587 on another); the book trains
+    # 10000 epochs for 0.8+
+    assert native.optimizer.learning_rate == 0.05 * (1.0 / (1.0 + 5e-5 * 599))
     assert lines[-2].endswith(f"lr: {native.optimizer.learning_rate}")
 
 
@@ -507,7 +509,7 @@ def test_fashion_mnist_workflow_trains_saves_and_loads_as_the_native_api(tmp_pat
         verbose=0,
     )
     assert_same_weights(model, native)
-    native_scores = native.evaluate(X_test, y_test)
+    native_scores = native.evaluate(X_test, y_test, return_dict=True)
     assert scores["accuracy"] == native_scores["accuracy"] >= 0.9  # 1.000 measured
     assert scores["loss"] == pytest.approx(native_scores["loss"], rel=1e-5)
 

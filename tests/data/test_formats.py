@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from nablanet.data import DataError, DataLoader, StandardScaler, load_dataset, load_npy
-from nablanet.data import formats as formats_module
+from nablanet.data.formats import arrays as array_formats
 
 
 def write_csv(path: Path, header: list[str], rows: list[list], delimiter: str = ",") -> Path:
@@ -230,7 +230,7 @@ def big_npy(tmp_path, monkeypatch):
     x.flush()
     del x
     np.save(tmp_path / "y.npy", np.arange(4000) % 10)
-    monkeypatch.setattr(formats_module, "MMAP_THRESHOLD_BYTES", 1_000_000)
+    monkeypatch.setattr(array_formats, "MMAP_THRESHOLD_BYTES", 1_000_000)
     return tmp_path / "x.npy", tmp_path / "y.npy"
 
 
@@ -264,9 +264,9 @@ def test_statistics_of_a_memory_mapped_file_match_in_memory(big_npy, monkeypatch
     from nablanet.data import dataset as dataset_module
 
     monkeypatch.setattr(dataset_module, "CHUNK_BYTES", 50_000)  # force many blocks
-    from nablanet.data import preprocessing
+    from nablanet.data.preprocessing import scalers
 
-    monkeypatch.setattr(preprocessing, "CHUNK_BYTES", 50_000)
+    monkeypatch.setattr(scalers, "CHUNK_BYTES", 50_000)
     x = load_npy(*big_npy, mmap=True).x
     scaler = StandardScaler(per_feature=False).fit(x)
     in_memory = np.asarray(x, dtype=np.float64)

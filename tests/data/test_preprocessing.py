@@ -20,10 +20,10 @@ from nablanet.data import (
     OneHotEncoder,
     PixelScaler,
     StandardScaler,
-    preprocessing,
     serialize_transformer,
     transformer_from_config,
 )
+from nablanet.data.preprocessing import scalers
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_zero_variance_features_give_no_nan():
 
 
 def test_chunked_fit_matches_numpy_on_offset_data(monkeypatch):
-    monkeypatch.setattr(preprocessing, "CHUNK_BYTES", 64)  # many tiny blocks
+    monkeypatch.setattr(scalers, "CHUNK_BYTES", 64)  # many tiny blocks
     rng = np.random.default_rng(3)
     x = 1e6 + rng.normal(size=(333, 2))  # a large offset is where naive formulas lose digits
     scaler = StandardScaler().fit(x)

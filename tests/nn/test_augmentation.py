@@ -98,7 +98,7 @@ def test_a_model_with_augmentation_trains_saves_and_predicts_unshifted(tmp_path)
     )
     model.compile(loss="categorical_crossentropy", optimizer=nb.Adam(0.01))
     model.fit(x, y, epochs=20, batch_size=16, verbose=0)
-    assert model.evaluate(x, y)["accuracy"] == 1.0
+    assert model.evaluate(x, y, return_dict=True)["accuracy"] == 1.0
     p1 = model.predict(x)
     np.testing.assert_array_equal(p1, model.predict(x))  # inference is deterministic
     model.save(tmp_path / "m.npz")

@@ -171,7 +171,7 @@ def test_early_stopping_on_real_validation_loss():
     best = int(np.argmin(history.history["val_loss"]))
     assert es.best_epoch == best
     _assert_weights(model, snaps.states[best])
-    assert model.evaluate(x[48:], y[48:])["loss"] == pytest.approx(
+    assert model.evaluate(x[48:], y[48:], return_dict=True)["loss"] == pytest.approx(
         history.history["val_loss"][best], rel=1e-5
     )
 

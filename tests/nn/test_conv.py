@@ -419,7 +419,7 @@ def test_a_small_cnn_learns_bar_orientation():
     history = model.fit(x, y, epochs=8, batch_size=32, verbose=0, seed=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     x_test, y_test = _bars(200, seed=1)
-    assert model.evaluate(x_test, y_test)["accuracy"] >= 0.95
+    assert model.evaluate(x_test, y_test, return_dict=True)["accuracy"] >= 0.95
 
 
 def test_model_gradcheck_through_conv_pool_flatten_dense():

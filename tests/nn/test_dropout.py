@@ -74,4 +74,7 @@ def test_dropout_in_a_model_is_off_for_predict_and_evaluate():
     x = np.random.default_rng(0).standard_normal((16, 4)).astype(np.float32)
     np.testing.assert_array_equal(model.predict(x), model.predict(x))
     y = np.zeros((16, 1), np.float32)
-    assert model.evaluate(x, y)["loss"] == model.evaluate(x, y)["loss"]
+    assert (
+        model.evaluate(x, y, return_dict=True)["loss"]
+        == model.evaluate(x, y, return_dict=True)["loss"]
+    )

@@ -134,7 +134,7 @@ def test_every_array_keeps_the_model_dtype_during_fit(kind, dtype, optimizer):
     assert spy.dtypes() == {np.dtype(dtype)}, spy.seen
     _check_state(model, dtype)
     assert model.predict(x).dtype == dtype
-    assert all(isinstance(v, float) for v in model.evaluate(x, y).values())
+    assert all(isinstance(v, float) for v in model.evaluate(x, y, return_dict=True).values())
 
 
 def test_float32_is_the_default():

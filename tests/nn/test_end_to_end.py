@@ -29,7 +29,7 @@ def test_xor_is_learned_exactly():
     model.compile("binary_crossentropy", nb.Adam(0.05))
     history = model.fit(x, y, epochs=300, batch_size=4, verbose=0)
     assert (model.predict(x)[:, 0] > 0.5).astype(int).tolist() == [0, 1, 1, 0]
-    assert model.evaluate(x, y)["accuracy"] == 1.0
+    assert model.evaluate(x, y, return_dict=True)["accuracy"] == 1.0
     assert history.history["loss"][-1] < 0.1
 
 
@@ -40,7 +40,7 @@ def test_spiral_three_classes():
     )
     model.compile("categorical_crossentropy", nb.Adam(0.01))
     model.fit(x, y, epochs=150, batch_size=32, verbose=0)
-    assert model.evaluate(x, y)["accuracy"] >= 0.95
+    assert model.evaluate(x, y, return_dict=True)["accuracy"] >= 0.95
 
 
 def test_sine_regression():
@@ -49,7 +49,7 @@ def test_sine_regression():
     model = nb.Sequential([nb.Dense(1, 32, "tanh"), nb.Dense(32, 32, "tanh"), nb.Dense(32, 1)])
     model.compile("mse", nb.Adam(0.01))
     model.fit(x, y, epochs=100, batch_size=32, verbose=0)
-    assert model.evaluate(x, y)["loss"] < 0.01
+    assert model.evaluate(x, y, return_dict=True)["loss"] < 0.01
     assert np.mean((model.predict(x) - y) ** 2) < 0.01
 
 
@@ -92,7 +92,7 @@ def test_early_stopping_on_an_overfitting_model():
     best = int(np.argmin(history.history["val_loss"]))
     assert es.best_epoch == best and es.stopped_epoch == n_epochs - 1 == best + 10
     _assert_same_state(model.state_dict(), snaps.states[best])
-    assert model.evaluate(x_val, y_val)["loss"] == pytest.approx(
+    assert model.evaluate(x_val, y_val, return_dict=True)["loss"] == pytest.approx(
         min(history.history["val_loss"]), rel=1e-6
     )
 

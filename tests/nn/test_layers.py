@@ -321,7 +321,7 @@ def test_neuron_logistic_regression_learns():
     model = nb.Sequential([nb.Neuron(2, "sigmoid")])
     model.compile("binary_crossentropy", nb.SGD(0.5))
     model.fit(x, y, epochs=30, batch_size=32, verbose=0)
-    assert model.evaluate(x, y)["accuracy"] >= 0.97
+    assert model.evaluate(x, y, return_dict=True)["accuracy"] >= 0.97
 
 
 # -- initializers ---------------------------------------------------------------------------------

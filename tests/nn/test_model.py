@@ -29,8 +29,9 @@ def _xy(n=40, k=4, seed=0):
 def test_summary_shapes_and_parameter_counts():
     model = _classifier()
     lines = []
-    text = model.summary(print_fn=lines.append)
-    assert lines == [text]
+    assert model.summary(print_fn=lines.append) is None  # Keras: printed, not returned
+    (text,) = lines
+    assert model.summary(print_fn=None) == text  # print_fn=None: returned, not printed
     assert text.splitlines()[0] == 'Model: "clf"'
     rows = [line.split() for line in text.splitlines() if line[:1].isdigit()]
     assert rows == [
@@ -57,7 +58,13 @@ def test_summary_thousands_and_neuron():
 def test_summary_needs_an_input_shape_when_the_first_layer_has_none():
     model = nb.Sequential([nb.Dropout(0.2), nb.Dense(3, 2)])
     with pytest.raises(nb.NablanetError, match="summary\\(\\) needs input_shape"):
-        model.summary(print_fn=None)
+        model.output_shapes()
+    text = model.summary(print_fn=None)  # the table, with what is unknown said
+    assert "Output shapes unknown: give the input shape" in text
+    assert [r.split()[-2:] for r in text.splitlines() if r[:1].isdigit()] == [
+        ["?", "0"],
+        ["?", "8"],
+    ]
     assert "Total params: 8" in model.summary((3,), print_fn=None)
     with pytest.raises(nb.NablanetError, match="Dense expected input with 3 features"):
         model.summary((5,), print_fn=None)
@@ -114,7 +121,7 @@ def test_fit_evaluate_predict():
         "val_accuracy",
         "learning_rate",
     }
-    result = model.evaluate(x, y)
+    result = model.evaluate(x, y, return_dict=True)
     assert set(result) == {"loss", "accuracy"}
     # the last epoch's validation numbers are those of the final weights
     assert result["loss"] == pytest.approx(history.history["val_loss"][-1], rel=1e-6)
@@ -137,7 +144,7 @@ def test_validation_split_holds_out_the_last_samples():
     model = _classifier()
     x, y = _xy(n=40)
     history = model.fit(x, y, epochs=2, validation_split=0.25, verbose=0, shuffle=False)
-    val = model.evaluate(x[30:], y[30:])
+    val = model.evaluate(x[30:], y[30:], return_dict=True)
     assert val["loss"] == pytest.approx(history.history["val_loss"][-1], rel=1e-6)
 
 
@@ -196,8 +203,13 @@ def test_binary_accuracy_with_column_outputs():
     history = model.fit(x, y, epochs=20, batch_size=16, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
     p = model.predict(x)[:, 0]
-    assert model.evaluate(x, y)["accuracy"] == pytest.approx(np.mean((p > 0.5) == y))
-    assert model.evaluate(x, y[:, None])["accuracy"] == model.evaluate(x, y)["accuracy"]
+    assert model.evaluate(x, y, return_dict=True)["accuracy"] == pytest.approx(
+        np.mean((p > 0.5) == y)
+    )
+    assert (
+        model.evaluate(x, y[:, None], return_dict=True)["accuracy"]
+        == model.evaluate(x, y, return_dict=True)["accuracy"]
+    )
 
 
 def test_regression_metrics():
@@ -206,7 +218,7 @@ def test_regression_metrics():
     y = rng.standard_normal((16, 2)).astype(np.float32)
     model = nb.Sequential([nb.Dense(3, 2)])
     model.compile("mse", "sgd", metrics=["mae", "mse"])
-    out = model.evaluate(x, y, batch_size=5)
+    out = model.evaluate(x, y, batch_size=5, return_dict=True)
     pred = model.predict(x)
     assert out["mae"] == pytest.approx(float(np.mean(np.abs(pred - y))), rel=1e-5)
     assert out["mse"] == pytest.approx(float(np.mean((pred - y) ** 2)), rel=1e-5)
@@ -326,8 +338,8 @@ def test_column_of_class_labels_is_read_as_labels():
     model = nb.Sequential([nb.Dense(3, 8, "relu"), nb.Dense(8, 4, "softmax")])
     model.compile("categorical_crossentropy", "adam")
     x, y = _xy()
-    expected = model.evaluate(x, y)
-    assert model.evaluate(x, y[:, None]) == expected
-    assert model.evaluate(x, y[:, None].astype(np.float64)) == expected
+    expected = model.evaluate(x, y, return_dict=True)
+    assert model.evaluate(x, y[:, None], return_dict=True) == expected
+    assert model.evaluate(x, y[:, None].astype(np.float64), return_dict=True) == expected
     history = model.fit(x, y[:, None], epochs=1, batch_size=40, shuffle=False, verbose=0)
     assert history.history["accuracy"][0] == pytest.approx(expected["accuracy"])

@@ -130,7 +130,9 @@ def test_predict_and_fit_equal_the_layer_by_layer_computation():
     for a, b in zip(fused.parameters(), plain.parameters()):
         np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(fused.predict(x), plain.predict(x), rtol=1e-9, atol=1e-12)
-    assert fused.evaluate(x, y)["loss"] == pytest.approx(plain.evaluate(x, y)["loss"], rel=1e-9)
+    assert fused.evaluate(x, y, return_dict=True)["loss"] == pytest.approx(
+        plain.evaluate(x, y, return_dict=True)["loss"], rel=1e-9
+    )
 
 
 def test_the_fused_passes_really_run():

@@ -124,7 +124,7 @@ def test_penalty_is_part_of_the_reported_loss():
     x = np.array([[1.0, 0.0]])
     y = np.array([[0.0]])
     # data loss 1, penalty 0.5 * (1 + 4)
-    assert model.evaluate(x, y)["loss"] == pytest.approx(1.0 + 2.5)
+    assert model.evaluate(x, y, return_dict=True)["loss"] == pytest.approx(1.0 + 2.5)
     assert model.regularization_loss() == pytest.approx(2.5)
 
 

@@ -154,7 +154,9 @@ def test_outputs_loss_and_gradients(dtype, head, regularize):
     ours = [p.grad for p in model.parameters()]
     for name, g, g_t in zip(model.named_parameters(), ours, twin.grads_as_ours()):
         np.testing.assert_allclose(g, g_t, err_msg=name, **TOL[dtype])
-    assert model.evaluate(x, y)["loss"] == pytest.approx(loss_t.item(), rel=TOL[dtype]["rtol"])
+    assert model.evaluate(x, y, return_dict=True)["loss"] == pytest.approx(
+        loss_t.item(), rel=TOL[dtype]["rtol"]
+    )
 
 
 # -- optimizer steps -------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_logged_accuracy_is_accuracy_score_of_the_epochs_predictions():
     assert 0.0 < expected < 1.0
     assert history["accuracy"] == [expected, expected]
     assert history["val_accuracy"] == [expected, expected]
-    assert model.evaluate(x, y, batch_size=7)["accuracy"] == expected
+    assert model.evaluate(x, y, batch_size=7, return_dict=True)["accuracy"] == expected
 
 
 def test_logged_regression_metrics_are_the_public_functions():
@@ -134,7 +134,7 @@ def test_logged_regression_metrics_are_the_public_functions():
     y = rng.standard_normal((33, 2)).astype(np.float32)
     model = nb.Sequential([nb.Dense(3, 2, seed=0)])
     model.compile("mse", nb.SGD(1e-30), metrics=["mae", "mse"])
-    logs = model.evaluate(x, y, batch_size=8)
+    logs = model.evaluate(x, y, batch_size=8, return_dict=True)
     pred = model.predict(x, batch_size=8)  # the same batches: the same float32 outputs
     assert logs["mae"] == M.mean_absolute_error(y, pred)
     assert logs["mse"] == M.mean_squared_error(y, pred)

@@ -62,7 +62,12 @@ def bc_config(tmp_path) -> Path:
     return write_config(tmp_path / "bc.yaml", breast_cancer_config(tmp_path))
 
 
+def run_dirs(folder: Path) -> list[Path]:
+    """The run directories in an output folder (not its ``latest`` pointer)."""
+    return sorted(p for p in folder.iterdir() if p.name != "latest")
+
+
 def only_run(tmp_path: Path) -> Path:
-    runs = sorted((tmp_path / "runs").iterdir())
+    runs = run_dirs(tmp_path / "runs")
     assert len(runs) == 1, runs
     return runs[0]

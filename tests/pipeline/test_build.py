@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nablanet as nb
-from nablanet.pipeline import ConfigError, build_model, config_from_dict
+from nablanet.pipeline import ConfigError, build_model, config_from_dict, specs
 from nablanet.pipeline import build as build_mod
 from nablanet.pipeline._schema import PositiveInt
 from nablanet.pipeline.config import apply_overrides
@@ -115,13 +115,13 @@ def test_scheduler_is_anchored_at_the_configured_rate():
 
 
 def test_optimizer_defaults_come_from_the_library():
-    for name, spec in build_mod.OPTIMIZER_SPECS.items():
+    for name, spec in specs.OPTIMIZER_SPECS.items():
         built = build_mod.build_optimizer(spec())
         assert built.get_config() == nb.optimizers.get(name).get_config()
 
 
 def test_register_a_new_layer_type():
-    class ScaleSpec(build_mod.LayerSpec):
+    class ScaleSpec(specs.LayerSpec):
         type: Literal["scale_test"] = "scale_test"
         factor: PositiveInt = 2
 
@@ -144,7 +144,7 @@ def test_register_a_new_layer_type():
         seen["shape"] = ctx.input_shape
         return Scale(spec.factor)
 
-    build_mod.register_layer_type("scale_test", ScaleSpec, build_scale)
+    specs.register_layer_type("scale_test", ScaleSpec, build_scale)
     try:
         c = cfg("model.layers[1]={type: scale_test, factor: 3}")
         model = build_model(c, (30,), 1)
@@ -155,6 +155,6 @@ def test_register_a_new_layer_type():
         with pytest.raises(ConfigError, match=r"model.layers\[1\].size: unknown key"):
             cfg("model.layers[1]={type: scale_test, size: 1}")
     finally:
-        del build_mod.LAYER_TYPES["scale_test"]
+        del specs.LAYER_TYPES["scale_test"]
     with pytest.raises(ConfigError, match="unknown layer type 'scale_test'"):
         cfg("model.layers[1]={type: scale_test}")

@@ -20,7 +20,7 @@ from PIL import Image
 from nablanet import pipeline
 from nablanet.cli import build_parser, main
 
-from .conftest import breast_cancer_config, only_run, write_config
+from .conftest import breast_cancer_config, only_run, run_dirs, write_config
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -158,7 +158,7 @@ def test_train_evaluate_predict_visualize_breast_cancer(tmp_path, capsys):
 def test_runs_never_overwrite_each_other(tmp_path, capsys, bc_config):
     for _ in range(2):
         assert run_cli(capsys, "train", "--config", bc_config, "--set", "training.epochs=2")[0] == 0
-    runs = sorted((tmp_path / "runs").iterdir())
+    runs = run_dirs(tmp_path / "runs")
     assert len(runs) == 2 and runs[0] != runs[1]
 
 

@@ -97,9 +97,9 @@ def test_dump_and_reload_is_identical(tmp_path):
             "data.validation_split=0",
             "training.checkpoint.monitor: needs a validation set but data.validation_split is 0",
         ),
-        (
-            "training.scheduler.warmup_epochs=10",
-            "training.scheduler.warmup_epochs: must be smaller than t_max (10",
+        (  # an explicit t_max is the user's: a warm-up that does not fit in it is an error
+            "training.scheduler={name: cosine, t_max: 5, warmup_epochs: 5}",
+            "training.scheduler.warmup_epochs: must be smaller than training.scheduler.t_max (5)",
         ),
         ("name=my run", "name: must start with a letter or digit"),
         ("model.layers=[]", "model.layers: must list at least one layer"),
@@ -114,6 +114,22 @@ def test_dump_and_reload_is_identical(tmp_path):
 )
 def test_each_kind_of_bad_config_has_its_message(override, expected):
     assert expected in error_for(override)
+
+
+def test_a_warm_up_longer_than_the_run_is_shortened_with_a_note():
+    # t_max defaults to training.epochs: `--set training.epochs=1` on a config with a warm-up
+    # must still run (issue 14)
+    config = config_from_dict(apply_overrides(BASE, ["training.epochs=2"]))
+    assert config.training.scheduler.warmup_epochs == 1
+    assert config.notes == [
+        "training.scheduler.warmup_epochs: 2 warm-up epoch(s) do not fit in a 2-epoch run; using 1"
+    ]
+    one = config_from_dict(apply_overrides(BASE, ["training.epochs=1"]))
+    assert one.training.scheduler.warmup_epochs == 0 and len(one.notes) == 1
+    # what is saved is what runs: read back, it validates with no note
+    again = config_from_dict(one.to_dict())
+    assert again.training.scheduler.warmup_epochs == 0 and again.notes == []
+    assert config_from_dict(BASE).notes == []
 
 
 def test_missing_required_keys():

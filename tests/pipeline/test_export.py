@@ -25,6 +25,7 @@ from nablanet.cli import EXPORT_OPSETS, main
 from nablanet.nn.layers import LAYER_REGISTRY
 from nablanet.nn.layers import activations as acts
 from nablanet.pipeline import export as ex
+from nablanet.pipeline.export import registry
 from nablanet.pipeline.trained import TrainedModel
 
 onnx = pytest.importorskip("onnx")
@@ -102,9 +103,9 @@ def cnn_body() -> list[nb.Layer]:
 # -- every layer and activation ------------------------------------------------------------------
 def test_every_library_layer_and_activation_has_an_exporter():
     ours = {c for c in LAYER_REGISTRY.values() if c.__module__.startswith("nablanet.nn.")}
-    missing = sorted(c.__name__ for c in ours - set(ex.LAYER_EXPORTERS) - {acts.Activation})
+    missing = sorted(c.__name__ for c in ours - set(registry.LAYER_EXPORTERS) - {acts.Activation})
     assert not missing, f"layers without an ONNX exporter: {missing}"
-    assert set(acts.ACTIVATIONS.values()) <= set(ex.ACTIVATION_EXPORTERS)
+    assert set(acts.ACTIVATIONS.values()) <= set(registry.ACTIVATION_EXPORTERS)
 
 
 def test_a_cnn_with_every_image_layer_agrees():
@@ -600,7 +601,7 @@ def test_a_new_transformer_is_one_small_exporter_and_per_channel_numbers_broadca
         def transform(self, x):
             return np.asarray(x, np.float32) - self.mean
 
-    monkeypatch.setattr(ex, "PREPROCESSING_EXPORTERS", dict(ex.PREPROCESSING_EXPORTERS))
+    monkeypatch.setattr(registry, "PREPROCESSING_EXPORTERS", dict(registry.PREPROCESSING_EXPORTERS))
 
     @ex.preprocessing_exporter(ChannelScaler)
     def _channel_scaler(g, s, t, name):

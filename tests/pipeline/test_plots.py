@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 from nablanet.nn.errors import NablanetError
@@ -24,13 +25,13 @@ HISTORY = {
 def figures(monkeypatch):
     """Every figure saved during the test, for inspecting its content."""
     saved = []
-    original = P._save
+    original = Figure.savefig
 
-    def recording_save(fig, path):
+    def recording_savefig(fig, *args, **kwargs):
         saved.append(fig)
-        return original(fig, path)
+        return original(fig, *args, **kwargs)
 
-    monkeypatch.setattr(P, "_save", recording_save)
+    monkeypatch.setattr(Figure, "savefig", recording_savefig)
     return saved
 
 

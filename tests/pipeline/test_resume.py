@@ -19,7 +19,7 @@ import nablanet as nb
 from nablanet import pipeline
 from nablanet.cli import main
 
-from .conftest import breast_cancer_config, write_config
+from .conftest import breast_cancer_config, run_dirs, write_config
 
 
 class InterruptAt(nb.Callback):
@@ -275,5 +275,5 @@ def test_sigterm_then_resume_equals_an_uninterrupted_run(tmp_path, capsys):
     cfg_ref["training"]["batch_size"] = 8
     assert main(["train", "--config", str(write_config(tmp_path / "ref.yaml", cfg_ref))]) == 0
     capsys.readouterr()
-    (ref,) = (tmp_path / "ref").iterdir()
+    (ref,) = run_dirs(tmp_path / "ref")
     assert_same_run(run, ref)

@@ -39,3 +39,20 @@ def test_bad_values_exit_with_status_2(option, value, message, capsys):
     assert main(["ui", f"{option}={value}"]) == 2
     err = capsys.readouterr().err
     assert message in err and option in err
+
+
+def test_the_start_up_lines_offer_no_share_link(tmp_path, capfd):
+    """Gradio's "set `share=True` in `launch()`" hint contradicts the loopback-only promise and
+    cannot be followed from the CLI: `nablanet ui` prints its own address line instead."""
+    pytest.importorskip("gradio")
+    from nablanet.ui.launch import launch
+
+    app = launch(port=0, runs_dir=tmp_path / "runs", configs_dir=tmp_path, block=False)
+    try:
+        out, err = capfd.readouterr()
+        printed = out + err
+        assert "share=True" not in printed and "public link" not in printed, printed
+        assert f"nablanet UI on {app.local_url}" in out
+        assert "this machine only" in out
+    finally:
+        app.close()

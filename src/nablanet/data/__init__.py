@@ -19,7 +19,7 @@ from .builtin import FASHION_MNIST, MNIST, IdxSource, load_idx_dataset
 from .dataset import TASKS, Dataset, encode_targets, infer_task
 from .errors import DataError
 from .fetch import DATA_ENV, default_data_dir, download_file
-from .formats import load_csv, load_image_folder, load_npy, load_npz
+from .formats import csv_columns, load_csv, load_image_folder, load_npy, load_npz
 from .idx import parse_idx, read_idx, write_idx
 from .loader import DataLoader
 from .preprocessing import (
@@ -58,6 +58,7 @@ __all__ = [
     "Split",
     "StandardScaler",
     "Transformer",
+    "csv_columns",
     "default_data_dir",
     "download_file",
     "encode_targets",

@@ -3,10 +3,12 @@
 from . import initializers, losses, optimizers, regularizers, schedulers
 from .callbacks import (
     Callback,
+    CSVLogger,
     EarlyStopping,
     History,
     LambdaCallback,
     ModelCheckpoint,
+    ReduceLROnPlateau,
     TerminateOnNaN,
 )
 from .errors import NablanetError
@@ -48,6 +50,7 @@ from .random import get_rng, set_seed
 from .regularizers import L1, L1L2, L2, Regularizer
 from .schedulers import CosineAnnealing, ExponentialDecay, InverseTimeDecay, Scheduler, StepDecay
 from .serialization import DiskFullError, ModelFileError, load_checkpoint, save_checkpoint
+from .targets import check_targets
 from .trainer import Trainer
 
 __all__ = [
@@ -61,6 +64,7 @@ __all__ = [
     "AvgPool2D",
     "BatchNormalization",
     "BinaryCrossentropy",
+    "CSVLogger",
     "Callback",
     "CategoricalCrossentropy",
     "Conv2D",
@@ -91,6 +95,7 @@ __all__ = [
     "RMSprop",
     "RandomTranslation",
     "ReLU",
+    "ReduceLROnPlateau",
     "Regularizer",
     "Reshape",
     "Scheduler",
@@ -103,6 +108,7 @@ __all__ = [
     "Tanh",
     "TerminateOnNaN",
     "Trainer",
+    "check_targets",
     "get_rng",
     "gradcheck_layer",
     "gradcheck_loss",

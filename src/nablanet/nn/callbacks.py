@@ -9,6 +9,7 @@ computed before the optimizer step, and its targets: arrays valid only during th
 
 from __future__ import annotations
 
+import csv
 import logging
 import math
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_nonnegative_float, param_error
+from ._validation import check_interval, check_nonnegative_float, param_error
 from .errors import NablanetError
 
 logger = logging.getLogger("nablanet")
@@ -85,6 +86,7 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = True,
         start_from_epoch: int = 0,
+        verbose: int = 0,
     ):
         super().__init__()
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
@@ -103,6 +105,7 @@ class EarlyStopping(Callback):
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = start_from_epoch
+        self.verbose = verbose  # accepted as in Keras; the messages go to the "nablanet" logger
         self._reset()
 
     def _reset(self):
@@ -205,6 +208,7 @@ class ModelCheckpoint(Callback):
         mode: str = "auto",
         save_best_only: bool = False,
         full_state: bool = False,
+        verbose: int = 0,
     ):
         super().__init__()
         self.filepath = str(filepath)
@@ -216,6 +220,7 @@ class ModelCheckpoint(Callback):
         self.mode = mode
         self.save_best_only = bool(save_best_only)
         self.full_state = bool(full_state)
+        self.verbose = verbose
         self.best = math.inf if mode == "min" else -math.inf
 
     def on_epoch_end(self, epoch, logs=None):
@@ -242,12 +247,197 @@ class ModelCheckpoint(Callback):
             self.trainer.save_checkpoint(path, epoch=epoch + 1)
         else:
             self.model.save(path)
+        if self.verbose:
+            logger.info("ModelCheckpoint: epoch %d saved to %s", epoch + 1, path)
 
     def get_state(self):
         return {"best": self.best}, {}
 
     def set_state(self, state, arrays):
         self.best = float(state["best"])
+
+
+def _auto_mode(mode: str, monitor: str, owner: str) -> str:
+    if mode == "auto":
+        mode = (
+            "max"
+            if any(k in monitor for k in ("acc", "auc", "f1", "precision", "recall", "r2"))
+            else "min"
+        )
+    if mode not in ("min", "max"):
+        raise param_error(owner, "mode", "'auto', 'min' or 'max'", mode)
+    return mode
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has stopped improving for
+    ``patience`` epochs, as Keras' and PyTorch's ``ReduceLROnPlateau``.
+
+    An epoch improves when ``monitor`` beats the best value by more than ``min_delta``
+    (absolute, as Keras; ``mode="min"`` lower is better, ``"max"`` higher, ``"auto"`` from the
+    name). After a reduction, ``cooldown`` epochs pass before counting again; the rate never
+    goes below ``min_lr``. The new rate applies from the next epoch (``logs["learning_rate"]``
+    records each epoch's). It cannot be combined with a ``scheduler`` (which sets the rate
+    every epoch).
+
+    >>> import nablanet as nb
+    >>> model = nb.Sequential([nb.Dense(1, 1, seed=0)])
+    >>> model.compile(loss="mse", optimizer=nb.SGD(0.1))
+    >>> plateau = ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)
+    >>> plateau.set_trainer(nb.Trainer(model, verbose=0))
+    >>> plateau.on_train_begin()
+    >>> for epoch, loss in enumerate([1.0, 1.0, 1.0, 0.5]):
+    ...     plateau.on_epoch_end(epoch, {"loss": loss})
+    >>> model.optimizer.learning_rate                  # halved twice: epochs 2 and 3 did not improve
+    0.025
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ):
+        super().__init__()
+        self.monitor = monitor
+        self.factor = check_interval(factor, "factor", "ReduceLROnPlateau", 0.0, 1.0, "neither")
+        for name, value in (("patience", patience), ("cooldown", cooldown)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise param_error("ReduceLROnPlateau", name, "a non-negative integer", value)
+        self.patience = patience
+        self.cooldown = cooldown
+        self.verbose = verbose
+        self.mode = _auto_mode(mode, monitor, "ReduceLROnPlateau")
+        self.min_delta = check_nonnegative_float(min_delta, "min_delta", "ReduceLROnPlateau")
+        self.min_lr = check_nonnegative_float(min_lr, "min_lr", "ReduceLROnPlateau")
+        self._reset()
+
+    def _reset(self):
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_train_begin(self, logs=None):
+        if self.trainer is not None and getattr(self.trainer, "scheduler", None) is not None:
+            raise NablanetError(
+                "ReduceLROnPlateau cannot be combined with a scheduler (the scheduler sets the "
+                "learning rate every epoch): use one of them"
+            )
+        if self.trainer is not None and not getattr(self.trainer, "resuming", False):
+            self._reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.monitor not in logs:
+            raise NablanetError(
+                f"ReduceLROnPlateau monitors '{self.monitor}', which is not logged; "
+                f"available: {', '.join(sorted(logs))}"
+            )
+        value = float(logs[self.monitor])
+        if math.isnan(value):
+            return
+        in_cooldown = self.cooldown_counter > 0
+        if in_cooldown:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(value):
+            self.best, self.wait = value, 0
+            return
+        if in_cooldown:
+            return
+        self.wait += 1
+        if self.wait < self.patience:
+            return
+        optimizer = self.trainer.optimizer
+        old = float(optimizer.learning_rate)
+        if old > self.min_lr:
+            new = max(old * self.factor, self.min_lr)
+            optimizer.learning_rate = new
+            (logger.info if self.verbose else logger.debug)(
+                "ReduceLROnPlateau: %s did not improve for %d epochs; learning rate %.3g -> %.3g",
+                self.monitor,
+                self.wait,
+                old,
+                new,
+            )
+            self.cooldown_counter = self.cooldown
+            self.wait = 0
+
+    def get_state(self):
+        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}, {}
+
+    def set_state(self, state, arrays):
+        self.best = float(state["best"])
+        self.wait = int(state["wait"])
+        self.cooldown_counter = int(state["cooldown_counter"])
+
+
+class CSVLogger(Callback):
+    """Write every epoch's logs as one CSV row (``epoch`` first, counted from 0 as Keras does,
+    then the logged names in sorted order), flushed at once so a crash loses nothing.
+
+    ``append=True`` continues an existing file (a resumed run) without a second header.
+
+    >>> import os, tempfile
+    >>> import nablanet as nb
+    >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> model = nb.Sequential([nb.Dense(1, 1, seed=0)])
+    >>> model.compile(loss="mse", optimizer="sgd")
+    >>> x = np.zeros((4, 1), np.float32)
+    >>> _ = model.fit(x, x, epochs=2, verbose=0, callbacks=[CSVLogger(path)])
+    >>> print(open(path).read().splitlines()[0])
+    epoch,learning_rate,loss,mae
+    """
+
+    def __init__(self, filename: str | Path, separator: str = ",", append: bool = False):
+        super().__init__()
+        self.filename = str(filename)
+        self.separator = separator
+        self.append = bool(append)
+        self._file = None
+        self._writer = None
+        self._keys: list[str] | None = None
+
+    def on_train_begin(self, logs=None):
+        path = Path(self.filename)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        appending = self.append and path.exists() and path.stat().st_size > 0
+        self._keys = None
+        if appending:
+            with open(path, newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f, delimiter=self.separator), None)
+            self._keys = header[1:] if header else None
+        self._file = open(path, "a" if appending else "w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._file, delimiter=self.separator, lineterminator="\n")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._writer is None:
+            self.on_train_begin()
+        if self._keys is None:
+            self._keys = sorted(logs)
+            self._writer.writerow(["epoch", *self._keys])
+        self._writer.writerow([epoch, *(_csv_value(logs.get(k, "")) for k in self._keys)])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+        self._file = self._writer = None
+
+
+def _csv_value(value):
+    return repr(float(value)) if isinstance(value, (float, np.floating)) else value
 
 
 class TerminateOnNaN(Callback):

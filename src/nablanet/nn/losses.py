@@ -66,6 +66,11 @@ def _labels_or_onehot(y_true: np.ndarray, y_pred: np.ndarray, owner: str):
     return labels, None
 
 
+def _per_sample_mean(values: np.ndarray) -> np.ndarray:
+    """The mean over every axis but the first: ``(n, ...) -> (n,)``."""
+    return values.reshape(values.shape[0], -1).mean(axis=1)
+
+
 class Loss:
     """Base class: subclasses implement ``loss`` and ``gradient``.
 
@@ -92,6 +97,25 @@ class Loss:
 
     def loss_and_gradient(self, y_true, y_pred) -> tuple[float, np.ndarray]:
         return self.loss(y_true, y_pred), self.gradient(y_true, y_pred)
+
+    def sample_losses(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        """The loss of every sample, shape ``(n_samples,)``: ``loss`` is their mean, and row
+        ``i`` of ``gradient`` is ``d sample_losses[i] / d y_pred[i]`` divided by ``n_samples``,
+        so weighting a sample scales its gradient row (``fit(sample_weight=...)``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement sample_losses")
+
+    def weighted_loss_gradient_output(self, y_true, y_pred, sample_weight):
+        """``(sum(w * sample_losses) / n, gradient with row i scaled by w_i, outputs)``: the
+        loss of ``fit(sample_weight=...)`` (Keras' ``sum_over_batch_size`` reduction). For a
+        fused loss the outputs are its activation's (probabilities); else ``y_pred``."""
+        w = np.asarray(sample_weight, dtype=y_pred.dtype)
+        if hasattr(self, "loss_gradient_output"):
+            _, grad, out = self.loss_gradient_output(y_true, y_pred)
+        else:
+            grad, out = self.gradient(y_true, y_pred), y_pred
+        loss = float(np.mean(w * self.sample_losses(y_true, y_pred)))
+        grad *= w.reshape((-1,) + (1,) * (grad.ndim - 1))
+        return loss, grad, out
 
     def fused_with(self, activation) -> Loss | None:
         """The loss on the *inputs* of ``activation`` (the logits) that equals this loss after
@@ -143,6 +167,10 @@ class MeanSquaredError(Loss):
         d = y_pred - _match(y_true, y_pred, "MeanSquaredError")
         return d * y_pred.dtype.type(2.0 / d.size)
 
+    def sample_losses(self, y_true, y_pred):
+        d = y_pred - _match(y_true, y_pred, "MeanSquaredError")
+        return _per_sample_mean(d * d)
+
 
 class MeanAbsoluteError(Loss):
     """``mean(|y_pred - y_true|)``; gradient ``sign(y_pred - y_true) / size``.
@@ -161,6 +189,9 @@ class MeanAbsoluteError(Loss):
     def gradient(self, y_true, y_pred):
         d = y_pred - _match(y_true, y_pred, "MeanAbsoluteError")
         return np.sign(d) * y_pred.dtype.type(1.0 / d.size)
+
+    def sample_losses(self, y_true, y_pred):
+        return _per_sample_mean(np.abs(y_pred - _match(y_true, y_pred, "MeanAbsoluteError")))
 
 
 class BinaryCrossentropy(Loss):
@@ -182,6 +213,11 @@ class BinaryCrossentropy(Loss):
         y = _match(y_true, y_pred, "BinaryCrossentropy")
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return (p - y) / (p * (1 - p)) / y_pred.dtype.type(y.size)
+
+    def sample_losses(self, y_true, y_pred):
+        y = _match(y_true, y_pred, "BinaryCrossentropy")
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        return _per_sample_mean(-(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
 
 class CategoricalCrossentropy(Loss):
@@ -214,6 +250,13 @@ class CategoricalCrossentropy(Loss):
             grad[rows, labels] = -1.0 / (p[rows, labels] * n)
             return grad
         return -onehot / (p * y_pred.dtype.type(n))
+
+    def sample_losses(self, y_true, y_pred):
+        labels, onehot = _labels_or_onehot(y_true, y_pred, "CategoricalCrossentropy")
+        p = np.clip(y_pred, EPSILON, 1.0)
+        if labels is not None:
+            return -np.log(p[np.arange(len(labels)), labels])
+        return -np.sum(onehot * np.log(p), axis=-1)
 
 
 class SoftmaxCrossentropy(Loss):
@@ -265,6 +308,15 @@ class SoftmaxCrossentropy(Loss):
         grad *= z.dtype.type(1.0 / n)
         return loss, grad, p
 
+    def sample_losses(self, y_true, y_pred):
+        z = y_pred
+        labels, onehot = _labels_or_onehot(y_true, z, "SoftmaxCrossentropy")
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+        log_total = np.log(np.sum(np.exp(shifted), axis=-1))
+        if labels is not None:
+            return log_total - shifted[np.arange(z.shape[0]), labels]
+        return onehot.sum(axis=-1) * log_total - np.sum(onehot * shifted, axis=-1)
+
 
 class SigmoidBinaryCrossentropy(Loss):
     """Sigmoid and binary cross-entropy fused, on logits ``z``.
@@ -297,6 +349,11 @@ class SigmoidBinaryCrossentropy(Loss):
         p = sigmoid(z)
         grad = (p - y) * z.dtype.type(1.0 / y.size)
         return loss, grad, p
+
+    def sample_losses(self, y_true, y_pred):
+        z = y_pred
+        y = _match(y_true, z, "SigmoidBinaryCrossentropy")
+        return _per_sample_mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 
 
 CategoricalCrossentropy.fuses_with = ("softmax", SoftmaxCrossentropy)

@@ -7,6 +7,7 @@ through :mod:`.serialization` (the file format) and trains through :mod:`.traine
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 from . import initializers
 from . import losses as losses_mod
 from . import optimizers as optimizers_mod
+from ._validation import check_positive_int
 from .errors import NablanetError
 from .layers.base import Layer, layer_from_config, serialize_layer
 from .metrics import check_training_metrics
@@ -60,6 +62,8 @@ class Sequential:
         self.stop_training = False
         self._plan: ExecutionPlan | None = None
         self._compiled = False
+        self._compile_pending = False  # compiled before the layers were built: finished at build
+        self._input_shape: tuple | None = None  # per sample, known once built
         for layer in layers or []:
             self.add(layer)
 
@@ -69,6 +73,7 @@ class Sequential:
             raise NablanetError(f"Sequential.add expects a Layer, got {type(layer).__name__}")
         self.layers.append(layer)
         self._compiled = False
+        self._compile_pending = False
         self._plan = None
 
     @property
@@ -76,7 +81,61 @@ class Sequential:
         for layer in self.layers:  # the first parameter's (without listing them all)
             for p in layer.parameters():
                 return p.dtype
+        for layer in self.layers:  # not built yet: the dtype the layers will create
+            dtype = getattr(layer, "dtype", None)
+            if dtype is not None:
+                return np.dtype(dtype)
         return np.dtype(np.float32)
+
+    @property
+    def built(self) -> bool:
+        """Whether every layer has its parameters (see :meth:`build`)."""
+        return all(layer.built for layer in self.layers)
+
+    def build(self, input_shape: tuple) -> None:
+        """Create the parameters of layers made without their input size (``Dense(32)``,
+        ``Conv2D(filters=32, kernel_size=3)``), as Keras does.
+
+        ``input_shape`` includes the batch axis, as in Keras: ``model.build((None, 784))``,
+        ``model.build((None, 28, 28, 1))``. ``fit``, ``evaluate``, ``predict`` and calling the
+        model build it from the first batch; ``compile`` may come before or after.
+
+        >>> import nablanet as nb
+        >>> model = nb.Sequential([nb.Dense(16, activation="relu"), nb.Dense(3, "softmax")])
+        >>> model.built
+        False
+        >>> model.build((None, 4))
+        >>> model.built, model.count_params()
+        (True, 131)
+        """
+        shape = tuple(input_shape)
+        if len(shape) < 2:
+            raise NablanetError(
+                f"Sequential.build takes the input shape with its batch axis, e.g. (None, 784) "
+                f"or (None, 28, 28, 1); got {input_shape!r}"
+            )
+        self._build_for(shape[1:])
+
+    def _build_for(self, sample_shape: tuple) -> None:
+        shape = tuple(sample_shape)
+        for i, layer in enumerate(self.layers):
+            try:
+                layer.build(shape)
+                shape = tuple(layer.compute_output_shape(shape))
+            except NablanetError as e:
+                raise NablanetError(
+                    f"cannot build layer {i} ({type(layer).__name__}) for inputs of shape "
+                    f"{(None, *tuple(sample_shape))}: {e}"
+                ) from None
+        self._input_shape = tuple(sample_shape)
+        if self._compile_pending:
+            self._finish_compile()
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        if self._compile_pending or not self.built:
+            if x.ndim < 2:
+                raise NablanetError(f"model input must have a batch axis, got shape {x.shape}")
+            self._build_for(x.shape[1:])
 
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
@@ -109,6 +168,16 @@ class Sequential:
         self.loss = losses_mod.get(loss)
         self.optimizer = optimizers_mod.get(optimizer)
         self.metrics = check_training_metrics(metrics, self.loss.task, type(self.loss).__name__)
+        self._compiled = False
+        if not self.built:  # Dense(32) & co.: finished when the input size is known
+            self._plan = None
+            self._compile_pending = True
+            self._compiled = True
+            return
+        self._finish_compile()
+
+    def _finish_compile(self) -> None:
+        self._compile_pending = False
         self._plan = build_plan(self.layers, self.loss)
         dtypes = {p.dtype for p in self.parameters()}
         if len(dtypes) > 1:
@@ -153,6 +222,8 @@ class Sequential:
     # -- computation ------------------------------------------------------------------------
     def _as_input(self, x) -> np.ndarray:
         x = np.asarray(x)
+        if x.ndim and (self._compile_pending or not self.built):
+            self._ensure_built(x)
         if x.dtype != self.dtype:
             if x.dtype.kind not in "biuf":
                 raise NablanetError(f"model input must be numeric, got dtype {x.dtype}")
@@ -175,6 +246,8 @@ class Sequential:
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Apply every layer: ``(n_samples, ...) -> (n_samples, n_outputs)``."""
+        if self._compile_pending or not self.built:
+            self._ensure_built(np.asarray(x))
         return self.plan.forward(x, training)
 
     __call__ = forward
@@ -184,12 +257,17 @@ class Sequential:
         needed), after ``forward(x, training=True)``."""
         return self.plan.backward(grad)
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def train_step(
+        self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
         """Forward, loss, backward for one batch; returns ``(data_loss, outputs)``.
 
-        The caller zeroes the gradients before and steps the optimizer after.
+        ``sample_weight`` (n,) weights each sample's loss (and gradient). The caller zeroes the
+        gradients before and steps the optimizer after.
         """
-        return self.plan.train_step(x, y)
+        if sample_weight is None:
+            return self.plan.train_step(x, y)
+        return self.plan.train_step(x, y, sample_weight)
 
     def loss_on_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """``(data_loss, outputs)`` without training (dropout off, nothing cached)."""
@@ -214,6 +292,8 @@ class Sequential:
         initial_epoch: int = 0,
         resume_from: str | Path | None = None,
         seed: int | None = None,
+        sample_weight=None,
+        class_weight: dict | None = None,
     ):
         """Train the model; returns the :class:`~nablanet.nn.callbacks.History`.
 
@@ -223,7 +303,15 @@ class Sequential:
         y : ndarray of shape (n_samples,) integer labels, (n_samples, k) one-hot or targets
         validation_data : (x_val, y_val), optional
         validation_split : float
-            Fraction of the *last* samples of ``x``/``y`` held out for validation.
+            Fraction of the *last* samples of ``x``/``y`` held out for validation (before any
+            shuffling, as in Keras).
+        sample_weight : ndarray of shape (n_samples,), optional
+            Each sample's weight in the training loss: the loss of a batch is
+            ``sum(w_i * loss_i) / batch_size`` (Keras' reduction), and so its gradients.
+        class_weight : dict {class: weight}, optional
+            Weight of every sample of a class (integer labels, one-hot rows or binary 0/1
+            targets); a class not in the dict weighs 1. Multiplied with ``sample_weight``.
+            Validation losses are not weighted.
         scheduler : Scheduler, optional
             Sets the learning rate at the start of every epoch (before every step for a
             per-step scheduler such as :class:`~nablanet.nn.schedulers.InverseTimeDecay`).
@@ -249,25 +337,71 @@ class Sequential:
             validation_split=validation_split,
             initial_epoch=initial_epoch,
             resume_from=resume_from,
+            sample_weight=sample_weight,
+            class_weight=class_weight,
         )
 
-    def evaluate(self, x, y, batch_size: int = 1024) -> dict[str, float]:
-        """Loss (with weight penalties) and metrics over ``(x, y)``, without training."""
-        self._require_compiled()
-        return evaluate_model(self, x, y, batch_size=batch_size)
+    @property
+    def metrics_names(self) -> list[str]:
+        """``["loss", *metrics]``: the order of the list :meth:`evaluate` returns."""
+        return ["loss", *self.metrics]
 
-    def predict(self, x, batch_size: int | None = None) -> np.ndarray:
+    def evaluate(
+        self,
+        x,
+        y,
+        batch_size: int | None = None,
+        verbose: int = 0,
+        return_dict: bool = False,
+    ):
+        """Loss (with weight penalties) and metrics over ``(x, y)``, without training.
+
+        As Keras: the loss alone (a float) when the model logs no metric, else the list
+        ``[loss, metric, ...]`` in the order of :attr:`metrics_names`, so that
+        ``loss, acc = model.evaluate(x, y)`` unpacks; ``return_dict=True`` gives
+        ``{"loss": ..., "accuracy": ...}``. ``batch_size`` (default 1024) is the number of
+        samples per forward pass; ``verbose=1`` prints the result on one line.
+
+        >>> import nablanet as nb
+        >>> model = nb.Sequential([nb.Dense(2, 2, "softmax", seed=0)])
+        >>> model.compile("sparse_categorical_crossentropy", "adam", metrics=["accuracy"])
+        >>> x, y = np.eye(2, dtype=np.float32), np.array([0, 1])
+        >>> loss, acc = model.evaluate(x, y)
+        >>> sorted(model.evaluate(x, y, return_dict=True)) == sorted(model.metrics_names)
+        True
+        """
+        self._require_compiled()
+        batch_size = (
+            1024 if batch_size is None else check_positive_int(batch_size, "batch_size", "evaluate")
+        )
+        logs = evaluate_model(self, x, y, batch_size=batch_size)
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4g}" for k, v in logs.items()), flush=True)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
         """Outputs for ``x`` (probabilities for a softmax/sigmoid model), in batches.
 
-        ``batch_size=None`` runs up to 4096 samples per forward pass.
+        ``batch_size=None`` runs up to 4096 samples per forward pass; ``verbose=1`` prints how
+        many samples were predicted and how long it took.
         """
+        t0 = time.perf_counter()
         x = self._as_input(x)
         n = x.shape[0]
-        step = batch_size or 4096
+        step = (
+            4096 if batch_size is None else check_positive_int(batch_size, "batch_size", "predict")
+        )
         if n <= step:
-            return self.forward(x, training=False)
-        parts = [self.forward(x[i : i + step], training=False) for i in range(0, n, step)]
-        return np.concatenate(parts, axis=0)
+            out = self.forward(x, training=False)
+        else:
+            parts = [self.forward(x[i : i + step], training=False) for i in range(0, n, step)]
+            out = np.concatenate(parts, axis=0)
+        if verbose:
+            print(f"predicted {n} samples in {time.perf_counter() - t0:.2f}s", flush=True)
+        return out
 
     # -- state ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -306,9 +440,36 @@ class Sequential:
             if f"layers.{i}" in states and hasattr(layer, "rng"):
                 layer.rng.bit_generator.state = states[f"layers.{i}"]
 
-    def save(self, path: str | Path, metadata: dict | None = None, overwrite: bool = True) -> Path:
-        """Write the model to ``path`` (``.npz``, no pickle, atomic)."""
+    def save(
+        self,
+        path: str | Path,
+        metadata: dict | None = None,
+        overwrite: bool = True,
+        preprocessing=None,
+        target_preprocessing=None,
+    ) -> Path:
+        """Write the model to ``path`` (``.npz``, no pickle, atomic).
+
+        ``preprocessing`` is the fitted transformer the model was trained behind (e.g.
+        ``nablanet.data.StandardScaler().fit(x_train)``; any object with ``get_config()``
+        registered as a :class:`nablanet.data.Transformer`, or its
+        ``{"class_name": ..., "config": ...}`` dict): it goes into the file's metadata, so that
+        ``nablanet predict`` and :func:`nablanet.pipeline.load_trained_model` apply it to raw
+        inputs, as they do for the pipeline's own runs. ``target_preprocessing`` (regression)
+        is undone on the predictions the same way.
+        """
+        if not self.built:
+            raise NablanetError(
+                "Cannot save a model that is not built (its input size is unknown): call "
+                "model.build((None, n_features)) or fit / predict once first"
+            )
         meta = {**self.metadata, **(metadata or {})}
+        for key, transformer in (
+            ("preprocessing", preprocessing),
+            ("target_preprocessing", target_preprocessing),
+        ):
+            if transformer is not None:
+                meta[key] = _transformer_spec(transformer, key)
         return save_model(self, path, metadata=meta, overwrite=overwrite)
 
     # -- config and summary -----------------------------------------------------------------
@@ -322,32 +483,71 @@ class Sequential:
             name=config.get("name", "sequential"),
         )
 
+    def _known_input_shape(self) -> tuple | None:
+        """The per-sample input shape if known: from the build, ``input_shape=`` on the first
+        layer, or the first layer's ``n_inputs``."""
+        if self._input_shape is not None:
+            return self._input_shape
+        first = self.layers[0] if self.layers else None
+        declared = getattr(first, "_declared_input_shape", None)
+        if declared is not None:
+            return tuple(declared)
+        if getattr(first, "n_inputs", None) is not None:
+            return (first.n_inputs,)
+        return None
+
     def output_shapes(self, input_shape: tuple | None = None) -> list[tuple]:
-        """Per-layer output shapes (batch axis excluded) for inputs of ``input_shape``."""
+        """Per-layer output shapes (batch axis excluded) for inputs of ``input_shape``
+        (default: the input shape the model knows, see :meth:`build`)."""
         if input_shape is None:
-            first = self.layers[0] if self.layers else None
-            if first is None or not hasattr(first, "n_inputs"):
+            input_shape = self._known_input_shape()
+            if input_shape is None:
                 raise NablanetError(
                     "summary() needs input_shape for a model whose first layer "
                     "does not fix its input size"
                 )
-            input_shape = (first.n_inputs,)
         shapes, shape = [], tuple(input_shape)
         for layer in self.layers:
             shape = tuple(layer.compute_output_shape(shape))
             shapes.append(shape)
         return shapes
 
-    def summary(self, input_shape: tuple | None = None, print_fn=print) -> str:
-        """A table of layers, output shapes and parameter counts; printed and returned."""
-        shapes = self.output_shapes(input_shape)
+    def summary(self, input_shape: tuple | None = None, print_fn=print) -> str | None:
+        """Print a table of layers, output shapes and parameter counts, as Keras does.
+
+        Like Keras, the table goes to ``print_fn`` (default ``print``) and nothing is returned,
+        so a notebook or REPL shows it once; ``print_fn=None`` returns the text instead of
+        printing it. ``input_shape`` (per sample, e.g. ``(28, 28, 1)``) is needed only when the
+        model does not know it (a first layer without ``n_inputs``/``input_shape=``, not yet
+        built). Before the build, what is unknown is shown as ``?`` and said below the table.
+
+        >>> import nablanet as nb
+        >>> text = nb.Sequential([nb.Dense(32, activation="relu")]).summary(print_fn=None)
+        >>> print(text.splitlines()[-1])
+        Total params: unknown: not built, the input size of layer 0 (Dense) is unknown; call model.build((None, n_features)), give input_shape= to the first layer, or fit / predict once
+        """
+        text = self._summary_text(input_shape)
+        if print_fn is None:
+            return text
+        print_fn(text)
+        return None
+
+    def _summary_text(self, input_shape: tuple | None) -> str:
+        try:
+            shapes = self.output_shapes(input_shape)
+        except NablanetError:
+            if input_shape is not None:
+                raise
+            shapes = None
         rows = [("Layer (type)", "Output shape", "Params")]
-        for i, (layer, shape) in enumerate(zip(self.layers, shapes)):
+        for i, layer in enumerate(self.layers):
             desc = type(layer).__name__
             act = getattr(layer, "activation", None)
             if act is not None and getattr(act, "name", "linear") != "linear":
                 desc += f" ({act.name})"
-            rows.append((f"{i}: {desc}", str((None, *shape)), f"{layer.count_params():,}"))
+            shape = "?" if shapes is None else str((None, *shapes[i]))
+            params = f"{layer.count_params():,}" if layer.built else "?"
+            rows.append((f"{i}: {desc}", shape, params))
         widths = [max(len(r[c]) for r in rows) for c in range(3)]
         line = "-" * (sum(widths) + 6)
         out = [f'Model: "{self.name}"', line]
@@ -356,14 +556,47 @@ class Sequential:
             if j == 0:
                 out.append("=" * len(line))
         out.append(line)
-        out.append(f"Total params: {self.count_params():,}")
-        text = "\n".join(out)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        unbuilt = [f"{i} ({type(la).__name__})" for i, la in enumerate(self.layers) if not la.built]
+        if unbuilt:
+            which = ", ".join(unbuilt)
+            out.append(
+                f"Total params: unknown: not built, the input size of layer{'s' * (len(unbuilt) > 1)} "
+                f"{which} is unknown; call model.build((None, n_features)), give input_shape= "
+                "to the first layer, or fit / predict once"
+            )
+        else:
+            if shapes is None:
+                out.append(
+                    "Output shapes unknown: give the input shape, e.g. "
+                    "summary(input_shape=(28, 28, 1))"
+                )
+            out.append(f"Total params: {self.count_params():,}")
+        return "\n".join(out)
 
     def __repr__(self) -> str:
         return f"Sequential(name={self.name!r}, layers={len(self.layers)})"
+
+
+def _transformer_spec(transformer, key: str) -> dict:
+    """``{"class_name", "config"}`` of a fitted transformer (the form model files hold)."""
+    if isinstance(transformer, dict):
+        if "class_name" not in transformer:
+            raise NablanetError(
+                f"save({key}=...): a dict must be {{'class_name': ..., 'config': {{...}}}}, got "
+                f"keys {sorted(transformer)}"
+            )
+        return transformer
+    if not hasattr(transformer, "get_config"):
+        raise NablanetError(
+            f"save({key}=...) takes a fitted transformer (nablanet.data.StandardScaler, ...), "
+            f"got {type(transformer).__name__}"
+        )
+    fitted = getattr(transformer, "is_fitted", True)
+    if callable(fitted):
+        fitted = fitted()
+    if not fitted:
+        raise NablanetError(f"save({key}=...): {type(transformer).__name__} is not fitted")
+    return {"class_name": type(transformer).__name__, "config": transformer.get_config()}
 
 
 def load_model(path: str | Path, compile: bool = True) -> Sequential:
@@ -393,6 +626,11 @@ def load_model(path: str | Path, compile: bool = True) -> Sequential:
             raise ModelFileError(f"{path}: corrupt architecture (too large to build)") from None
         except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as e:
             raise ModelFileError(f"{path}: corrupt architecture ({e})") from None
+        unbuilt = [i for i, layer in enumerate(model.layers) if not layer.built]
+        if unbuilt:  # save() refuses such a model: its weights would be drawn afresh
+            raise ModelFileError(
+                f"{path}: corrupt architecture (layer {unbuilt[0]} has no input size)"
+            )
         own = model.state_dict()
         weights = read_weights(archive, {k: v.shape for k, v in own.items()}, path)
     try:

@@ -305,9 +305,6 @@ class NpzArchive:
         except _ZIP_ERRORS as e:
             raise ArrayFileError(f"{what}: corrupt ({e})") from None
 
-    def read_all(self) -> dict[str, np.ndarray]:
-        return {name: self.read(name) for name in self.headers}
-
     def close(self) -> None:
         self._zip.close()
 

@@ -18,6 +18,9 @@ vectorised calls. The state (moments, step count) is saved and restored by param
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import math
 from typing import Any
 
@@ -32,13 +35,69 @@ from ._validation import (
 from .errors import NablanetError
 from .parameter import Parameter, flat_buffers
 
+#: the names Keras, PyTorch and older APIs use for our arguments (``Adam(lr=0.01)``)
+_ARGUMENT_ALIASES = {
+    "lr": "learning_rate",
+    "learningrate": "learning_rate",
+    "eps": "epsilon",
+    "beta1": "beta_1",
+    "beta2": "beta_2",
+    "betas": "beta_1=..., beta_2=...",
+    "alpha": "rho",
+    "initial_accumulator": "initial_accumulator_value",
+}
+#: arguments of other libraries that nablanet does differently, and how
+_NOT_ARGUMENTS = {
+    "weight_decay": "add an L2 penalty to the layers instead (weight_regularizer=L2(...))",
+    "decay": "use a scheduler instead (fit(scheduler=...), e.g. InverseTimeDecay)",
+    "amsgrad": "AMSGrad is not implemented",
+    "clipnorm": "gradient clipping is not implemented",
+    "clipvalue": "gradient clipping is not implemented",
+}
+
+
+def _unknown_argument(owner: str, name: str, allowed: list[str]) -> NablanetError:
+    """One line for ``Adam(lr=...)``: the argument, what it is called here, the arguments."""
+    options = ", ".join(allowed)
+    if name in _NOT_ARGUMENTS:
+        return NablanetError(f"{owner} has no argument {name!r}: {_NOT_ARGUMENTS[name]}")
+    guess = _ARGUMENT_ALIASES.get(name.lower())
+    if guess is None or guess.split("=")[0] not in allowed:
+        close = difflib.get_close_matches(name, allowed, n=1)
+        guess = close[0] if close else None
+    hint = f"; did you mean {guess}?" if guess else ""
+    return NablanetError(f"{owner} has no argument {name!r}{hint} Its arguments: {options}.")
+
 
 class Optimizer:
-    """Shared machinery: binding, ``step``, ``zero_grad``, state by parameter name, config."""
+    """Shared machinery: binding, ``step``, ``zero_grad``, state by parameter name, config.
+
+    An argument an optimizer does not take is refused with its name here, e.g. ``Adam(lr=0.01)``
+    says "did you mean learning_rate?" (Keras 1 and PyTorch spell it ``lr``).
+    """
 
     name = ""
     #: names of the per-parameter state arrays (zeros at start)
     state_keys: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        params = inspect.signature(init).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return
+        allowed = [n for n in params if n != "self"]
+
+        @functools.wraps(init)
+        def checked_init(self, *args, **kw):
+            for key in kw:
+                if key not in params:
+                    raise _unknown_argument(cls.__name__, key, allowed)
+            init(self, *args, **kw)
+
+        cls.__init__ = checked_init
 
     def __init__(self, learning_rate: float):
         self.learning_rate = check_positive_float(

@@ -87,16 +87,20 @@ class LayerStep(Step):
 class OutputStep:
     """The model's last ``layers`` (possibly none) together with the loss.
 
-    ``train(h, y)`` takes the input ``h`` of those layers and returns ``(loss, dL/dh or None,
-    outputs)``; ``evaluate(h, y)`` returns ``(loss, outputs)`` without training. ``loss`` is the
-    loss object it computes (a fused one where the step fuses).
+    ``train(h, y, sample_weight=None)`` takes the input ``h`` of those layers and returns
+    ``(loss, dL/dh or None, outputs)`` (with ``sample_weight``, of shape (n,), each sample's loss
+    and gradient weighted: :meth:`~nablanet.nn.losses.Loss.weighted_loss_gradient_output`);
+    ``evaluate(h, y)`` returns ``(loss, outputs)`` without training. ``loss`` is the loss object
+    it computes (a fused one where the step fuses).
     """
 
     kind: str = "output"
     layers: tuple[Layer, ...] = ()
     loss: Loss
 
-    def train(self, h: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray | None, np.ndarray]:
+    def train(
+        self, h: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray | None, np.ndarray]:
         raise NotImplementedError
 
     def evaluate(self, h: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -115,7 +119,9 @@ class LossStep(OutputStep):
     def __init__(self, loss: Loss):
         self.loss = loss
 
-    def train(self, h, y):
+    def train(self, h, y, sample_weight=None):
+        if sample_weight is not None:
+            return self.loss.weighted_loss_gradient_output(y, h, sample_weight)
         loss, grad = self.loss.loss_and_gradient(y_true=y, y_pred=h)
         return loss, grad, h
 
@@ -133,7 +139,9 @@ class ActivationLossStep(OutputStep):
         self.layers = (activation,)
         self.loss = fused_loss
 
-    def train(self, h, y):
+    def train(self, h, y, sample_weight=None):
+        if sample_weight is not None:
+            return self.loss.weighted_loss_gradient_output(y, h, sample_weight)
         return self.loss.loss_gradient_output(y_true=y, y_pred=h)
 
     def evaluate(self, h, y):
@@ -153,9 +161,12 @@ class LogitsLossStep(OutputStep):
         self.layer = layer
         self.loss = fused_loss
 
-    def train(self, h, y):
+    def train(self, h, y, sample_weight=None):
         z = self.layer.forward_linear(h, True)
-        loss, grad, out = self.loss.loss_gradient_output(y_true=y, y_pred=z)
+        if sample_weight is not None:
+            loss, grad, out = self.loss.weighted_loss_gradient_output(y, z, sample_weight)
+        else:
+            loss, grad, out = self.loss.loss_gradient_output(y_true=y, y_pred=z)
         return loss, self.layer.backward_linear(grad), out
 
     def evaluate(self, h, y):
@@ -239,10 +250,17 @@ class ExecutionPlan:
             )
         return self.output
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """Forward, loss and backward of one batch: ``(data_loss, outputs)``."""
+    def train_step(
+        self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Forward, loss and backward of one batch: ``(data_loss, outputs)`` (the loss
+        weighted per sample when ``sample_weight`` is given)."""
         output = self._require_output()
-        loss, grad, out = output.train(self._forward(self.body, x, True), y)
+        h = self._forward(self.body, x, True)
+        if sample_weight is None:
+            loss, grad, out = output.train(h, y)
+        else:
+            loss, grad, out = output.train(h, y, sample_weight)
         if grad is not None:
             self._backward(self.body, grad)
         return loss, out

@@ -222,15 +222,6 @@ def _open_model_file(path: Path) -> tuple[dict, NpzArchive]:
     return header, archive
 
 
-def read_model_file(path: str | Path) -> tuple[dict, dict[str, np.ndarray], dict]:
-    """``(header, weights, arrays)`` of a model or checkpoint file, validated."""
-    path = Path(path)
-    header, archive = _open_model_file(path)
-    with archive:
-        arrays = {key: _read_member(archive, key) for key in archive.headers}
-    return header, _weights(arrays), arrays
-
-
 def open_model_file(path: str | Path) -> tuple[dict, NpzArchive]:
     """``(header, archive)``: the file's JSON header and its members' checked ``.npy`` headers,
     no array data read yet. The caller closes the archive (``with archive: ...``)."""

@@ -22,6 +22,7 @@ from .errors import NablanetError
 from .metrics import TRAINING_METRICS
 from .random import get_rng
 from .serialization import ModelFileError, load_checkpoint, save_checkpoint
+from .targets import check_targets
 
 logger = logging.getLogger("nablanet")
 
@@ -32,23 +33,82 @@ def _overrides(cb: Callback, hook: str) -> bool:
     return hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
 
 
+def _n_outputs(model) -> int | None:
+    """The model's number of outputs per sample, when its input shape is known."""
+    try:
+        out = model.output_shapes(getattr(model, "_input_shape", None))[-1]
+    except (NablanetError, TypeError, ValueError, AttributeError):
+        return None
+    return int(np.prod(out)) if out and all(isinstance(d, int) for d in out) else None
+
+
 def prepare_targets(model, y) -> np.ndarray:
-    """Targets in the form the loss wants: integer labels stay integers, the rest become the
+    """Targets in the form the loss wants, checked against it (:func:`.targets.check_targets`:
+    labels {0, 1, 2} for binary cross-entropy, continuous values for a softmax head, labels
+    past the last output are refused): integer labels stay integers, the rest become the
     model's dtype (no hidden float64)."""
     y = np.asarray(y)
     if isinstance(model.loss, _CLASS_LOSSES) and y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]  # a column of labels, not one-hot (accuracy would compare with argmax 0)
+    if model.loss is not None:
+        y = check_targets(y, model.loss, _n_outputs(model))
     if isinstance(model.loss, _CLASS_LOSSES) and y.ndim == 1:
-        if y.dtype.kind == "f":
-            if not np.all(np.mod(y, 1) == 0):
-                raise NablanetError("class labels must be whole numbers")
-            return y.astype(np.intp)
         if y.dtype.kind not in "iu":
             raise NablanetError(f"class labels must be integers, got dtype {y.dtype}")
         return y
     if y.dtype.kind not in "biuf":
         raise NablanetError(f"targets must be numeric, got dtype {y.dtype}")
     return y.astype(model.dtype, copy=False)
+
+
+def sample_weights(y: np.ndarray, sample_weight=None, class_weight: dict | None = None):
+    """The per-sample weights of ``fit(sample_weight=..., class_weight=...)`` (float64, (n,)),
+    or None when neither is given.
+
+    ``class_weight`` maps a class to the weight of each of its samples (labels, argmax of
+    one-hot rows, or 0/1 binary targets); a class missing from it weighs 1.
+
+    >>> sample_weights(np.array([0, 1, 1, 2]), class_weight={1: 3.0}).tolist()
+    [1.0, 3.0, 3.0, 1.0]
+    >>> sample_weights(np.array([0, 1]), sample_weight=[0.5, 2], class_weight={1: 3}).tolist()
+    [0.5, 6.0]
+    """
+    if sample_weight is None and class_weight is None:
+        return None
+    n = len(y)
+    w = np.ones(n, dtype=np.float64)
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        if sw.ndim == 2 and sw.shape[1] == 1:
+            sw = sw[:, 0]
+        if sw.shape != (n,):
+            raise NablanetError(
+                f"sample_weight must have shape ({n},) (one weight per sample), got {sw.shape}"
+            )
+        if not np.all(np.isfinite(sw)) or (sw.size and sw.min() < 0):
+            raise NablanetError("sample_weight must be finite and non-negative")
+        w *= sw
+    if class_weight is not None:
+        if not isinstance(class_weight, dict):
+            raise NablanetError(
+                f"class_weight must be a dict {{class: weight}}, got {type(class_weight).__name__}"
+            )
+        if y.ndim == 2 and y.shape[1] > 1:
+            labels = y.argmax(axis=1)
+        else:
+            flat = y.reshape(n)
+            labels = np.rint(flat).astype(np.intp) if flat.dtype.kind == "f" else flat
+        for cls, weight in class_weight.items():
+            if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)):
+                raise NablanetError(
+                    f"class_weight keys must be class indices (integers), got {cls!r}"
+                )
+            if not isinstance(weight, (int, float, np.number)) or not weight >= 0:
+                raise NablanetError(
+                    f"class_weight[{cls}] must be a non-negative number, got {weight!r}"
+                )
+            w[labels == cls] *= float(weight)
+    return w
 
 
 class _MetricTracker:
@@ -247,13 +307,20 @@ class Trainer:
         validation_split: float = 0.0,
         initial_epoch: int = 0,
         resume_from: str | Path | None = None,
+        sample_weight=None,
+        class_weight: dict | None = None,
     ) -> History:
+        """Train; ``sample_weight`` / ``class_weight`` weight each sample's training loss (see
+        :meth:`Sequential.fit <nablanet.nn.Sequential.fit>`)."""
         model = self.model
         epochs = check_positive_int(epochs, "epochs", "fit")
         x = model._as_input(x)
         y = prepare_targets(model, y)
         if len(x) != len(y):
             raise NablanetError(f"x and y have different lengths: {len(x)} and {len(y)}")
+        weights = sample_weights(y, sample_weight, class_weight)
+        if weights is not None:
+            weights = weights.astype(model.dtype)
         if validation_split:
             check_interval(validation_split, "validation_split", "fit", 0.0, 1.0, closed="neither")
             if validation_data is not None:
@@ -266,6 +333,8 @@ class Trainer:
                 )
             validation_data = (x[cut:], y[cut:])
             x, y = x[:cut], y[:cut]
+            if weights is not None:
+                weights = weights[:cut]
         if validation_data is not None:
             x_val = model._as_input(validation_data[0])
             y_val = prepare_targets(model, validation_data[1])
@@ -295,6 +364,7 @@ class Trainer:
             # dataset per epoch, and a memory-mapped x is read a batch at a time
             x_buf = np.empty((min(bs, n), *x.shape[1:]), dtype=x.dtype)
             y_buf = np.empty((min(bs, n), *y.shape[1:]), dtype=y.dtype)
+            w_buf = None if weights is None else np.empty(min(bs, n), dtype=weights.dtype)
         tracker = _MetricTracker(model.metrics)
         self._last_epoch_weights = None
         self.stop_training = False
@@ -311,16 +381,21 @@ class Trainer:
             perm = self.rng.permutation(n) if self.shuffle else None
             tracker.reset()
             for step, i in enumerate(range(0, n, bs)):
+                wb = None
                 if perm is None:
                     xb, yb = x[i : i + bs], y[i : i + bs]
+                    if weights is not None:
+                        wb = weights[i : i + bs]
                 else:
                     idx = perm[i : i + bs]
                     k = len(idx)
                     # mode="clip" writes straight into out= (the default mode copies first)
                     xb = np.take(x, idx, axis=0, out=x_buf[:k], mode="clip")
                     yb = np.take(y, idx, axis=0, out=y_buf[:k], mode="clip")
+                    if weights is not None:
+                        wb = np.take(weights, idx, out=w_buf[:k], mode="clip")
                 optimizer.zero_grad()
-                loss, out = model.train_step(xb, yb)
+                loss, out = model.train_step(xb, yb) if wb is None else model.train_step(xb, yb, wb)
                 if per_step is not None:
                     optimizer.learning_rate = per_step(optimizer.iterations)
                 optimizer.step()

@@ -18,24 +18,29 @@ The public API (see ``docs/pipeline.md``):
   schema's defaults, from the registries), :func:`read_yaml`;
 - runs: :func:`train`, :func:`resume` -> :class:`RunResult`; :func:`load_run`, :func:`list_runs`
   -> :class:`RunInfo`;
+- paths: :func:`resolve_model_path` (a model file, a run directory or ``runs/latest``),
+  :func:`resolve_run_path`, :func:`update_latest` (keeps ``<output_dir>/latest`` current);
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
   :func:`predict`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
   :class:`RunDirError`, :class:`ExportError`), all one-line user errors.
 """
 
-from .build import LAYER_TYPES, LayerContext, LayerSpec, build_model, register_layer_type
+from .build import build_model
 from .callbacks import StopOnEvent
 from .choices import Choices, describe_choices
 from .config import Config, config_from_dict, dump_config, load_config, read_yaml, save_config
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
+from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
 from .preview import ModelPreview, build_model_for
-from .run import RunInfo, RunResult, create_run_dir, list_runs, load_run, resume, train
+from .run import RunResult, resume, train
+from .rundir import RunInfo, create_run_dir, list_runs, load_run
+from .specs import LAYER_TYPES, LayerContext, LayerSpec, register_layer_type
 from .trained import TrainedModel, load_trained_model
 
 
@@ -61,6 +66,7 @@ def trial_histories(rows):
 
 
 __all__ = [
+    "LATEST",
     "LAYER_TYPES",
     "Choices",
     "Config",
@@ -100,8 +106,11 @@ __all__ = [
     "prepare_data",
     "read_yaml",
     "register_layer_type",
+    "resolve_model_path",
+    "resolve_run_path",
     "resume",
     "save_config",
     "train",
     "trial_histories",
+    "update_latest",
 ]

@@ -31,14 +31,14 @@ from pydantic_core import PydanticUndefined
 from ..nn import initializers as nn_initializers
 from ..nn import losses as nn_losses
 from ..nn.layers import activations as nn_activations
-from .build import (
+from .config import Config, DataConfig, EarlyStoppingConfig, TrainingConfig
+from .specs import (
     CLASSIFICATION_LOSSES,
     LAYER_TYPES,
     OPTIMIZER_SPECS,
     REGRESSION_LOSSES,
     SCHEDULER_SPECS,
 )
-from .config import Config, DataConfig, EarlyStoppingConfig, TrainingConfig
 
 __all__ = ["TASKS", "Choices", "describe_choices"]
 

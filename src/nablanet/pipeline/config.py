@@ -33,6 +33,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     SerializeAsAny,
     ValidationError,
     model_validator,
@@ -49,7 +50,9 @@ from ._schema import (
     tagged_union,
 )
 from ._tune_schema import TuneConfig
-from .build import (
+from .errors import ConfigError
+from .reports import CLASSIFICATION_REPORT_METRICS, REGRESSION_REPORT_METRICS
+from .specs import (
     LAYER_TYPES,
     OPTIMIZER_SPECS,
     SCHEDULER_SPECS,
@@ -59,8 +62,6 @@ from .build import (
     OptimizerSpec,
     SchedulerSpec,
 )
-from .errors import ConfigError
-from .reports import CLASSIFICATION_REPORT_METRICS, REGRESSION_REPORT_METRICS
 
 __all__ = [
     "Config",
@@ -338,6 +339,7 @@ class Config(StrictModel):
     output_dir: str = "runs"
     #: a hyperparameter search over the rest of the config (``nablanet tune``, docs/tuning.md)
     tune: TuneConfig | None = None
+    _notes: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
@@ -358,16 +360,39 @@ class Config(StrictModel):
                     f"{monitor.removeprefix('val_')!r} or set a validation_split",
                     monitor,
                 )
-        sched = self.training.scheduler
-        if sched is not None and getattr(sched, "warmup_epochs", 0):
-            t_max = getattr(sched, "t_max", None) or self.training.epochs
-            if sched.warmup_epochs >= t_max:
-                fail_at(
-                    ("training", "scheduler", "warmup_epochs"),
-                    f"must be smaller than t_max ({t_max}, default: training.epochs)",
-                    sched.warmup_epochs,
-                )
+        self._fit_warmup()
         return self
+
+    def _fit_warmup(self) -> None:
+        """A cosine warm-up must end before ``t_max``. With ``t_max`` left to its default
+        (``training.epochs``), a short run of a config (``--set training.epochs=1``) shortens
+        the warm-up to ``epochs - 1`` and says so in :attr:`notes`; an explicit ``t_max`` that
+        the warm-up does not fit in is the user's contradiction, and an error."""
+        sched = self.training.scheduler
+        warmup = getattr(sched, "warmup_epochs", 0)
+        if not warmup:
+            return
+        explicit = getattr(sched, "t_max", None)
+        t_max = explicit or self.training.epochs
+        if warmup < t_max:
+            return
+        if explicit:
+            fail_at(
+                ("training", "scheduler", "warmup_epochs"),
+                f"must be smaller than training.scheduler.t_max ({t_max})",
+                warmup,
+            )
+        sched.warmup_epochs = t_max - 1
+        self._notes.append(
+            f"training.scheduler.warmup_epochs: {warmup} warm-up epoch(s) do not fit in a "
+            f"{t_max}-epoch run; using {t_max - 1}"
+        )
+
+    @property
+    def notes(self) -> list[str]:
+        """What validation changed in the config, one line each (a run logs them): e.g. a
+        warm-up shortened to fit ``training.epochs``."""
+        return list(self._notes)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (every default filled in), as written to a run's ``config.yaml``

@@ -104,7 +104,7 @@ def _model_loss(model: TrainedModel, x_model: np.ndarray, y_model: np.ndarray) -
     if net.loss is None:
         return None
     try:
-        value = net.evaluate(x_model, y_model)["loss"]
+        value = net.evaluate(x_model, y_model, return_dict=True)["loss"]
     except (ValueError, TypeError):
         return None
     return float(value) if np.isfinite(value) else None

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.formats import IMAGE_EXTENSIONS
+from ..data.formats.images import IMAGE_EXTENSIONS
+from ..data.formats.table import first_row_kind
 from ..data.limits import check_text_file, open_image
 from ..nn.npyfile import ArrayFileError, NpzArchive, read_npy
 from .errors import InputError
@@ -28,8 +29,11 @@ logger = logging.getLogger("nablanet.pipeline")
 TABLE_EXTENSIONS = (".csv", ".tsv", ".txt")
 
 
-def read_inputs(path: str | Path, model: TrainedModel) -> tuple[np.ndarray, list[str]]:
-    """Read raw samples for ``model`` from ``path``.
+def read_inputs(
+    path: str | Path, model: TrainedModel, *, by_position: bool = False
+) -> tuple[np.ndarray, list[str]]:
+    """Read raw samples for ``model`` from ``path`` (``by_position``: a CSV header whose names
+    differ from the model's columns is taken in order, see :func:`read_csv_features`).
 
     Returns
     -------
@@ -64,7 +68,7 @@ def read_inputs(path: str | Path, model: TrainedModel) -> tuple[np.ndarray, list
     elif suffix == ".npz":
         x = _load_npz(path)
     elif suffix in TABLE_EXTENSIONS:
-        x = read_csv_features(path, model)
+        x = read_csv_features(path, model, by_position=by_position)
     else:
         raise InputError(
             f"{path}: unsupported input format {suffix or '(no extension)'!r}; use .npy, .npz, "
@@ -107,12 +111,86 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def read_csv_features(path: str | Path, model: TrainedModel) -> np.ndarray:
+def _decide_header(
+    path: Path, first: list[str], model: TrainedModel, by_position: bool
+) -> tuple[list[str] | None, list[int] | None]:
+    """``(header or None, column indices by name or None for "in order")`` for a CSV file whose
+    first row is ``first``; logs the decision (see :func:`read_csv_features`)."""
+    names = model.feature_names
+    cells = [c.strip() for c in first]
+    kind = first_row_kind(cells)
+    if kind == "data":
+        logger.info("%s: the first row is numbers: data, no header", path)
+        return None, None
+    known = set(names or ())
+    if kind == "mixed" and not known & set(cells):
+        bad = next(c for c in cells if c and not _is_number(c))
+        raise InputError(
+            f"{path}: the first row mixes numbers and text ({bad!r} in column "
+            f"{cells.index(bad) + 1}), so it is data with a non-numeric value, not a header; "
+            "fix that value"
+        )
+    if names and known <= set(cells):
+        ignored = [c for c in cells if c not in known]
+        logger.info(
+            "%s: the first row is a header naming the model's %d columns%s",
+            path,
+            len(names),
+            f"; ignoring column(s) {', '.join(ignored)}" if ignored else "",
+        )
+        return cells, [cells.index(n) for n in names]
+    if not names:
+        logger.info(
+            "%s: the first row is a header; the model has no feature names, so the columns "
+            "are taken in order",
+            path,
+        )
+        return cells, None
+    missing = [n for n in names if n not in cells]
+    unknown = [c for c in cells if c not in known]
+    counts_match = len(cells) == len(names)
+    if by_position and counts_match:
+        logger.info(
+            "%s: the header's names differ from the model's columns; taking the %d columns in "
+            "order, as asked (--by-position)",
+            path,
+            len(names),
+        )
+        return cells, None
+    what = f"missing {', '.join(repr(n) for n in missing[:3])}{', ...' if len(missing) > 3 else ''}"
+    if unknown:
+        what += f"; not the model's: {', '.join(repr(c) for c in unknown[:3])}"
+        what += ", ..." if len(unknown) > 3 else ""
+    if not counts_match:
+        raise InputError(
+            f"{path}: wrong feature count: the model expects {model.describe_inputs()}, the file "
+            f"has {len(cells)} column(s), and its header does not name the model's ({what})"
+        )
+    raise InputError(
+        f"{path}: the header does not name the model's columns ({what}); rename the columns, "
+        "or pass --by-position to take them in order"
+    )
+
+
+def read_csv_features(
+    path: str | Path, model: TrainedModel, *, by_position: bool = False
+) -> np.ndarray:
     """Feature rows from a CSV file, in the model's feature order.
 
-    With a header row whose names include every feature the model knows, columns are picked by
-    name (extra columns such as the target or an id are ignored); otherwise the columns are
-    taken in order and their number must match. Empty cells and ``nan`` are rejected.
+    The first row is decided against the model's training columns, and the decision is logged
+    in one line:
+
+    - every cell a number: data (the file has no header); the columns are taken in order and
+      their number must match;
+    - it names every column the model was trained on: the header; columns are picked by name
+      (extra columns such as the target or an id are ignored);
+    - names and numbers mixed, none of them a training column (``abc,10.38,...``): data with a
+      typo, refused with the cell named (never dropped as a "header");
+    - other names: refused, naming the missing and unknown columns, unless ``by_position``
+      (``nablanet predict --by-position``) and the counts match: then the columns are taken in
+      order, as named in the log. A model without feature names takes the columns in order.
+
+    Empty cells and ``nan`` are rejected.
     """
     path = Path(path)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
@@ -124,9 +202,10 @@ def read_csv_features(path: str | Path, model: TrainedModel) -> np.ndarray:
         raise InputError(f"{path}: cannot read the CSV file ({e})") from None
     if not rows:
         raise InputError(f"{path}: the file is empty")
-    header = None
-    if not all(_is_number(c) or c.strip() == "" for c in rows[0]):
-        header, rows = [c.strip() for c in rows[0]], rows[1:]
+    names = model.feature_names
+    header, columns = _decide_header(path, rows[0], model, by_position)
+    if header is not None:
+        rows = rows[1:]
     if not rows:
         raise InputError(f"{path}: no data rows after the header")
     width = len(rows[0])
@@ -137,22 +216,17 @@ def read_csv_features(path: str | Path, model: TrainedModel) -> np.ndarray:
                 f"row has {width}"
             )
     table = np.array(rows, dtype=object)
-    names = model.feature_names
-    columns = list(range(width))
-    if header is not None and names and set(names) <= set(header):
-        columns = [header.index(n) for n in names]
-        ignored = [h for h in header if h not in names]
-        if ignored:
-            logger.info("%s: ignoring column(s) %s", path, ", ".join(ignored))
-    elif len(model.input_shape) == 1 and width != model.n_features:
-        extra = ""
-        if header is not None and names:
-            missing = [n for n in names if n not in header]
-            extra = f"; missing column(s): {', '.join(missing[:5])}" if missing else ""
-        raise InputError(
-            f"{path}: wrong feature count: the model expects {model.describe_inputs()}, the file "
-            f"has {width} column(s){extra}"
-        )
+    if columns is None:  # in order
+        columns = list(range(width))
+        if len(model.input_shape) == 1 and width != model.n_features:
+            extra = ""
+            if header is not None and names:
+                missing = [n for n in names if n not in header]
+                extra = f"; missing column(s): {', '.join(missing[:5])}" if missing else ""
+            raise InputError(
+                f"{path}: wrong feature count: the model expects {model.describe_inputs()}, the "
+                f"file has {width} column(s){extra}"
+            )
     x = np.empty((len(table), len(columns)), dtype=np.float32)
     for j, col in enumerate(columns):
         cells = table[:, col]

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-__all__ = ["LEVELS", "LOGGER_NAME", "configure_logging", "get_logger", "log_to_file"]
+__all__ = ["LEVELS", "LOGGER_NAME", "configure_logging", "log_to_file"]
 
 LOGGER_NAME = "nablanet"
 #: where ``logging.captureWarnings`` sends Python warnings (numpy's RuntimeWarnings, ...)
@@ -25,11 +25,6 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
 FILE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _MARK = "_nablanet_console"
-
-
-def get_logger(name: str = "pipeline") -> logging.Logger:
-    """The ``nablanet.<name>`` logger."""
-    return logging.getLogger(f"{LOGGER_NAME}.{name}" if name else LOGGER_NAME)
 
 
 class _ConsoleHandler(logging.StreamHandler):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,42 @@ from .inputs import read_inputs
 from .trained import TrainedModel, load_trained_model
 
 __all__ = ["Predictions", "predict"]
+
+logger = logging.getLogger("nablanet")
+
+#: raw inputs whose largest magnitude passes this look unscaled (a network trained on
+#: standardised or [0, 1] inputs rarely sees values past a few units)
+UNSCALED_MAGNITUDE = 10.0
+
+
+def warn_if_unscaled(trained: TrainedModel, x: np.ndarray, source: str) -> bool:
+    """Warn (logger ``nablanet``) when the model carries no preprocessing and ``x`` looks
+    unscaled (values past :data:`UNSCALED_MAGNITUDE`): a model saved from Python without
+    ``preprocessing=`` would get raw rows where it was trained on scaled ones. Returns whether
+    it warned.
+
+    >>> import nablanet as nb
+    >>> from nablanet.pipeline.trained import trained_from_sequential
+    >>> trained = trained_from_sequential(nb.Sequential([nb.Dense(2, 1, seed=0)]))
+    >>> warn_if_unscaled(trained, np.array([[0.5, -1.2]]), "x"), warn_if_unscaled(trained, np.array([[250.0, 3.0]]), "x")
+    (False, True)
+    """
+    if trained.preprocessing is not None or x.size == 0 or x.dtype.kind not in "biuf":
+        return False
+    finite = np.abs(x[np.isfinite(x)]) if x.dtype.kind == "f" else np.abs(x)
+    largest = float(finite.max()) if finite.size else 0.0
+    if largest <= UNSCALED_MAGNITUDE:
+        return False
+    where = trained.path if trained.path is not None else "the model"
+    logger.warning(
+        "%s holds no preprocessing, and %s looks unscaled (values up to %.4g): the inputs go to "
+        "the network as they are. If it was trained on scaled data, save it with "
+        "model.save(path, preprocessing=scaler)",
+        where,
+        source,
+        largest,
+    )
+    return True
 
 
 @dataclass
@@ -88,6 +125,8 @@ def predict(
     model: str | Path | TrainedModel,
     inputs: str | Path | np.ndarray,
     ids: list[str] | None = None,
+    *,
+    by_position: bool = False,
 ) -> Predictions:
     """Predict on raw inputs (preprocessing from the model file is applied).
 
@@ -99,6 +138,9 @@ def predict(
         breast-cancer measurements or 28x28 digit images.
     ids : list of str, optional
         Names of the samples of an array input (default: row numbers).
+    by_position : bool
+        A CSV header whose names are not the model's columns is refused; with ``by_position``
+        (and as many columns as the model has) its columns are taken in order instead.
 
     Returns
     -------
@@ -117,8 +159,9 @@ def predict(
         names = ids or [str(i) for i in range(len(x))]
         source = "input array"
     else:
-        x, names = read_inputs(inputs, trained)
+        x, names = read_inputs(inputs, trained, by_position=by_position)
         source = str(inputs)
+    warn_if_unscaled(trained, np.asarray(x), source)
     out = trained.outputs(trained.transform(x, source))
     if trained.task == "regression":
         return Predictions(names, trained.task, values=trained.values(out))

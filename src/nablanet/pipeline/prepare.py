@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from .. import data as nd
-from .build import n_model_outputs
 from .config import Config
 from .errors import ConfigError, PipelineError
+from .specs import n_model_outputs
 
 __all__ = [
     "PIPELINE_FORMAT",

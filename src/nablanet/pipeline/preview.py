@@ -27,10 +27,11 @@ import numpy as np
 
 from .. import data as nd
 from .. import nn
-from .build import build_model, n_model_outputs
+from .build import build_model
 from .config import Config
 from .prepare import build_preprocessing
 from .seeding import SEED_LOCK
+from .specs import n_model_outputs
 
 __all__ = ["ModelPreview", "build_model_for"]
 

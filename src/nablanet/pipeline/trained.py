@@ -17,6 +17,7 @@ from .. import data as nd
 from .. import nn
 from ..data.dataset import check_finite_features
 from .errors import InputError
+from .locate import resolve_model_path
 
 __all__ = ["TrainedModel", "load_trained_model"]
 
@@ -203,17 +204,22 @@ class TrainedModel:
 
 
 def load_trained_model(path: str | Path) -> TrainedModel:
-    """Read a model file written by the pipeline (``model.npz`` or a checkpoint).
+    """Read a model file written by the pipeline (``model.npz`` or a checkpoint), or the model
+    of a run directory (``runs/<run>``, ``runs/latest``).
 
     A plain library model file (``Sequential.save``) loads too: it gets no preprocessing and its
-    task is inferred from its loss.
+    task is inferred from its loss. This is the one place a path becomes a model: the CLI's
+    ``evaluate``, ``predict`` and ``export`` and the UI's loaders all come through it
+    (:func:`nablanet.pipeline.locate.resolve_model_path` says what a path stands for).
 
     Raises
     ------
     nablanet.nn.ModelFileError
         Missing, truncated, corrupt or foreign file (one line naming it).
+    InputError
+        A run directory without a model yet, a folder of runs, a folder without a model.
     """
-    path = Path(path)
+    path = resolve_model_path(path)
     return trained_from_sequential(nn.load_model(path), path)
 
 
@@ -226,7 +232,7 @@ def trained_from_sequential(model: nn.Sequential, path: Path | None = None) -> T
     input_shape = meta.get("input_shape")
     if input_shape is None:
         first = model.layers[0] if model.layers else None
-        input_shape = [first.n_inputs] if hasattr(first, "n_inputs") else []
+        input_shape = [first.n_inputs] if getattr(first, "n_inputs", None) is not None else []
     try:
         input_shape = tuple(int(s) for s in input_shape)
     except (TypeError, ValueError):

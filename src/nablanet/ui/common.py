@@ -77,8 +77,7 @@ class AppContext:
 
     def trained(self, path: str | Path):
         """The ``TrainedModel`` of a run directory or model file (cached while unchanged)."""
-        path = Path(path)
-        model_file = path / "model.npz" if path.is_dir() else path
+        model_file = api.model_file(path)
         try:
             stamp = model_file.stat().st_mtime_ns
         except OSError:

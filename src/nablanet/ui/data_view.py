@@ -16,7 +16,6 @@ browser.
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import pipeline_api as api
 from .errors import UIError
 
 #: the registry names the Data tab offers, in this order, with a friendly label
@@ -165,7 +165,8 @@ def sample_table(ds: Any, n: int = 12, seed: int = 0) -> pd.DataFrame:
 
 # -- uploaded files ----------------------------------------------------------------------------
 def csv_columns(path: str | Path) -> list[str]:
-    """The header row of a CSV file (comma, semicolon or tab separated)."""
+    """The columns of a CSV file (comma, semicolon or tab separated): its header row, or
+    ``column_1``, ``column_2``, ... when the first row is numbers."""
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
@@ -179,8 +180,8 @@ def csv_columns(path: str | Path) -> list[str]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    header = next(csv.reader(io.StringIO(head), delimiter=delimiter))
-    columns = [c.strip() for c in header]
+    # the data side decides what the first row is: a row of numbers is data, not names
+    columns = api.csv_columns(path, delimiter)
     if len(columns) < 2:
         raise UIError(
             f"{path.name}: expected a header row with at least 2 columns (features and a "

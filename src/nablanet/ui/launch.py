@@ -21,6 +21,7 @@ import argparse
 import math
 import os
 import socket
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -212,13 +213,17 @@ def launch(
     # handlers are short (training runs in the queue's threads): a few at once per event
     # serve many pages
     app.queue(default_concurrency_limit=8)
+    # Gradio's own start-up lines end with "To create a public link, set `share=True` in
+    # `launch()`": advice that contradicts the loopback-only promise and that no option of
+    # `nablanet ui` can follow. Gradio runs quiet and the address is printed here instead; the
+    # thread is blocked after that line, not inside launch().
     app.launch(
         server_name=host,
         server_port=_pick_port(host, port),
         share=False,
         inbrowser=open_browser,
-        prevent_thread_lock=not block,
-        quiet=quiet,
+        prevent_thread_lock=True,
+        quiet=True,
         max_file_size=max_file_size,
         show_error=True,
         footer_links=[],
@@ -228,7 +233,23 @@ def launch(
         css=_CSS,
         js=_JS,
     )
+    if not quiet:
+        print(started_message(app.local_url, host), flush=True)
+    # as Gradio does: a script blocks, an interactive session (REPL, notebook) gets the app back
+    if block and not getattr(sys, "ps1", sys.flags.interactive):
+        app.block_thread()
     return app
+
+
+def started_message(url: str, host: str = DEFAULT_HOST) -> str:
+    """The line ``nablanet ui`` prints once the server listens.
+
+    >>> started_message("http://127.0.0.1:7860/")
+    'nablanet UI on http://127.0.0.1:7860/ (this machine only; Ctrl-C to stop)'
+    """
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    where = "this machine only" if loopback else f"listening on {host}: see docs/security.md"
+    return f"nablanet UI on {url} ({where}; Ctrl-C to stop)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

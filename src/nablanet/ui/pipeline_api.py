@@ -41,6 +41,15 @@ def load_dataset(spec: str | Mapping[str, Any], data_dir: str | Path | None = No
         raise UIError(f"Cannot load the dataset: {e}") from None
 
 
+def csv_columns(path: str | Path, delimiter: str = ",") -> list[str]:
+    """The columns of a CSV file as training reads it: its header, or ``column_1``, ... when
+    the first row is numbers (data, not names)."""
+    try:
+        return _data().csv_columns(path, delimiter)[0]
+    except (NablanetError, ValueError, OSError) as e:
+        raise UIError(f"{Path(path).name}: {str(e).removeprefix(f'{path}: ')}") from None
+
+
 # -- configs and models ---------------------------------------------------------------------------
 def describe_choices():
     """The names a config may use and the schema's defaults (:class:`nablanet.pipeline.Choices`)."""
@@ -108,14 +117,17 @@ def load_run(run_dir: str | Path):
         raise UIError(str(e)) from None
 
 
+def model_file(path: str | Path) -> Path:
+    """The model file a path stands for (a run directory, ``runs/latest``, or the file)."""
+    try:
+        return _pipeline().resolve_model_path(path)
+    except NablanetError as e:
+        raise UIError(str(e)) from None
+
+
 def load_trained(path: str | Path):
-    """A ``TrainedModel`` from a ``model.npz`` file or a run directory."""
-    path = Path(path)
-    if path.is_dir():
-        candidate = path / "model.npz"
-        if not candidate.exists():
-            raise UIError(f"{path.name}: this run has no model.npz yet (still training?).")
-        path = candidate
+    """A ``TrainedModel`` from a ``model.npz`` file, a run directory or ``runs/latest``."""
+    path = model_file(path)
     try:
         return _pipeline().load_trained_model(path)
     except (ModelFileError, NablanetError, OSError) as e:

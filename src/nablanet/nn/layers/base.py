@@ -120,6 +120,19 @@ class Layer:
                 )
             target[...] = source
 
+    # -- deferred build ----------------------------------------------------------------------
+    @property
+    def built(self) -> bool:
+        """Whether the layer's parameters exist. A layer created without its input size
+        (``Dense(32)``, ``Conv2D(filters=32, kernel_size=3)``) is built on first use, by
+        :meth:`build` (``Sequential.build``, ``fit``, ``predict`` ... call it)."""
+        return True
+
+    def build(self, input_shape: tuple) -> None:
+        """Create the parameters for inputs of ``input_shape`` (batch axis excluded); a no-op
+        for a layer that is built already or has no parameters."""
+        return None
+
     # -- shapes ------------------------------------------------------------------------------
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """Output shape for an input of ``input_shape`` (batch axis excluded)."""

@@ -106,14 +106,30 @@ class Conv2D(Layer):
 
     ``y[n, i, j, o] = activation(b[o] + sum_{u, v, c} x_pad[n, i*sh + u, j*sw + v, c] * W[u, v, c, o])``
 
+    Three ways to call it, none of which can be read as another:
+
+    - PyTorch order, positionally: ``Conv2D(in_channels, out_channels, kernel_size)`` (three
+      numbers) or ``Conv2D(in_channels, out_channels, kernel_size=3)``;
+    - by name, PyTorch's or Keras' words: ``Conv2D(in_channels=1, out_channels=32,
+      kernel_size=3)``, ``Conv2D(filters=32, kernel_size=3)``;
+    - Keras' one positional: ``Conv2D(32, kernel_size=3)`` is 32 filters, and so is
+      ``Conv2D(32, (3, 3))`` (a pair can only be a kernel size).
+
+    ``Conv2D(32, 3)`` (two numbers, no ``kernel_size``) is refused: Keras reads it as 32 filters
+    of 3x3, PyTorch as 32 input channels and 3 output channels. Without ``in_channels`` the
+    layer takes its input channels from ``input_shape=(height, width, channels)`` or from the
+    first batch it sees (a deferred build, see :meth:`build`).
+
     Parameters
     ----------
-    in_channels : int
-        Channels of the input (1 for grey images).
+    in_channels : int, optional
+        Channels of the input (1 for grey images); ``None``: from the data at first use.
     out_channels : int
-        Number of filters (the output's channels).
+        Number of filters (the output's channels); ``filters`` is its Keras name.
     kernel_size : int or (int, int)
+        Default 3 (by name or as the third number; never as the second, see above).
     stride : int or (int, int)
+        ``strides`` is its Keras name.
     padding : int, (int, int), "valid" or "same"
         Zeros added on each side of the height and width; ``"same"`` keeps
         ``ceil(size / stride)`` outputs; ``"valid"`` (= 0) adds none.
@@ -125,13 +141,18 @@ class Conv2D(Layer):
     weight_regularizer, bias_regularizer : Regularizer, optional
     dtype : {"float32", "float64"}
     seed : int, optional
+        As for :class:`~nablanet.nn.Dense`: the generator is drawn when the layer is created,
+        so a deferred build gives the weights an eager one would.
+    filters, strides, input_shape : optional, keyword only
+        Keras' names (``input_shape=(height, width, channels)`` fixes ``in_channels``); not part
+        of ``get_config()``.
 
     Attributes
     ----------
     weights : Parameter of shape (kernel_h, kernel_w, in_channels, out_channels)
     biases : Parameter of shape (out_channels,) (absent when ``use_bias=False``)
 
-    Input ``(n_samples, height, width, in_channels)``; output
+    Input ``(n_samples, height, width, in_channels)`` (channels last); output
     ``(n_samples, out_h, out_w, out_channels)`` with
     ``out_h = (height + pad_top + pad_bottom - kernel_h) // stride_h + 1`` (same for widths).
 
@@ -140,13 +161,15 @@ class Conv2D(Layer):
     (2, 28, 28, 8)
     >>> conv.compute_output_shape((28, 28, 1))
     (28, 28, 8)
+    >>> keras_style = Conv2D(filters=8, kernel_size=3, padding="same", seed=0)
+    >>> keras_style.built, keras_style.forward(np.zeros((2, 28, 28, 1), np.float32)).shape
+    (False, (2, 28, 28, 8))
     """
 
     def __init__(
         self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size=3,
+        *args,
+        kernel_size=None,
         stride=1,
         padding=0,
         activation=None,
@@ -157,8 +180,27 @@ class Conv2D(Layer):
         bias_regularizer=None,
         dtype="float32",
         seed: int | None = None,
+        in_channels: int | None = None,
+        out_channels: int | None = None,
+        filters: int | None = None,
+        strides=None,
+        input_shape: tuple | None = None,
     ):
-        self.in_channels = check_positive_int(in_channels, "in_channels", "Conv2D")
+        in_channels, out_channels, kernel_size = _resolve_conv_args(
+            args, in_channels, out_channels, filters, kernel_size, input_shape
+        )
+        if strides is not None:
+            if stride != 1 and stride != strides:
+                raise NablanetError(
+                    f"Conv2D got stride={stride!r} and strides={strides!r}: the same argument; "
+                    "give one"
+                )
+            stride = strides
+        self.in_channels = (
+            None
+            if in_channels is None
+            else check_positive_int(in_channels, "in_channels", "Conv2D")
+        )
         self.out_channels = check_positive_int(out_channels, "out_channels", "Conv2D")
         self.kernel_size = as_pair(kernel_size, "kernel_size", "Conv2D")
         self.stride = as_pair(stride, "stride", "Conv2D")
@@ -172,25 +214,16 @@ class Conv2D(Layer):
         self.use_bias = bool(use_bias)
         self.weight_initializer = weight_initializer
         self.bias_initializer = bias_initializer
+        inits.get(weight_initializer), inits.get(bias_initializer)  # bad names fail here
         self.weight_regularizer = regs.deserialize(weight_regularizer)
         self.bias_regularizer = regs.deserialize(bias_regularizer)
         self.dtype = check_dtype(dtype, "Conv2D")
         self.seed = seed
-        rng = get_rng(seed)
-        kh, kw = self.kernel_size
-        shape = (kh, kw, self.in_channels, self.out_channels)
-        self.weights = Parameter(inits.get(weight_initializer)(shape, rng, self.dtype), "weights")
-        if self.use_bias:
-            self.biases = Parameter(
-                inits.get(bias_initializer)((self.out_channels,), rng, self.dtype), "biases"
-            )
+        # drawn now even when the weights wait for the build (same weights for the same seed)
+        self._rng = get_rng(seed)
         #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
         self.input_grad = True
-        self.algorithm = (
-            "winograd"
-            if self._winograd_fits() and self.in_channels >= WINOGRAD_MIN_CHANNELS
-            else "im2col"
-        )
+        self._algorithm = "im2col"
         self._workspace: dict[str, np.ndarray] = {}
         self._wino = None
         self._pooled = None
@@ -199,6 +232,56 @@ class Conv2D(Layer):
         self._padded_shape = None
         self._pads = None
         self._out_size = None
+        #: ``input_shape=`` (Keras): lets a model's summary() know its image size
+        self._declared_input_shape = None if input_shape is None else tuple(input_shape)
+        if self.in_channels is not None:
+            self.build((None, None, self.in_channels))
+
+    @property
+    def built(self) -> bool:
+        return "weights" in vars(self)
+
+    def build(self, input_shape: tuple) -> None:
+        """Create the kernel ``(kh, kw, in_channels, out_channels)`` (and biases) for NHWC
+        inputs of ``input_shape`` = ``(height, width, channels)`` (batch axis excluded; height
+        and width may be None); a no-op once built."""
+        if self.built:
+            return
+        if len(input_shape) != 3:
+            raise NablanetError(
+                f"Conv2D expects images (n_samples, height, width, channels), got input shape "
+                f"{(None, *tuple(input_shape))} (channels last)"
+            )
+        first, last = input_shape[0], input_shape[2]
+        if first in (1, 3, 4) and last not in (1, 3, 4) and input_shape[1] == last:
+            # (1, 28, 28) is one grey 28x28 image channels first, not 28 channels of 1 row
+            raise NablanetError(
+                f"Conv2D got images of shape {(None, *tuple(input_shape))}, which looks channels "
+                f"first (NCHW); nablanet images are channels last (n_samples, height, width, "
+                f"channels): use x.transpose(0, 2, 3, 1)"
+            )
+        self.in_channels = check_positive_int(last, "in_channels", "Conv2D")
+        rng, self._rng = self._rng, None
+        kh, kw = self.kernel_size
+        shape = (kh, kw, self.in_channels, self.out_channels)
+        self.weights = Parameter(
+            inits.get(self.weight_initializer)(shape, rng, self.dtype), "weights"
+        )
+        if self.use_bias:
+            self.biases = Parameter(
+                inits.get(self.bias_initializer)((self.out_channels,), rng, self.dtype), "biases"
+            )
+        self.algorithm = (
+            "winograd"
+            if self._winograd_fits() and self.in_channels >= WINOGRAD_MIN_CHANNELS
+            else "im2col"
+        )
+
+    def _check_batch(self, x: np.ndarray) -> None:
+        """Build from the first batch if needed, then the one-line NHWC shape check."""
+        if self.in_channels is None and x.ndim == 4:
+            self.build(x.shape[1:])
+        check_image_batch(x, "Conv2D", self.in_channels)
 
     # -- algorithm ---------------------------------------------------------------------------
     @property
@@ -232,6 +315,8 @@ class Conv2D(Layer):
 
     def compute_output_shape(self, input_shape):
         check_image_shape(input_shape, "Conv2D", self.in_channels)
+        if input_shape[0] is None or input_shape[1] is None:
+            return (None, None, self.out_channels)
         _, ho, wo = self._geometry(input_shape[0], input_shape[1])
         if ho <= 0 or wo <= 0:
             raise NablanetError(
@@ -248,7 +333,7 @@ class Conv2D(Layer):
     def _convolve(self, x: np.ndarray, training: bool, relu: bool) -> np.ndarray:
         """``z``, or ``relu(z)`` with ``relu``: the ReLU on each block of images right after its
         GEMM, while the block is in the cache."""
-        check_image_batch(x, "Conv2D", self.in_channels)
+        self._check_batch(x)
         n, h, w, _ = x.shape
         pads, ho, wo = self._geometry(h, w)
         if ho <= 0 or wo <= 0:
@@ -529,7 +614,7 @@ class Conv2D(Layer):
         are ordered by position in the window (:func:`im2col_pooled`).
         Output ``(n, out_h // 2, out_w // 2, out_channels)``.
         """
-        check_image_batch(x, "Conv2D", self.in_channels)
+        self._check_batch(x)
         pads, ho, wo = self._geometry(x.shape[1], x.shape[2])
         if ho < 2 or wo < 2:
             raise NablanetError(
@@ -638,6 +723,63 @@ class Conv2D(Layer):
             "dtype": self.dtype.name,
             "seed": self.seed,
         }
+
+
+def _resolve_conv_args(args, in_channels, out_channels, filters, kernel_size, input_shape):
+    """``(in_channels or None, out_channels, kernel_size)`` from Conv2D's positional and keyword
+    forms (see the class docstring); one-line errors for the ambiguous or contradictory ones."""
+    if len(args) > 3:
+        raise NablanetError(
+            f"Conv2D takes at most three positional arguments (in_channels, out_channels, "
+            f"kernel_size), got {len(args)}: give stride, padding, ... by name"
+        )
+    named = {"in_channels": in_channels, "out_channels": out_channels, "kernel_size": kernel_size}
+    if len(args) == 2 and isinstance(args[1], (tuple, list)) and kernel_size is None:
+        # Conv2D(32, (3, 3)): a pair can only be Keras' kernel_size, never out_channels
+        args, kernel_size = (args[0],), args[1]
+    if len(args) == 2 and kernel_size is None and out_channels is None and filters is None:
+        a, b = args
+        raise NablanetError(
+            f"Conv2D({a!r}, {b!r}) is ambiguous: write Conv2D(filters={a!r}, kernel_size={b!r}) "
+            f"for {a!r} filters of {b!r}x{b!r} (Keras), or Conv2D(in_channels={a!r}, "
+            f"out_channels={b!r}, kernel_size=...) (PyTorch)"
+        )
+    if len(args) == 1 and out_channels is None and filters is None:
+        positional = {"out_channels": args[0]}  # Keras: Conv2D(32, kernel_size=3)
+    else:
+        positional = dict(zip(("in_channels", "out_channels", "kernel_size"), args))
+    for name, value in positional.items():
+        if named[name] is not None:
+            raise NablanetError(f"Conv2D got {name} both by position and by name")
+        named[name] = value
+    if filters is not None:
+        if named["out_channels"] is not None and named["out_channels"] != filters:
+            raise NablanetError(
+                f"Conv2D got filters={filters!r} and out_channels={named['out_channels']!r}: "
+                "the same argument (Keras' and PyTorch's name); give one"
+            )
+        named["out_channels"] = filters
+    if named["out_channels"] is None:
+        raise NablanetError(
+            "Conv2D needs its number of filters: Conv2D(filters=32, kernel_size=3) or "
+            "Conv2D(in_channels, out_channels, kernel_size)"
+        )
+    if named["kernel_size"] is None:
+        named["kernel_size"] = 3  # the documented default (given by name or as a third number)
+    if input_shape is not None:
+        shape = tuple(input_shape)
+        if len(shape) != 3:
+            raise NablanetError(
+                f"Conv2D input_shape must be (height, width, channels) (channels last), "
+                f"got {input_shape!r}"
+            )
+        if named["in_channels"] is not None and named["in_channels"] != shape[2]:
+            raise NablanetError(
+                f"Conv2D got in_channels={named['in_channels']!r} and input_shape="
+                f"{input_shape!r} (channels last: {shape[2]!r} channels): they disagree"
+            )
+        named["in_channels"] = shape[2]
+    return named["in_channels"], named["out_channels"], named["kernel_size"]
 
 
 class ConvReLUMaxPoolStep(Step):

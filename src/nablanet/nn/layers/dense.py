@@ -18,12 +18,21 @@ from .base import Layer
 class Dense(Layer):
     """A fully connected layer: ``y = activation(x @ weights + biases)``.
 
+    Two ways to call it, both documented and both kept:
+
+    - ``Dense(n_inputs, n_neurons, activation=None, ...)``: input and output sizes, built at once
+      (the form of *Neural Networks from Scratch* and PyTorch's ``nn.Linear``);
+    - ``Dense(units, activation=None, ...)`` (Keras): only the output size, also as
+      ``Dense(units=32)`` or ``Dense(32, "relu")``; the input size comes from ``input_dim=`` /
+      ``input_shape=(n,)``, or from the first batch the layer sees (a *deferred build*: see
+      :meth:`build`, ``Sequential.build((None, n_features))``).
+
     Parameters
     ----------
-    n_inputs : int
-        Number of input features.
+    n_inputs : int, optional
+        Number of input features (``None``: taken from the data at the first use).
     n_neurons : int
-        Number of neurons (output features).
+        Number of neurons (output features); ``units`` is the same argument, by its Keras name.
     activation : str or Activation, optional
         ``"relu"``, ``"sigmoid"``, ``"softmax"``, ... ``None`` means linear.
     weight_initializer, bias_initializer : str or dict
@@ -33,7 +42,13 @@ class Dense(Layer):
         ``L1``, ``L2`` or ``L1L2`` penalties.
     dtype : {"float32", "float64"}
     seed : int, optional
-        Seed of the initializer's generator; by default derived from :func:`nablanet.set_seed`.
+        Seed of the initializer's generator; by default derived from :func:`nablanet.set_seed`
+        when the layer is *created* (so a deferred layer gets the same weights as the same layer
+        given its input size at once).
+    units, input_dim, input_shape : optional, keyword only
+        Keras' names: ``units`` is ``n_neurons``, ``input_dim=n`` and ``input_shape=(n,)`` are
+        ``n_inputs``. They are not part of ``get_config()`` (which holds ``n_inputs`` and
+        ``n_neurons``).
 
     Attributes
     ----------
@@ -45,12 +60,19 @@ class Dense(Layer):
     >>> layer = Dense(3, 2, activation="relu", seed=0)
     >>> layer.forward(np.ones((4, 3), dtype=np.float32)).shape
     (4, 2)
+    >>> later = Dense(2, activation="relu", seed=0)        # Keras: 2 units, input size unknown
+    >>> later.built, later.n_inputs
+    (False, None)
+    >>> later.forward(np.ones((4, 3), dtype=np.float32)).shape, later.n_inputs
+    ((4, 2), 3)
+    >>> bool((later.weights.value == layer.weights.value).all())
+    True
     """
 
     def __init__(
         self,
-        n_inputs: int,
-        n_neurons: int,
+        n_inputs: int | None = None,
+        n_neurons: int | None = None,
         activation=None,
         weight_initializer: str | dict = "he_normal",
         bias_initializer: str | dict = "zeros",
@@ -58,32 +80,68 @@ class Dense(Layer):
         bias_regularizer=None,
         dtype="float32",
         seed: int | None = None,
+        *,
+        units: int | None = None,
+        input_dim: int | None = None,
+        input_shape: tuple | None = None,
     ):
-        self.n_inputs = check_positive_int(n_inputs, "n_inputs", "Dense")
+        n_inputs, n_neurons, activation = _resolve_dense_sizes(
+            n_inputs, n_neurons, activation, units, input_dim, input_shape
+        )
+        self.n_inputs = (
+            None if n_inputs is None else check_positive_int(n_inputs, "n_inputs", "Dense")
+        )
         self.n_neurons = check_positive_int(n_neurons, "n_neurons", "Dense")
         self.activation = acts.deserialize(activation)
         self.weight_initializer = weight_initializer
         self.bias_initializer = bias_initializer
+        inits.get(weight_initializer), inits.get(bias_initializer)  # bad names fail here, not later
         self.weight_regularizer = regs.deserialize(weight_regularizer)
         self.bias_regularizer = regs.deserialize(bias_regularizer)
         self.dtype = check_dtype(dtype, "Dense")
         self.seed = seed
-        rng = get_rng(seed)
-        self.weights = Parameter(
-            inits.get(weight_initializer)((self.n_inputs, self.n_neurons), rng, self.dtype),
-            "weights",
-        )
-        self.biases = Parameter(
-            inits.get(bias_initializer)((self.n_neurons,), rng, self.dtype), "biases"
-        )
+        # drawn now, whether the weights are made now or at the build: the same global seed
+        # gives a deferred layer the weights the eager one would have
+        self._rng = get_rng(seed)
         #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
         self.input_grad = True
         self._x = None
+        if self.n_inputs is not None:
+            self.build((self.n_inputs,))
+
+    @property
+    def built(self) -> bool:
+        return "weights" in vars(self)
+
+    def build(self, input_shape: tuple) -> None:
+        """Create ``weights`` (n_inputs, n_neurons) and ``biases`` for inputs of shape
+        ``(n_inputs,)`` (batch axis excluded); a no-op once built."""
+        if self.built:
+            return
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 1:
+            raise NablanetError(
+                f"Dense expects flat inputs (n_samples, n_features), got input shape "
+                f"{(None, *input_shape)}: put a Flatten() before it"
+            )
+        self.n_inputs = check_positive_int(input_shape[0], "n_inputs", "Dense")
+        rng, self._rng = self._rng, None
+        self.weights = Parameter(
+            inits.get(self.weight_initializer)((self.n_inputs, self.n_neurons), rng, self.dtype),
+            "weights",
+        )
+        self.biases = Parameter(
+            inits.get(self.bias_initializer)((self.n_neurons,), rng, self.dtype), "biases"
+        )
 
     def parameters(self):
+        if "weights" not in vars(self):
+            return []  # not built yet
         return [self.weights, self.biases]  # what the generic scan finds, without the scan
 
     def _check_input(self, x: np.ndarray) -> None:
+        if self.n_inputs is None and x.ndim == 2:
+            self.build(x.shape[1:])
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise NablanetError(
                 f"Dense expected input with {self.n_inputs} features, got array of shape {x.shape}"
@@ -145,6 +203,8 @@ class Dense(Layer):
         return total
 
     def compute_output_shape(self, input_shape):
+        if self.n_inputs is None and len(input_shape) == 1:
+            return (self.n_neurons,)
         if len(input_shape) != 1 or input_shape[0] != self.n_inputs:
             raise NablanetError(
                 f"Dense expected input with {self.n_inputs} features, got shape {tuple(input_shape)}"
@@ -163,6 +223,58 @@ class Dense(Layer):
             "dtype": self.dtype.name,
             "seed": self.seed,
         }
+
+
+def _is_activation(value) -> bool:
+    if isinstance(value, acts.Activation):
+        return True
+    if not isinstance(value, (str, dict)):
+        return False
+    try:
+        acts.deserialize(value)
+    except NablanetError:
+        return False
+    return True
+
+
+def _resolve_dense_sizes(n_inputs, n_neurons, activation, units, input_dim, input_shape):
+    """``(n_inputs or None, n_neurons, activation)`` from the PyTorch/NNFS form
+    ``Dense(n_inputs, n_neurons)`` and the Keras forms ``Dense(units)``, ``Dense(32, "relu")``,
+    ``units=``, ``input_dim=``, ``input_shape=``; one-line errors for contradictions."""
+    if activation is None and _is_activation(n_neurons):
+        # Dense(32, "relu"): Keras' second positional argument is the activation
+        n_neurons, activation = None, n_neurons
+    if units is not None:
+        if n_neurons is not None:
+            raise NablanetError(
+                f"Dense got units={units!r} and n_neurons={n_neurons!r}: they are the same "
+                "argument (the number of neurons); give one"
+            )
+        n_neurons = units
+    elif n_neurons is None:
+        if n_inputs is None:
+            raise NablanetError(
+                "Dense needs its number of neurons: Dense(units) (Keras, e.g. Dense(32, "
+                "activation='relu')) or Dense(n_inputs, n_neurons)"
+            )
+        n_inputs, n_neurons = None, n_inputs  # Dense(32): Keras' one positional is units
+    for name, given in (("input_dim", input_dim), ("input_shape", input_shape)):
+        if given is None:
+            continue
+        if name == "input_shape":
+            shape = tuple(given) if isinstance(given, (tuple, list)) else (given,)
+            if len(shape) != 1:
+                raise NablanetError(
+                    f"Dense input_shape must be (n_features,), got {given!r}: put a Flatten() "
+                    "first for images"
+                )
+            given = shape[0]
+        if n_inputs is not None and n_inputs != given:
+            raise NablanetError(
+                f"Dense got n_inputs={n_inputs!r} and {name}={given!r}: they disagree"
+            )
+        n_inputs = given
+    return n_inputs, n_neurons, activation
 
 
 class Neuron(Layer):

@@ -106,6 +106,11 @@ def check_image_batch(x: np.ndarray, owner: str, channels: int | None = None) ->
         hint = ""
         if x.ndim in (2, 3):
             hint = " (images must be (n_samples, height, width, channels), channels last)"
+        elif x.ndim == 4 and channels is not None and x.shape[1] == channels:
+            hint = (
+                " (this looks channels first, NCHW; nablanet images are channels last, "
+                "(n_samples, height, width, channels): use x.transpose(0, 2, 3, 1))"
+            )
         raise NablanetError(
             f"{owner} expected input of shape (n_samples, height, width, {c}), "
             f"got array of shape {x.shape}{hint}"

@@ -32,8 +32,9 @@ class BatchNormalization(Layer):
 
     Parameters
     ----------
-    n_features : int
-        Size of the last axis (channels of the previous ``Conv2D``, units of a ``Dense``).
+    n_features : int, optional
+        Size of the last axis (channels of the previous ``Conv2D``, units of a ``Dense``);
+        ``None`` (Keras' ``BatchNormalization()``): taken from the data at first use.
     momentum : float in [0, 1)
     epsilon : float > 0
     dtype : {"float32", "float64"}
@@ -52,32 +53,56 @@ class BatchNormalization(Layer):
     (True, True)
     >>> sorted(bn.state_dict())
     ['beta', 'gamma', 'running_mean', 'running_var']
+    >>> later = BatchNormalization()                   # Keras: the size comes with the data
+    >>> later.built, later.forward(x).shape, later.n_features
+    (False, (64, 3), 3)
     """
 
     buffer_names = ("running_mean", "running_var")
 
     def __init__(
         self,
-        n_features: int,
+        n_features: int | None = None,
         momentum: float = 0.9,
         epsilon: float = 1e-5,
         dtype="float32",
     ):
-        self.n_features = check_positive_int(n_features, "n_features", "BatchNormalization")
+        self.n_features = None
         self.momentum = check_interval(momentum, "momentum", "BatchNormalization", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon", "BatchNormalization")
         self.dtype = check_dtype(dtype, "BatchNormalization")
-        inits.reserve((4, self.n_features), self.dtype)  # gamma, beta and the running statistics
-        self.gamma = Parameter(np.ones(self.n_features, dtype=self.dtype), "gamma")
-        self.beta = Parameter(np.zeros(self.n_features, dtype=self.dtype), "beta")
-        self.running_mean = np.zeros(self.n_features, dtype=self.dtype)
-        self.running_var = np.ones(self.n_features, dtype=self.dtype)
         #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
         self.input_grad = True
         self._x_hat = None
         self._inv_std = None
+        if n_features is not None:
+            self.build((check_positive_int(n_features, "n_features", "BatchNormalization"),))
+
+    @property
+    def built(self) -> bool:
+        return self.n_features is not None
+
+    def build(self, input_shape: tuple) -> None:
+        """Create ``gamma``, ``beta`` and the running statistics for inputs whose last axis has
+        ``input_shape[-1]`` features; a no-op once built."""
+        if self.built:
+            return
+        if not len(input_shape):
+            raise NablanetError("BatchNormalization needs inputs with a feature axis")
+        n = check_positive_int(input_shape[-1], "n_features", "BatchNormalization")
+        inits.reserve((4, n), self.dtype)  # gamma, beta and the running statistics
+        self.gamma = Parameter(np.ones(n, dtype=self.dtype), "gamma")
+        self.beta = Parameter(np.zeros(n, dtype=self.dtype), "beta")
+        self.running_mean = np.zeros(n, dtype=self.dtype)
+        self.running_var = np.ones(n, dtype=self.dtype)
+        self.n_features = n
+
+    def buffers(self):
+        return super().buffers() if self.built else {}
 
     def _check_input(self, x: np.ndarray) -> None:
+        if self.n_features is None and x.ndim >= 2:
+            self.build(x.shape[1:])
         if x.ndim < 2 or x.shape[-1] != self.n_features:
             raise NablanetError(
                 f"BatchNormalization expected input with {self.n_features} features on the last "

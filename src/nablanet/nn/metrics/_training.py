@@ -96,6 +96,16 @@ TRAINING_METRICS: dict[str, TrainingMetric] = {
     "mse": TrainingMetric("mse", "regression", _nan_when_diverged(mean_squared_error), _values),
 }
 
+#: Keras' other names of the same metrics (logged under the name on the left of TRAINING_METRICS)
+TRAINING_METRIC_ALIASES: dict[str, str] = {
+    "acc": "accuracy",
+    "categorical_accuracy": "accuracy",
+    "sparse_categorical_accuracy": "accuracy",
+    "binary_accuracy": "accuracy",
+    "mean_absolute_error": "mae",
+    "mean_squared_error": "mse",
+}
+
 #: the metric logged when ``compile`` is given none, by ``Loss.task``
 DEFAULT_TRAINING_METRICS: dict[str, tuple[str, ...]] = {
     "classification": ("accuracy",),
@@ -115,7 +125,9 @@ def check_training_metrics(
     """
     if names is None:
         return list(DEFAULT_TRAINING_METRICS.get(task, ()))
-    names = list(names)
+    if isinstance(names, str):
+        names = [names]  # metrics="accuracy"
+    names = [TRAINING_METRIC_ALIASES.get(n, n) if isinstance(n, str) else n for n in names]
     known = tuple(TRAINING_METRICS)
     for name in names:
         metric = TRAINING_METRICS.get(name) if isinstance(name, str) else None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import dump_config, load_config
-from ..run import CONFIG_FILE
+from ..rundir import CONFIG_FILE
 from .space import trial_config
 
 __all__ = [

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RunDirError
-from ..run import load_run
+from ..rundir import load_run
 from .results import TrialRow, trial_rows
 from .storage import DEFAULT_STORAGE_FILE, StorageError, default_storage_url, import_optuna
 
