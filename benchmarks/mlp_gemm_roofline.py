@@ -38,7 +38,7 @@ def gemm_only_epoch(n: int, batch_size: int, sizes=SIZES) -> float:
     w = [rng.random((a, b), dtype=f32) for a, b in itertools.pairwise(sizes)]
     x = rng.random((batch_size, sizes[0]), dtype=f32)
     acts = [x] + [np.empty((batch_size, b), f32) for b in sizes[1:]]
-    grads = [np.empty((batch_size, b), f32) for b in sizes[1:]]
+    grads = [rng.random((batch_size, b), dtype=f32) for b in sizes[1:]]
     dw = [np.empty_like(m) for m in w]
     dx = [np.empty((batch_size, a), f32) for a in sizes[1:-1]]
     t0 = time.perf_counter()
