@@ -207,3 +207,14 @@ def test_bench_cnn_reads_a_config_network(tmp_path):
     assert "random_flip" in wl.description
     x, _ = wl.data(4)
     assert wl.build_nablanet().predict(x).shape == (4, 10)
+
+
+def test_bench_diagnostics_measures_both_workloads(monkeypatch):
+    import bench_diagnostics
+
+    x, y = toy_problem(n=64)
+    small = {"tiny": ([x.shape[1], 8, int(y.max()) + 1], x, y, 16)}
+    monkeypatch.setattr(bench_diagnostics, "workloads", lambda samples: small)
+    res = bench_diagnostics.main(["--epochs", "2"])
+    assert set(res["tiny"]) == {"without_cpu_s", "with_cpu_s", "overhead_percent", "hook_percent"}
+    assert 0 < res["tiny"]["hook_percent"] < 100

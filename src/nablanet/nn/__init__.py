@@ -11,6 +11,7 @@ from .callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
+from .diagnostics import Diagnostics, DiagnosticThresholds, DiagnosticWarning
 from .errors import NablanetError
 from .gradcheck import gradcheck_layer, gradcheck_loss, gradcheck_model, numerical_gradient
 from .layers import (
@@ -27,6 +28,8 @@ from .layers import (
     Linear,
     MaxPool2D,
     Neuron,
+    RandomCrop,
+    RandomFlip,
     RandomTranslation,
     ReLU,
     Reshape,
@@ -70,6 +73,9 @@ __all__ = [
     "Conv2D",
     "CosineAnnealing",
     "Dense",
+    "DiagnosticThresholds",
+    "DiagnosticWarning",
+    "Diagnostics",
     "DiskFullError",
     "Dropout",
     "EarlyStopping",
@@ -93,6 +99,8 @@ __all__ = [
     "Optimizer",
     "Parameter",
     "RMSprop",
+    "RandomCrop",
+    "RandomFlip",
     "RandomTranslation",
     "ReLU",
     "ReduceLROnPlateau",

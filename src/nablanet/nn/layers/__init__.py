@@ -1,7 +1,7 @@
 """Layers of the library."""
 
 from .activations import Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from .augmentation import RandomTranslation
+from .augmentation import RandomCrop, RandomFlip, RandomTranslation
 from .base import LAYER_REGISTRY, Layer, layer_from_config, serialize_layer
 from .conv import Conv2D
 from .dense import Dense, Neuron
@@ -25,6 +25,8 @@ __all__ = [
     "Linear",
     "MaxPool2D",
     "Neuron",
+    "RandomCrop",
+    "RandomFlip",
     "RandomTranslation",
     "ReLU",
     "Reshape",
