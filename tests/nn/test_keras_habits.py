@@ -144,7 +144,7 @@ def test_compile_before_the_build_and_fit_builds_from_the_first_batch():
 
 def test_predict_builds_an_uncompiled_deferred_model():
     model = nb.Sequential([nb.Dense(3, input_shape=(4,)), nb.Dense(2)])
-    assert not model.built  # the second layer waits for the first one's output
+    assert model.built  # as Keras: input_shape= on the first layer builds the rest at once
     assert model.predict(np.zeros((5, 4))).shape == (5, 2)
     assert model.built and model.count_params() == 4 * 3 + 3 + 3 * 2 + 2
 
@@ -181,7 +181,8 @@ def test_input_shape_on_a_first_conv_layer_lets_summary_know_the_image_size():
     )
     assert model.layers[0].built and model.layers[0].in_channels == 1
     text = model.summary(print_fn=None)
-    assert "(None, 14, 14, 4)" in text and "?" in text  # the Dense waits for its build
+    # as Keras: the image size of the first layer builds the whole model at once
+    assert "(None, 14, 14, 4)" in text and "?" not in text and "Total params: 7,890" in text
     model.build((None, 28, 28, 1))
     assert "Total params: 7,890" in model.summary(print_fn=None)
 
@@ -594,3 +595,21 @@ def test_check_targets_is_public_and_leaves_regression_targets_alone():
     y = np.array([0.3, 1.7])
     assert nb.check_targets(y, losses_mod.MeanSquaredError()) is y
     assert nb.check_targets([1.0, 0.0], losses_mod.CategoricalCrossentropy()).dtype.kind == "i"
+
+
+# -- found by QA (a new user's script) -------------------------------------------------------------
+def test_input_shape_on_the_first_layer_builds_the_whole_model(tmp_path):
+    # Keras: Sequential([Dense(64, input_shape=(4,)), Dense(3)]) is built at once, so
+    # summary() counts every parameter and save() works before any fit
+    model = nb.Sequential(
+        [nb.Dense(64, activation="relu", input_shape=(4,)), nb.Dense(3, activation="softmax")]
+    )
+    assert model.built and model.count_params() == 4 * 64 + 64 + 64 * 3 + 3
+    assert "Total params: 515" in model.summary(print_fn=None)
+    model.save(tmp_path / "m.npz")
+    assert nb.load_model(tmp_path / "m.npz").count_params() == 515
+    added = nb.Sequential()
+    added.add(nb.Conv2D(filters=4, kernel_size=3, input_shape=(8, 8, 1)))
+    added.add(nb.Flatten())
+    added.add(nb.Dense(2))
+    assert added.built and added.layers[-1].n_inputs == 6 * 6 * 4

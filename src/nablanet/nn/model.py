@@ -75,6 +75,13 @@ class Sequential:
         self._compiled = False
         self._compile_pending = False
         self._plan = None
+        if not layer.built:  # as Keras: input_shape= on the first layer builds what follows
+            shape = self._known_input_shape()
+            if shape is not None:
+                try:
+                    self._build_for(shape)
+                except NablanetError:
+                    pass  # a mismatch is reported at first use, with the input's shape
 
     @property
     def dtype(self) -> np.dtype:
