@@ -613,3 +613,24 @@ def test_input_shape_on_the_first_layer_builds_the_whole_model(tmp_path):
     added.add(nb.Flatten())
     added.add(nb.Dense(2))
     assert added.built and added.layers[-1].n_inputs == 6 * 6 * 4
+
+
+def test_callbacks_verbose_1_prints_their_messages_as_keras(tmp_path, capsys):
+    # verbose=1 on EarlyStopping / ModelCheckpoint / ReduceLROnPlateau printed nothing in a
+    # script (the messages went only to the "nablanet" logger, which a script does not show)
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=nb.SGD(1e-9))
+    callbacks = [
+        nb.ReduceLROnPlateau(monitor="loss", patience=1, factor=0.5, min_delta=1.0, verbose=1),
+        nb.ModelCheckpoint(tmp_path / "best.npz", monitor="loss", verbose=1),
+        nb.EarlyStopping(monitor="loss", patience=2, min_delta=1.0, verbose=1),
+    ]
+    model.fit(x, y, epochs=10, verbose=0, callbacks=callbacks)
+    out = capsys.readouterr().out
+    assert "ReduceLROnPlateau: loss did not improve for 1 epochs" in out
+    assert f"ModelCheckpoint: epoch 1 saved to {tmp_path / 'best.npz'}" in out
+    assert "Early stopping at epoch 3" in out and "Restored the weights of epoch 1" in out
+    quiet = nb.EarlyStopping(monitor="loss", patience=1, min_delta=1.0)  # verbose=0: silent
+    model.fit(x, y, epochs=5, verbose=0, callbacks=[quiet])
+    assert capsys.readouterr().out == ""

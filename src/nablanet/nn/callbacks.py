@@ -24,6 +24,15 @@ from .errors import NablanetError
 logger = logging.getLogger("nablanet")
 
 
+def _report(verbose: int, level: int, message: str, *args) -> None:
+    """A callback's message: to the "nablanet" log at ``level`` (the CLI and the UI show it),
+    and printed as well with ``verbose`` (Keras' ``verbose=1``: a script that configured no
+    logging sees it)."""
+    logger.log(level, message, *args)
+    if verbose:
+        print(message % args, flush=True)
+
+
 class Callback:
     """Base class; every hook is a no-op.
 
@@ -105,7 +114,7 @@ class EarlyStopping(Callback):
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = start_from_epoch
-        self.verbose = verbose  # accepted as in Keras; the messages go to the "nablanet" logger
+        self.verbose = verbose  # as Keras: 1 prints the messages (they go to the log always)
         self._reset()
 
     def _reset(self):
@@ -144,7 +153,9 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
-            logger.info(
+            _report(
+                self.verbose,
+                logging.INFO,
                 "Early stopping at epoch %d: %s did not improve for %d epochs "
                 "(best %.6g at epoch %d)",
                 epoch + 1,
@@ -157,7 +168,9 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
-            logger.info(
+            _report(
+                self.verbose,
+                logging.INFO,
                 "Restored the weights of epoch %d (%s = %.6g)",
                 self.best_epoch + 1,
                 self.monitor,
@@ -247,8 +260,13 @@ class ModelCheckpoint(Callback):
             self.trainer.save_checkpoint(path, epoch=epoch + 1)
         else:
             self.model.save(path)
-        if self.verbose:
-            logger.info("ModelCheckpoint: epoch %d saved to %s", epoch + 1, path)
+        _report(
+            self.verbose,
+            logging.INFO if self.verbose else logging.DEBUG,
+            "ModelCheckpoint: epoch %d saved to %s",
+            epoch + 1,
+            path,
+        )
 
     def get_state(self):
         return {"best": self.best}, {}
@@ -363,7 +381,9 @@ class ReduceLROnPlateau(Callback):
         if old > self.min_lr:
             new = max(old * self.factor, self.min_lr)
             optimizer.learning_rate = new
-            (logger.info if self.verbose else logger.debug)(
+            _report(
+                self.verbose,
+                logging.INFO if self.verbose else logging.DEBUG,
                 "ReduceLROnPlateau: %s did not improve for %d epochs; learning rate %.3g -> %.3g",
                 self.monitor,
                 self.wait,
