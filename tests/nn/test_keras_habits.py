@@ -634,3 +634,12 @@ def test_callbacks_verbose_1_prints_their_messages_as_keras(tmp_path, capsys):
     quiet = nb.EarlyStopping(monitor="loss", patience=1, min_delta=1.0)  # verbose=0: silent
     model.fit(x, y, epochs=5, verbose=0, callbacks=[quiet])
     assert capsys.readouterr().out == ""
+
+
+def test_keras_module_paths_work_from_the_top_level():
+    # `nb.layers.Dense`, `nb.callbacks.EarlyStopping`, as `keras.layers.Dense` (were AttributeError)
+    assert nb.layers.Dense is nb.Dense and nb.layers.Conv2D is nb.Conv2D
+    assert nb.callbacks.EarlyStopping is nb.EarlyStopping
+    assert nb.callbacks.ReduceLROnPlateau is nb.ReduceLROnPlateau
+    assert nb.optimizers.Adam is nb.Adam and nb.losses.MeanSquaredError is nb.MeanSquaredError
+    assert {"layers", "callbacks"} <= set(nb.__all__)

@@ -1,6 +1,6 @@
 """``nablanet.nn``: the library. NumPy and the standard library only."""
 
-from . import initializers, losses, optimizers, regularizers, schedulers
+from . import callbacks, initializers, layers, losses, optimizers, regularizers, schedulers
 from .callbacks import (
     Callback,
     CSVLogger,
@@ -113,7 +113,9 @@ __all__ = [
     "gradcheck_layer",
     "gradcheck_loss",
     "gradcheck_model",
+    "callbacks",
     "initializers",
+    "layers",
     "load_checkpoint",
     "load_model",
     "losses",
