@@ -643,3 +643,16 @@ def test_keras_module_paths_work_from_the_top_level():
     assert nb.callbacks.ReduceLROnPlateau is nb.ReduceLROnPlateau
     assert nb.optimizers.Adam is nb.Adam and nb.losses.MeanSquaredError is nb.MeanSquaredError
     assert {"layers", "callbacks"} <= set(nb.__all__)
+
+
+def test_keras_loss_arguments_are_refused_in_one_line_or_accepted_when_they_mean_the_class():
+    # CategoricalCrossentropy(from_logits=True) was a bare TypeError ("takes no arguments")
+    with pytest.raises(nb.NablanetError, match=r"for logits use SoftmaxCrossentropy\(\)"):
+        nb.CategoricalCrossentropy(from_logits=True)
+    with pytest.raises(nb.NablanetError, match=r"for logits use SigmoidBinaryCrossentropy\(\)"):
+        nb.BinaryCrossentropy(from_logits=True)
+    with pytest.raises(nb.NablanetError, match="takes no argument 'reduction'"):
+        nb.MeanSquaredError(reduction="sum")
+    assert type(nb.CategoricalCrossentropy(from_logits=False)) is nb.CategoricalCrossentropy
+    assert type(nb.SoftmaxCrossentropy(from_logits=True)) is nb.SoftmaxCrossentropy
+    assert nb.BinaryCrossentropy().get_config() == {}  # the file format is unchanged

@@ -88,6 +88,30 @@ class Loss:
     task: str = "classification"
     #: (activation name, fused loss class) when this loss fuses with an output activation
     fuses_with: tuple[str, type] | None = None
+    #: the loss's ``from_logits`` meaning (Keras' argument): True for the fused losses on
+    #: logits, False for the cross-entropies on probabilities, None where it means nothing
+    from_logits: bool | None = None
+
+    def __init__(self, **kwargs):
+        # Keras' CategoricalCrossentropy(from_logits=True) & co.: one line, not a TypeError
+        for key, value in kwargs.items():
+            owner = type(self).__name__
+            if key == "from_logits" and self.from_logits is not None:
+                if bool(value) == self.from_logits:
+                    continue  # the meaning of this class: accepted as Keras writes it
+                other = {
+                    "CategoricalCrossentropy": "SoftmaxCrossentropy()",
+                    "BinaryCrossentropy": "SigmoidBinaryCrossentropy()",
+                    "SoftmaxCrossentropy": "CategoricalCrossentropy()",
+                    "SigmoidBinaryCrossentropy": "BinaryCrossentropy()",
+                }.get(owner, "the other cross-entropy")
+                where = "logits" if value else "probabilities"
+                raise NablanetError(
+                    f"{owner} takes {'probabilities' if value else 'logits'}: for {where} use "
+                    f"{other} (a softmax or sigmoid output compiled with the cross-entropy "
+                    "trains on the logits already)"
+                )
+            raise NablanetError(f"{owner} takes no argument {key!r} (it has no parameters)")
 
     def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         raise NotImplementedError
@@ -202,6 +226,7 @@ class BinaryCrossentropy(Loss):
     0.1643
     """
 
+    from_logits = False
     name = "binary_crossentropy"
 
     def loss(self, y_true, y_pred):
@@ -231,6 +256,7 @@ class CategoricalCrossentropy(Loss):
     [[-0.714, 0.0, 0.0], [0.0, 0.0, -0.625]]
     """
 
+    from_logits = False
     name = "categorical_crossentropy"
 
     def loss(self, y_true, y_pred):
@@ -273,6 +299,7 @@ class SoftmaxCrossentropy(Loss):
     [[-0.107, 0.053, 0.053], [0.5, -0.5, 0.0]]
     """
 
+    from_logits = True
     name = "softmax_crossentropy"
 
     def loss(self, y_true, y_pred):
@@ -329,6 +356,7 @@ class SigmoidBinaryCrossentropy(Loss):
     (50.3466, [[-0.25], [0.5]], [[0.5], [1.0]])
     """
 
+    from_logits = True
     name = "sigmoid_binary_crossentropy"
 
     def loss(self, y_true, y_pred):
