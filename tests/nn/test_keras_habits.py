@@ -656,3 +656,18 @@ def test_keras_loss_arguments_are_refused_in_one_line_or_accepted_when_they_mean
     assert type(nb.CategoricalCrossentropy(from_logits=False)) is nb.CategoricalCrossentropy
     assert type(nb.SoftmaxCrossentropy(from_logits=True)) is nb.SoftmaxCrossentropy
     assert nb.BinaryCrossentropy().get_config() == {}  # the file format is unchanged
+
+
+def test_model_checkpoint_takes_keras_save_weights_only_and_save_freq(tmp_path):
+    # ModelCheckpoint(path, save_weights_only=...) was a bare TypeError
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    path = tmp_path / "best.npz"
+    keras_style = nb.ModelCheckpoint(path, save_weights_only=False, save_freq="epoch")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[keras_style])
+    assert nb.load_model(path).count_params() == model.count_params()
+    with pytest.raises(nb.NablanetError, match="save_weights_only=True.*nb.load_model"):
+        nb.ModelCheckpoint(path, save_weights_only=True)
+    with pytest.raises(nb.NablanetError, match="save_freq"):
+        nb.ModelCheckpoint(path, save_freq=100)

@@ -200,7 +200,9 @@ class ModelCheckpoint(Callback):
     ``filepath`` may contain ``{epoch}`` and any logged value, e.g. ``"ckpt-{epoch:03d}.npz"``.
     With ``save_best_only`` a file is written only when ``monitor`` improves. With
     ``full_state`` the optimizer, epoch, RNG and history are saved too (resumable).
-    Files are written atomically.
+    Files are written atomically. Keras' ``save_weights_only=False`` and ``save_freq="epoch"``
+    are accepted (a file always holds the weights and the architecture); other values are
+    refused in one line.
 
     >>> import os, tempfile
     >>> import nablanet as nb
@@ -222,8 +224,18 @@ class ModelCheckpoint(Callback):
         save_best_only: bool = False,
         full_state: bool = False,
         verbose: int = 0,
+        save_weights_only: bool = False,
+        save_freq: str = "epoch",
     ):
         super().__init__()
+        # Keras' arguments, accepted where they mean what this callback does
+        if save_weights_only:
+            raise NablanetError(
+                "ModelCheckpoint(save_weights_only=True) is not supported: the file holds the "
+                "weights and the architecture (read it with nb.load_model); leave it False"
+            )
+        if save_freq != "epoch":
+            raise param_error("ModelCheckpoint", "save_freq", "'epoch'", save_freq)
         self.filepath = str(filepath)
         self.monitor = monitor
         if mode == "auto":
