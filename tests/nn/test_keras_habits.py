@@ -671,3 +671,24 @@ def test_model_checkpoint_takes_keras_save_weights_only_and_save_freq(tmp_path):
         nb.ModelCheckpoint(path, save_weights_only=True)
     with pytest.raises(nb.NablanetError, match="save_freq"):
         nb.ModelCheckpoint(path, save_freq=100)
+
+
+def test_get_weights_and_set_weights_as_keras():
+    # model.get_weights() / set_weights() were AttributeError
+    x, _ = _blobs()
+    a = nb.Sequential([nb.Dense(8, activation="relu", input_shape=(4,)), nb.BatchNormalization()])
+    b = nb.Sequential([nb.Dense(8, activation="relu", input_shape=(4,)), nb.BatchNormalization()])
+    weights = a.get_weights()
+    assert [w.shape for w in weights] == [(4, 8), (8,), (8,), (8,), (8,), (8,)]
+    b.set_weights(weights)
+    np.testing.assert_array_equal(a.predict(x), b.predict(x))
+    weights[0][...] = 0.0  # copies: the model is untouched
+    assert np.any(a.layers[0].weights.value != 0)
+    dense = b.layers[0]
+    kernel, bias = dense.get_weights()
+    dense.set_weights([np.ones_like(kernel), bias])
+    np.testing.assert_array_equal(dense.weights.value, 1.0)
+    with pytest.raises(nb.NablanetError, match=r"expects 6 arrays .*got 1"):
+        b.set_weights(weights[:1])
+    with pytest.raises(nb.NablanetError, match=r"array 0 \(weights\) must have shape \(4, 8\)"):
+        dense.set_weights([np.ones((3, 8)), bias])

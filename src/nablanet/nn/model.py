@@ -19,7 +19,7 @@ from . import losses as losses_mod
 from . import optimizers as optimizers_mod
 from ._validation import check_positive_int
 from .errors import NablanetError
-from .layers.base import Layer, layer_from_config, serialize_layer
+from .layers.base import Layer, layer_from_config, serialize_layer, weights_by_name
 from .metrics import check_training_metrics
 from .parameter import Parameter, flatten_parameters
 from .plan import ExecutionPlan, build_plan
@@ -417,6 +417,16 @@ class Sequential:
             for i, layer in enumerate(self.layers)
             for k, v in layer.state_dict().items()
         }
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Keras' ``get_weights()``: copies of every layer's parameters and buffers, in the
+        order of :meth:`state_dict`."""
+        return list(self.state_dict().values())
+
+    def set_weights(self, weights) -> None:
+        """Keras' ``set_weights(arrays)``: the arrays of :meth:`get_weights`, in its order and
+        shapes, copied in place."""
+        self.load_state_dict(weights_by_name("Sequential", self.state_dict(), weights))
 
     def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
         """Copy weights (and buffers) in by dotted name; strict checks names and shapes."""
