@@ -692,3 +692,19 @@ def test_get_weights_and_set_weights_as_keras():
         b.set_weights(weights[:1])
     with pytest.raises(nb.NablanetError, match=r"array 0 \(weights\) must have shape \(4, 8\)"):
         dense.set_weights([np.ones((3, 8)), bias])
+
+
+def test_activation_layer_by_name_as_keras(tmp_path):
+    # nb.Activation("relu") was a TypeError (Activation was only the base class)
+    relu = nb.Activation("relu")
+    assert type(relu) is nb.ReLU
+    np.testing.assert_array_equal(relu.forward(np.array([[-1.0, 2.0]])), [[0.0, 2.0]])
+    assert nb.Activation({"name": "leaky_relu", "alpha": 0.2}).alpha == 0.2
+    with pytest.raises(nb.NablanetError, match="Unknown activation 'rellu'"):
+        nb.Activation("rellu")
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, input_shape=(4,)), nb.Activation("softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.npz")
+    assert type(nb.load_model(tmp_path / "m.npz").layers[1]) is nb.Softmax

@@ -19,16 +19,32 @@ from .base import Layer
 class Activation(Layer):
     """Base of element-wise (and softmax) activations. ``name`` is the registry key.
 
+    As Keras' ``layers.Activation("relu")``, ``Activation(name)`` is the activation of that
+    name (here a ``ReLU``; a dict such as ``{"name": "leaky_relu", "alpha": 0.2}`` too).
+
     >>> relu = get("relu")
     >>> isinstance(relu, Activation), relu.name, serialize(LeakyReLU(0.2))
     (True, 'relu', {'name': 'leaky_relu', 'alpha': 0.2})
+    >>> Activation("tanh")
+    Tanh()
     """
 
     name: str = ""
 
-    def __init__(self):
+    def __init__(self, activation=None):
         self._y = None
         self._x = None
+        if activation is not None:
+            if type(self) is not Activation:
+                raise NablanetError(
+                    f"{type(self).__name__} takes no activation name; write Activation("
+                    f"{activation!r}) or {type(self).__name__}()"
+                )
+            # Keras' Activation("relu"): become that activation (same layer, its own class, so
+            # files, exporters and the fused paths see a ReLU)
+            chosen = deserialize(activation)
+            self.__class__ = type(chosen)
+            self.__dict__.update(vars(chosen))
 
     def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``forward`` on an array the caller owns and will not read again.
