@@ -667,7 +667,7 @@ def test_model_checkpoint_takes_keras_save_weights_only_and_save_freq(tmp_path):
     keras_style = nb.ModelCheckpoint(path, save_weights_only=False, save_freq="epoch")
     model.fit(x, y, epochs=1, verbose=0, callbacks=[keras_style])
     assert nb.load_model(path).count_params() == model.count_params()
-    with pytest.raises(nb.NablanetError, match="save_weights_only=True.*nb.load_model"):
+    with pytest.raises(nb.NablanetError, match=r"save_weights_only=True.*nb.load_model"):
         nb.ModelCheckpoint(path, save_weights_only=True)
     with pytest.raises(nb.NablanetError, match="save_freq"):
         nb.ModelCheckpoint(path, save_freq=100)
@@ -708,3 +708,20 @@ def test_activation_layer_by_name_as_keras(tmp_path):
     model.fit(x, y, epochs=1, verbose=0)
     model.save(tmp_path / "m.npz")
     assert type(nb.load_model(tmp_path / "m.npz").layers[1]) is nb.Softmax
+
+
+def test_keras_kernel_argument_names_on_dense_and_conv2d():
+    # Dense(4, kernel_initializer=...) / kernel_regularizer= / use_bias= were bare TypeErrors
+    dense = nb.Dense(4, kernel_initializer="glorot_uniform", kernel_regularizer=nb.L2(0.01))
+    assert dense.weight_initializer == "glorot_uniform"
+    assert isinstance(dense.weight_regularizer, nb.L2)
+    assert dense.get_config()["weight_initializer"] == "glorot_uniform"
+    assert nb.Dense(4, use_bias=True).n_neurons == 4
+    with pytest.raises(nb.NablanetError, match="use_bias=False"):
+        nb.Dense(4, use_bias=False)
+    with pytest.raises(nb.NablanetError, match="the same argument"):
+        nb.Dense(4, weight_initializer="zeros", kernel_initializer="ones")
+    conv = nb.Conv2D(filters=2, kernel_size=3, kernel_initializer="glorot_uniform")
+    assert conv.weight_initializer == "glorot_uniform"
+    with pytest.raises(nb.NablanetError, match=r"[Uu]nknown"):
+        nb.Dense(4, kernel_initializer="glorot_uniformm")
