@@ -725,3 +725,18 @@ def test_keras_kernel_argument_names_on_dense_and_conv2d():
     assert conv.weight_initializer == "glorot_uniform"
     with pytest.raises(nb.NablanetError, match=r"[Uu]nknown"):
         nb.Dense(4, kernel_initializer="glorot_uniformm")
+
+
+def test_pooling_takes_keras_names_strides_and_valid_padding():
+    # MaxPooling2D / AveragePooling2D were AttributeError, strides= / padding= bare TypeErrors
+    assert nb.MaxPooling2D is nb.MaxPool2D and nb.AveragePooling2D is nb.AvgPool2D
+    assert nb.layers.MaxPooling2D is nb.MaxPool2D
+    pool = nb.MaxPooling2D(pool_size=(2, 2), strides=1, padding="valid")
+    assert pool.stride == (1, 1)
+    assert pool.forward(np.zeros((1, 4, 4, 2), np.float32)).shape == (1, 3, 3, 2)
+    assert nb.AveragePooling2D(2, strides=2).stride == (2, 2)
+    assert nb.layers.layer_from_config(nb.layers.serialize_layer(pool)).stride == (1, 1)
+    with pytest.raises(nb.NablanetError, match="padding='valid'"):
+        nb.MaxPooling2D(2, padding="same")
+    with pytest.raises(nb.NablanetError, match="the same argument"):
+        nb.AvgPool2D(2, stride=1, strides=2)

@@ -15,6 +15,7 @@ from .errors import NablanetError
 from .gradcheck import gradcheck_layer, gradcheck_loss, gradcheck_model, numerical_gradient
 from .layers import (
     Activation,
+    AveragePooling2D,
     AvgPool2D,
     BatchNormalization,
     Conv2D,
@@ -26,6 +27,7 @@ from .layers import (
     LeakyReLU,
     Linear,
     MaxPool2D,
+    MaxPooling2D,
     Neuron,
     RandomTranslation,
     ReLU,
@@ -61,6 +63,7 @@ __all__ = [
     "Activation",
     "Adagrad",
     "Adam",
+    "AveragePooling2D",
     "AvgPool2D",
     "BatchNormalization",
     "BinaryCrossentropy",
@@ -84,6 +87,7 @@ __all__ = [
     "Linear",
     "Loss",
     "MaxPool2D",
+    "MaxPooling2D",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "ModelCheckpoint",
