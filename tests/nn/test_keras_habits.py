@@ -740,3 +740,22 @@ def test_pooling_takes_keras_names_strides_and_valid_padding():
         nb.MaxPooling2D(2, padding="same")
     with pytest.raises(nb.NablanetError, match="the same argument"):
         nb.AvgPool2D(2, stride=1, strides=2)
+
+
+def test_keras_input_first_in_a_sequential_builds_the_model(tmp_path):
+    # Keras 3's Sequential([keras.Input(shape=(4,)), Dense(...)]): nb.Input was AttributeError
+    x, y = _blobs()
+    model = nb.Sequential([nb.Input(shape=(4,)), nb.Dense(8, activation="relu"), nb.Dense(3)])
+    assert model.built and model.count_params() == 4 * 8 + 8 + 8 * 3 + 3
+    assert len(model.layers) == 2  # Input is no layer: nothing to save or export
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.npz")
+    images = nb.Sequential()
+    images.add(nb.Input((8, 8, 1)))
+    images.add(nb.Conv2D(filters=2, kernel_size=3))
+    assert images.built and images.layers[0].in_channels == 1
+    with pytest.raises(nb.NablanetError, match="without the batch axis"):
+        nb.Input(shape=(None, 4))
+    with pytest.raises(nb.NablanetError, match="must come first"):
+        nb.Sequential([nb.Dense(3), nb.Input((4,))])

@@ -45,7 +45,7 @@ from .losses import (
     SigmoidBinaryCrossentropy,
     SoftmaxCrossentropy,
 )
-from .model import Sequential, load_model
+from .model import Input, Sequential, load_model
 from .optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
 from .parameter import Parameter
 from .random import get_rng, set_seed
@@ -80,6 +80,7 @@ __all__ = [
     "Flatten",
     "GlobalAveragePooling2D",
     "History",
+    "Input",
     "InverseTimeDecay",
     "LambdaCallback",
     "Layer",

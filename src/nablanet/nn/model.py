@@ -33,12 +33,49 @@ from .serialization import (
 from .trainer import Trainer, evaluate_model
 
 
+class Input:
+    """Keras' ``Input(shape=...)``: the per-sample input shape, first in a ``Sequential``.
+
+    Not a layer (it computes nothing and is not saved): it tells the model its input size, so
+    the layers after it are built at once, as with ``input_shape=`` on the first layer.
+
+    >>> import nablanet as nb
+    >>> model = nb.Sequential([nb.Input(shape=(4,)), nb.Dense(8, activation="relu"), nb.Dense(2)])
+    >>> model.built, model.count_params()
+    (True, 58)
+    """
+
+    def __init__(self, shape, batch_size=None, dtype=None, name=None):
+        if isinstance(shape, int) and not isinstance(shape, bool):
+            shape = (shape,)
+        try:
+            shape = tuple(shape)
+        except TypeError:
+            raise NablanetError(
+                f"Input(shape=...) takes the shape of one sample, e.g. (784,) or (28, 28, 1); "
+                f"got {shape!r}"
+            ) from None
+        if not shape or any(
+            isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0 for n in shape
+        ):
+            raise NablanetError(
+                f"Input(shape=...) takes the shape of one sample, without the batch axis, e.g. "
+                f"(784,) or (28, 28, 1); got {shape!r}"
+            )
+        self.shape = tuple(int(n) for n in shape)
+        self.batch_size, self.dtype, self.name = batch_size, dtype, name
+
+    def __repr__(self) -> str:
+        return f"Input(shape={self.shape})"
+
+
 class Sequential:
     """A stack of layers applied in order.
 
     Parameters
     ----------
     layers : list of Layer, optional
+        The first may be an :class:`Input` (Keras' ``Input(shape=...)``).
     name : str
 
     >>> import nablanet as nb
@@ -64,11 +101,19 @@ class Sequential:
         self._compiled = False
         self._compile_pending = False  # compiled before the layers were built: finished at build
         self._input_shape: tuple | None = None  # per sample, known once built
+        self._declared_shape: tuple | None = None  # per sample, from an Input(shape=...)
         for layer in layers or []:
             self.add(layer)
 
     # -- building ----------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
+        if isinstance(layer, Input):
+            if self.layers or self._declared_shape is not None:
+                raise NablanetError(
+                    "Input(shape=...) must come first in a Sequential, before every layer"
+                )
+            self._declared_shape = layer.shape
+            return
         if not isinstance(layer, Layer):
             raise NablanetError(f"Sequential.add expects a Layer, got {type(layer).__name__}")
         self.layers.append(layer)
@@ -505,6 +550,8 @@ class Sequential:
         layer, or the first layer's ``n_inputs``."""
         if self._input_shape is not None:
             return self._input_shape
+        if self._declared_shape is not None:
+            return self._declared_shape
         first = self.layers[0] if self.layers else None
         declared = getattr(first, "_declared_input_shape", None)
         if declared is not None:
