@@ -759,3 +759,20 @@ def test_keras_input_first_in_a_sequential_builds_the_model(tmp_path):
         nb.Input(shape=(None, 4))
     with pytest.raises(nb.NablanetError, match="must come first"):
         nb.Sequential([nb.Dense(3), nb.Input((4,))])
+
+
+def test_compile_takes_keras_loss_spellings_and_says_when_the_order_is_keras():
+    # loss="MeanSquaredError" was unknown; compile("adam", "mse") (Keras' positional order)
+    # said "Unknown loss 'adam'"
+    model = nb.Sequential([nb.Dense(1, input_shape=(3,))])
+    for name in ("MeanSquaredError", "mean_squared_error", "mse"):
+        model.compile(loss=name, optimizer="adam")
+        assert isinstance(model.loss, nb.MeanSquaredError)
+    model.compile(loss="SparseCategoricalCrossentropy", optimizer="adam")
+    assert isinstance(model.loss, nb.CategoricalCrossentropy)
+    with pytest.raises(nb.NablanetError, match="takes the loss first.*'adam'"):
+        model.compile("adam", "mse")
+    with pytest.raises(nb.NablanetError, match="takes the loss first"):
+        model.compile(nb.Adam(), "mse")
+    with pytest.raises(nb.NablanetError, match="Unknown loss 'msee'"):
+        model.compile(loss="msee")

@@ -406,6 +406,11 @@ def get(spec) -> Loss:
         return spec
     if isinstance(spec, str) and spec in LOSSES:
         return LOSSES[spec]()
+    if isinstance(spec, str):  # Keras also takes class names: loss="MeanSquaredError"
+        by_class = {cls.__name__: cls for cls in LOSSES.values()}
+        by_class["SparseCategoricalCrossentropy"] = LOSSES["sparse_categorical_crossentropy"]
+        if spec in by_class:
+            return by_class[spec]()
     options = ", ".join(sorted(LOSSES))
     raise NablanetError(f"Unknown loss {spec!r}; choose one of: {options}.")
 

@@ -217,6 +217,13 @@ class Sequential:
         """
         if not self.layers:
             raise NablanetError("Cannot compile an empty Sequential model: add layers first")
+        if isinstance(loss, optimizers_mod.Optimizer) or (
+            isinstance(loss, str) and loss.lower() in optimizers_mod.OPTIMIZERS
+        ):  # Keras' positional order is compile(optimizer, loss)
+            raise NablanetError(
+                f"compile(loss, optimizer, metrics) takes the loss first, got the optimizer "
+                f"{loss!r} as the loss: write compile(optimizer=..., loss=...) with keywords"
+            )
         self.loss = losses_mod.get(loss)
         self.optimizer = optimizers_mod.get(optimizer)
         self.metrics = check_training_metrics(metrics, self.loss.task, type(self.loss).__name__)
