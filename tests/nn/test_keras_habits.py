@@ -776,3 +776,14 @@ def test_compile_takes_keras_loss_spellings_and_says_when_the_order_is_keras():
         model.compile(nb.Adam(), "mse")
     with pytest.raises(nb.NablanetError, match="Unknown loss 'msee'"):
         model.compile(loss="msee")
+
+
+def test_a_schedule_as_learning_rate_says_where_it_goes():
+    # Adam(learning_rate=ExponentialDecay(...)) (Keras' habit) said only "must be a positive number"
+    with pytest.raises(nb.NablanetError, match=r"goes to fit\(\.\.\., scheduler=\.\.\.\)"):
+        nb.Adam(learning_rate=nb.ExponentialDecay(0.9))
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=nb.Adam(0.1))
+    history = model.fit(x, y, epochs=3, verbose=0, scheduler=nb.ExponentialDecay(0.5))
+    assert history["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])
