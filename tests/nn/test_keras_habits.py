@@ -770,7 +770,7 @@ def test_compile_takes_keras_loss_spellings_and_says_when_the_order_is_keras():
         assert isinstance(model.loss, nb.MeanSquaredError)
     model.compile(loss="SparseCategoricalCrossentropy", optimizer="adam")
     assert isinstance(model.loss, nb.CategoricalCrossentropy)
-    with pytest.raises(nb.NablanetError, match="takes the loss first.*'adam'"):
+    with pytest.raises(nb.NablanetError, match=r"takes the loss first.*'adam'"):
         model.compile("adam", "mse")
     with pytest.raises(nb.NablanetError, match="takes the loss first"):
         model.compile(nb.Adam(), "mse")
