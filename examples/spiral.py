@@ -2,10 +2,12 @@
 
     python examples/spiral.py [--small] [--output DIR]
 
-The classic 2-D spiral data set (three classes, each an arm of a spiral with noise) is not
-separable by any straight line. A 2-64-64-3 ReLU network with a softmax output, trained with
-Adam on categorical cross-entropy with a cosine learning-rate schedule, carves out the three arms; the figure shows its decision
-regions and the training/validation curves.
+The classic 2-D spiral data set (three classes, each an arm of a spiral with noise; the
+registry's toy dataset ``spiral``, :func:`nablanet.data.make_spiral`) is not separable by any
+straight line. A 2-64-64-3 ReLU network with a softmax output, trained with Adam on categorical
+cross-entropy with a cosine learning-rate schedule, carves out the three arms; the figure shows
+its decision regions and the training/validation curves. :class:`nablanet.Diagnostics` watches
+the layers while it learns and prints its warnings, if any (docs/diagnostics.md).
 """
 
 from __future__ import annotations
@@ -14,19 +16,13 @@ import numpy as np
 from _common import parser, pyplot, save
 
 import nablanet as nb
+from nablanet.data import make_spiral
 
 
-def make_spirals(
-    n_per_class: int, n_classes: int = 3, noise: float = 0.2, turns: float = 7.0, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """``x`` of shape (n_per_class * n_classes, 2) float32 and integer labels ``y``."""
-    rng = np.random.default_rng(seed)
-    r = np.tile(np.linspace(0.0, 1.0, n_per_class), n_classes)  # radius, 0 -> 1 along an arm
-    k = np.repeat(np.arange(n_classes), n_per_class)  # class of each point
-    # angle: each arm starts at its own offset and winds `turns` radians out to r = 1
-    theta = k * (2 * np.pi / n_classes) + r * turns + rng.normal(0.0, noise, r.size)
-    x = np.c_[r * np.sin(theta), r * np.cos(theta)].astype(np.float32)
-    return x, k
+def make_spirals(n_per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` of shape (3 * n_per_class, 2) float32 and integer labels ``y`` (three arms)."""
+    ds = make_spiral(n_samples=3 * n_per_class, noise=0.2, n_classes=3, seed=seed)
+    return ds.x, ds.y
 
 
 def main(argv: list[str] | None = None) -> float:
@@ -50,6 +46,7 @@ def main(argv: list[str] | None = None) -> float:
     epochs = 60 if args.small else 150
     # cosine annealing: the step size shrinks smoothly to 1e-4, calming the end of training
     schedule = nb.CosineAnnealing(t_max=epochs, min_learning_rate=1e-4)
+    diagnostics = nb.Diagnostics(log_warnings=False)
     history = model.fit(
         x,
         y,
@@ -58,9 +55,15 @@ def main(argv: list[str] | None = None) -> float:
         validation_data=(x_val, y_val),
         scheduler=schedule,
         verbose=0,
+        callbacks=[diagnostics],
     )
     loss, accuracy = model.evaluate(x_val, y_val)  # [loss, *metrics], as Keras
     print(f"validation loss {loss:.4f}, accuracy {accuracy:.3f}")
+    for layer in diagnostics.to_dict()["layers"]:
+        norms = layer["grad_norm"]
+        print(f"  {layer['name']}: gradient norm {norms[0]:.3g} (epoch 1) -> {norms[-1]:.3g}")
+    for warning in diagnostics.warnings:
+        print(f"  warning: {warning}")
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")

@@ -166,3 +166,14 @@ def test_bench_step_times_both_loops():
     assert set(res) == {16, 32}
     assert all(len(t["nablanet"]) == 2 and len(t["numpy"]) == 2 for t in res.values())
     assert all(v > 0 for t in res.values() for v in t["nablanet"] + t["numpy"])
+
+
+def test_bench_diagnostics_measures_both_workloads(monkeypatch):
+    import bench_diagnostics
+
+    x, y = toy_problem(n=64)
+    small = {"tiny": ([x.shape[1], 8, int(y.max()) + 1], x, y, 16)}
+    monkeypatch.setattr(bench_diagnostics, "workloads", lambda samples: small)
+    res = bench_diagnostics.main(["--epochs", "2"])
+    assert set(res["tiny"]) == {"without_cpu_s", "with_cpu_s", "overhead_percent", "hook_percent"}
+    assert 0 < res["tiny"]["hook_percent"] < 100

@@ -20,6 +20,8 @@ EXAMPLES = ROOT / "examples"
 # what the (small) run must print: the examples must still *work*, not only run
 EXPECTED_OUTPUT = {
     "xor.py": "accuracy 1.00",
+    # the toy dataset of the registry, and the Diagnostics callback's per-layer gradient norms
+    "spiral.py": "0.dense: gradient norm",
     # an empty data folder: MNIST is not there, so the script must fall back to the bundled
     # digits (and never try the network)
     "mnist.py": "Falling back to scikit-learn's 8x8 digits",

@@ -177,6 +177,10 @@ def _cmd_visualize(args: argparse.Namespace) -> int:
     written = plots.plot_history(history, out)
     if not written:
         raise InputError(f"{path}: the history holds no values to plot")
+    from .pipeline.diagnostics import visualize_run
+
+    # a run's diagnostics: gradient norms, histograms, a 2-D model's decision regions
+    written += visualize_run(base, out)
     for p in written:
         print(p)
     return EXIT_OK
@@ -489,7 +493,7 @@ COMMANDS: list[Command] = [
     ),
     (
         "visualize",
-        "plot learning curves from a history.json",
+        "plot learning curves from a history.json (and a run's diagnostics)",
         _visualize_arguments,
         _cmd_visualize,
     ),

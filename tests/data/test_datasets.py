@@ -133,9 +133,9 @@ def test_list_datasets(tmp_path, tiny_idx):
 def test_names_are_normalised_and_unknown_names_listed():
     assert load_dataset({"name": "Breast-Cancer"}).name == "breast_cancer"
     with pytest.raises(
-        DataError, match=r"unknown dataset 'cifar10'; built-in datasets are .*mnist"
+        DataError, match=r"unknown dataset 'cifar100'; built-in datasets are .*mnist"
     ):
-        load_dataset("cifar10")
+        load_dataset("cifar100")
     with pytest.raises(DataError, match="must be a name or a dict"):
         load_dataset(42)
 

@@ -327,6 +327,26 @@ def test_rgb_image_folder_and_resize(tmp_path):
     assert (gray == 200).all()
 
 
+def test_images_of_different_sizes_and_modes_are_resized_and_converted(tmp_path, caplog):
+    """A folder of mixed sizes gets the most common one (said in a warning); grey, 16-bit grey,
+    palette, transparent and colour images are read together without crashing."""
+    root = make_image_folder(tmp_path / "mix", rgb=True)  # 6 RGB images 5x4
+    save_png(root / "dog" / "big.png", np.zeros((9, 9), np.uint8))
+    Image.fromarray(np.full((5, 4), 40000, np.uint16)).save(root / "cat" / "deep.png")
+    Image.new("RGBA", (4, 5), (0, 0, 0, 0)).save(root / "cat" / "clear.png")
+    Image.new("RGB", (8, 6), (250, 10, 10)).convert("P").save(root / "dog" / "palette.gif")
+    with caplog.at_level("WARNING", logger="nablanet.data"):
+        ds = load_dataset({"images": root})
+    assert ds.x.shape == (10, 5, 4, 3)
+    assert "resized 2 of 10 images to 4x5, the most common size" in caplog.text
+    names = sorted(p.name for p in (root / "cat").iterdir())
+    cat = dict(zip(names, ds.x[ds.y == 0], strict=True))
+    assert (cat["clear.png"] == 255).all()  # transparent is white paper
+    assert (cat["deep.png"] == round(40000 * 255 / 65535)).all()  # 16-bit grey, scaled
+    grey = load_dataset({"images": root, "color": "grayscale", "size": [3, 3]})
+    assert grey.x.shape == (10, 3, 3, 1)
+
+
 def test_image_folder_with_train_and_test(tmp_path):
     make_image_folder(tmp_path / "d" / "train", classes=("x", "y", "z"))
     make_image_folder(tmp_path / "d" / "test", classes=("y", "z"), n=2)
@@ -339,11 +359,11 @@ def test_image_folder_with_train_and_test(tmp_path):
 def test_image_folder_errors(tmp_path):
     root = make_image_folder(tmp_path / "m")
     save_png(root / "dog" / "big.png", np.zeros((9, 9), np.uint8))
-    with pytest.raises(DataError, match=r"big.png: image is 9x9 but 0.png is 4x5; give size"):
-        load_dataset({"images": root})
     (root / "dog" / "broken.png").write_bytes(b"\x89PNG garbage")
     with pytest.raises(DataError, match=r"broken.png: cannot read the image"):
         load_dataset({"images": root, "size": [5, 4]})
+    with pytest.raises(DataError, match=r"broken.png: cannot read the image"):
+        load_dataset({"images": root})
     with pytest.raises(DataError, match=r"image folder not found"):
         load_dataset({"images": tmp_path / "absent"})
     (tmp_path / "empty").mkdir()

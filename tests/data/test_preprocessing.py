@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 
 from nablanet.data import (
     TRANSFORMER_REGISTRY,
+    ChannelStandardizer,
     Compose,
     DataError,
     ImageFlattener,
@@ -42,11 +43,13 @@ def fitted_examples():
     images = rng.integers(0, 256, size=(6, 4, 4, 1), dtype=np.uint8)
     tab = rng.normal(size=(10, 3)).astype(np.float32)
     labels = np.array([0, 2, 1, 2])
+    colour = rng.integers(0, 256, size=(5, 3, 3, 3), dtype=np.uint8)
     return [
         (StandardScaler().fit(tab), tab),
         (StandardScaler(per_feature=False).fit(images), images),
         (MinMaxScaler(feature_range=(-1, 1)).fit(tab), tab),
         (PixelScaler(max_value=16), images),
+        (ChannelStandardizer().fit(colour), colour),
         (ImageFlattener().fit(images), images),
         (OneHotEncoder().fit(labels), labels),
         (LabelEncoder().fit(np.array(["b", "a", "c"])), np.array(["c", "a"])),

@@ -116,6 +116,17 @@ LAYER_CASES: dict[str, list[tuple[dict, tuple]]] = {
         ({"max_shift": 0}, (3, 3, 1)),
         ({"max_shift": 4, "seed": 1}, (3, 4, 1)),
     ],
+    "RandomCrop": [
+        ({"padding": 2, "seed": 3}, (5, 6, 2)),
+        ({"padding": 2, "padding_mode": "reflect", "seed": 1}, (4, 5, 2)),
+        ({"padding": 3, "padding_mode": "reflect", "seed": 2}, (3, 3, 1)),
+        ({"padding": 0}, (3, 3, 1)),
+    ],
+    "RandomFlip": [
+        ({"seed": 3}, (3, 4, 2)),
+        ({"mode": "vertical", "seed": 1}, (4, 3, 1)),
+        ({"mode": "horizontal_and_vertical", "seed": 2}, (3, 3, 2)),
+    ],
     "Reshape": [({"target_shape": [2, 6]}, (3, 4)), ({"target_shape": [-1, 3, 1]}, (2, 3, 3))],
     "BatchNormalization": [
         ({"n_features": 3}, (3,)),

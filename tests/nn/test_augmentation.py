@@ -105,3 +105,84 @@ def test_a_model_with_augmentation_trains_saves_and_predicts_unshifted(tmp_path)
     again = nb.load_model(tmp_path / "m.npz")
     assert isinstance(again.layers[0], nb.RandomTranslation) and again.layers[0].max_shift == 1
     np.testing.assert_allclose(again.predict(x), p1, rtol=1e-6)
+
+
+# -- RandomCrop (pad + crop) and RandomFlip -------------------------------------------------------
+def test_random_crop_with_zero_padding_is_the_translation_of_the_same_draw():
+    x = np.random.default_rng(0).random((50, 6, 5, 3)).astype(np.float32)
+    crop = nb.RandomCrop(2, seed=7).forward(x, training=True)
+    shift = nb.RandomTranslation(2, seed=7).forward(x, training=True)
+    np.testing.assert_array_equal(crop, shift)
+
+
+def test_random_crop_reflect_windows_come_from_the_mirrored_image():
+    rng = np.random.default_rng(1)
+    x = rng.random((40, 5, 6, 2))
+    layer = nb.RandomCrop(2, padding_mode="reflect", seed=3)
+    y = layer.forward(x, training=True)
+    padded = np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)), mode="reflect")
+    offsets = set()
+    for img, pad, out in zip(x, padded, y, strict=True):
+        found = [
+            (a, b)
+            for a in range(5)
+            for b in range(5)
+            if np.array_equal(out, pad[a : a + 5, b : b + 6])
+        ]
+        assert found, "each output is a window of the reflect-padded image"
+        offsets.add(found[0])
+        assert img.shape == out.shape
+    assert len(offsets) > 10
+    # no black border: every output pixel is a pixel of its image
+    assert (y > 0).all()
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect"])
+def test_random_crop_backward_is_the_adjoint(mode):
+    rng = np.random.default_rng(2)
+    x, g = rng.standard_normal((2, 12, 4, 5, 3))
+    layer = nb.RandomCrop(3, padding_mode=mode, seed=4)
+    y = layer.forward(x, training=True)
+    np.testing.assert_allclose(np.sum(y * g), np.sum(x * layer.backward(g)), rtol=1e-12)
+
+
+def test_random_flip_flips_about_half_the_images_and_is_its_own_adjoint():
+    rng = np.random.default_rng(0)
+    x = rng.random((400, 3, 4, 2))
+    layer = nb.RandomFlip(seed=1)
+    y = layer.forward(x, training=True)
+    same = np.all(y == x, axis=(1, 2, 3))
+    mirrored = np.all(y == x[:, :, ::-1], axis=(1, 2, 3))
+    assert np.all(same | mirrored)
+    assert 150 < mirrored.sum() < 250
+    g = rng.random(x.shape)
+    np.testing.assert_allclose(np.sum(y * g), np.sum(x * layer.backward(g)), rtol=1e-12)
+    both = nb.RandomFlip("horizontal_and_vertical", seed=2)
+    yb = both.forward(x, training=True)
+    kinds = [x, x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1]]
+    hits = np.stack([np.all(yb == k, axis=(1, 2, 3)) for k in kinds])
+    assert hits.any(axis=0).all() and hits.sum(axis=1).min() > 50
+    np.testing.assert_allclose(np.sum(yb * g), np.sum(x * both.backward(g)), rtol=1e-12)
+
+
+def test_flip_and_crop_are_the_identity_at_inference_and_reproducible():
+    x = np.random.default_rng(0).random((4, 6, 6, 3)).astype(np.float32)
+    for layer in (nb.RandomFlip(seed=0), nb.RandomCrop(2, "reflect", seed=0)):
+        assert layer.forward(x, training=False) is x
+        g = np.ones_like(x)
+        assert layer.backward(g) is g
+    a = nb.RandomFlip(seed=5).forward(x, training=True)
+    np.testing.assert_array_equal(a, nb.RandomFlip(seed=5).forward(x, training=True))
+
+
+def test_flip_and_crop_errors_name_the_parameter_and_the_shape():
+    with pytest.raises(nb.NablanetError, match="'padding' parameter of RandomCrop"):
+        nb.RandomCrop(-1)
+    with pytest.raises(nb.NablanetError, match="'padding_mode' parameter of RandomCrop"):
+        nb.RandomCrop(2, "wrap")
+    with pytest.raises(nb.NablanetError, match="'mode' parameter of RandomFlip"):
+        nb.RandomFlip("diagonal")
+    with pytest.raises(nb.NablanetError, match=r"RandomFlip expected images .* \(4, 3072\)"):
+        nb.RandomFlip().forward(np.zeros((4, 3072), np.float32), training=True)
+    with pytest.raises(nb.NablanetError, match=r"RandomCrop expected images .* \(4, 3072\)"):
+        nb.RandomCrop(2).forward(np.zeros((4, 3072), np.float32), training=True)

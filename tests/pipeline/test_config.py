@@ -80,7 +80,7 @@ def test_dump_and_reload_is_identical(tmp_path):
         ("model.layers[1].rate=1.5", "model.layers[1].rate: must be a fraction in [0, 1), got 1.5"),
         (
             "data.preprocessing.scale=stdandard",
-            "data.preprocessing.scale: must be one of 'standard', 'minmax', 'unit' or 'none', got 'stdandard'",
+            "data.preprocessing.scale: must be one of 'standard', 'minmax', 'unit', 'per_channel' or 'none', got 'stdandard'",
         ),
         (
             "data.validation_split=0.9",

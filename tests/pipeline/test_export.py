@@ -334,6 +334,7 @@ def test_regression_targets_are_scaled_back():
 def _synthetic_dataset(config_path: Path, tmp_path: Path, n: int = 96) -> Path:
     """An .npz like the config's dataset (shape, task, classes; uint8 pixels for images)."""
     name = yaml.safe_load(config_path.read_text())["data"]["dataset"]
+    name = name["name"] if isinstance(name, dict) else name  # {name: spiral, n_samples: ...}
     info = {i.name: i for i in nd.list_datasets()}[name]
     shape = tuple(info.input_shape)
     rng = np.random.default_rng(len(name))
@@ -620,3 +621,30 @@ def test_a_new_transformer_is_one_small_exporter_and_per_channel_numbers_broadca
     scaler.mean = np.zeros(4, dtype=np.float32)  # 4 numbers for 3 channels: refused
     with pytest.raises(ex.ExportError, match=r"fitted on samples of shape \(4,\), the graph"):
         ex.build_onnx(trained)
+
+
+def test_colour_cnn_with_flip_crop_and_per_channel_standardization():
+    """A CIFAR-like model: raw RGB pixels in, per-channel standardization and the augmentation
+    layers (the identity at inference) in the graph, the same probabilities as predict."""
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (30, 8, 8, 3)).astype(np.uint8)
+    pre = nd.Compose([nd.ChannelStandardizer()]).fit(images)
+    nb.set_seed(3)
+    model = randomize(
+        nb.Sequential(
+            [
+                nb.RandomFlip(),
+                nb.RandomCrop(2, padding_mode="reflect"),
+                nb.Conv2D(3, 4, 3, padding="same", activation="relu"),
+                nb.MaxPool2D(2),
+                nb.Flatten(),
+                nb.Dense(64, 3, activation="softmax"),
+            ]
+        )
+    )
+    trained = TrainedModel(model, task="multiclass", input_shape=(8, 8, 3), preprocessing=pre)
+    proto = ex.build_onnx(trained)
+    assert "ChannelStandardizer" in props(proto)["preprocessing"]
+    x = rng.integers(0, 256, (6, 8, 8, 3)).astype(np.float32)
+    for out in run_both(proto, x):
+        assert_agree(out, pipeline.predict(trained, x).probabilities)

@@ -425,3 +425,22 @@ def test_overwrites_an_existing_plot(tmp_path):
     P.plot_loss({"loss": [1.0, 0.9, 0.8, 0.1]}, target)
     assert target.read_bytes() != first
     assert no_temp_files(tmp_path) == []
+
+
+def test_plot_misclassified_shows_colour_images_in_their_own_colours(tmp_path, figures):
+    """CIFAR-like RGB images on the 0..255 range: a dark red stays dark red (no per-image
+    stretch), a grey image stays grey."""
+    images = np.zeros((3, 4, 4, 3), np.uint8)
+    images[0, ..., 0] = 100  # dark red
+    images[1] = 128  # mid grey
+    images[2, ..., 2] = 255  # blue
+    out = P.plot_misclassified(
+        images, [0, 1, 2], [1, 2, 0], ["a", "b", "c"], tmp_path / "mis.png",
+        value_range=(0.0, 255.0),
+    )  # fmt: skip
+    assert_png(out)
+    shown = [np.asarray(im.get_array()) for im in figures[-1].axes[0].images]
+    assert [s.shape for s in shown] == [(4, 4, 3)] * 3
+    np.testing.assert_allclose(shown[0][0, 0], [100 / 255, 0, 0])
+    np.testing.assert_allclose(shown[1][0, 0], [128 / 255] * 3)
+    np.testing.assert_allclose(shown[2][0, 0], [0, 0, 1])

@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+from nablanet.ui.views import legend_labels
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
@@ -282,7 +284,8 @@ def test_compare_runs(page, runs, ui_server):
     assert runs["breast_cancer"].name in text
     # both runs drawn, each in the legend (the plot is drawn again when a run is added)
     wait_for(lambda: len([d for d in line_paths(page, "compare-plot") if d]) == 2, "2 curves")
-    names = {runs["breast_cancer"].name, runs["digits"].name}
+    # each run under a label that fits the legend and keeps its stamp (views.legend_labels)
+    names = set(legend_labels([runs["breast_cancer"].name, runs["digits"].name]))
     wait_for(lambda: legend_series(page, "compare-plot") == names, "both runs in the legend")
 
     loss_paths = line_paths(page, "compare-plot")

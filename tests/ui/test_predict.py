@@ -116,3 +116,25 @@ def test_the_evaluate_view_of_a_run(runs):
     assert {"malignant", "benign"} == set(view["per_class"]["class"])
     with pytest.raises(UIError):
         tab_evaluate.run_view(str(runs["dir"] / "no-such-run"))
+
+
+def test_the_evaluate_tab_shows_a_runs_diagnostics(runs, tmp_path):
+    text = tab_evaluate.diagnostics_text(str(runs["breast_cancer"]))
+    assert "Diagnostics of" in text and "recorded epoch" in text
+    # a run with warnings lists them with the advice
+    import json
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(runs["breast_cancer"], run)
+    record = json.loads((run / "diagnostics.json").read_text())
+    record["warnings"] = [
+        {"epoch": 2, "rule": "dead_relu", "layer": "0.dense", "message": "90% of its 8 ReLU "
+         "units output 0", "advice": "lower the learning rate", "values": {}}
+    ]  # fmt: skip
+    (run / "diagnostics.json").write_text(json.dumps(record))
+    text = tab_evaluate.diagnostics_text(str(run))
+    assert "1 warning(s)" in text and "**dead_relu** (0.dense), epoch 2" in text
+    assert "*Try:* lower the learning rate" in text
+    (run / "diagnostics.json").unlink()
+    assert "no diagnostics" in tab_evaluate.diagnostics_text(str(run))

@@ -16,6 +16,7 @@ import the library (:mod:`nablanet.nn`), and the library does not import it.
 """
 
 from .builtin import FASHION_MNIST, MNIST, IdxSource, load_idx_dataset
+from .cifar import CIFAR10, CifarSource, load_cifar
 from .dataset import TASKS, Dataset, encode_targets, infer_task
 from .errors import DataError
 from .fetch import DATA_ENV, default_data_dir, download_file
@@ -24,6 +25,7 @@ from .idx import parse_idx, read_idx, write_idx
 from .loader import DataLoader
 from .preprocessing import (
     TRANSFORMER_REGISTRY,
+    ChannelStandardizer,
     Compose,
     ImageFlattener,
     LabelEncoder,
@@ -35,15 +37,34 @@ from .preprocessing import (
     serialize_transformer,
     transformer_from_config,
 )
-from .registry import DatasetInfo, list_datasets, load_dataset, register_dataset
+from .registry import (
+    DatasetInfo,
+    dataset_params,
+    list_datasets,
+    load_dataset,
+    register_dataset,
+)
 from .split import Split, train_val_test_indices, train_val_test_split
+from .toy import (
+    TOY_DATASETS,
+    make_circles,
+    make_gaussians,
+    make_moons,
+    make_spiral,
+    make_toy,
+    make_xor,
+)
 
 __all__ = [
+    "CIFAR10",
     "DATA_ENV",
     "FASHION_MNIST",
     "MNIST",
     "TASKS",
+    "TOY_DATASETS",
     "TRANSFORMER_REGISTRY",
+    "ChannelStandardizer",
+    "CifarSource",
     "Compose",
     "DataError",
     "DataLoader",
@@ -59,17 +80,25 @@ __all__ = [
     "StandardScaler",
     "Transformer",
     "csv_columns",
+    "dataset_params",
     "default_data_dir",
     "download_file",
     "encode_targets",
     "infer_task",
     "list_datasets",
+    "load_cifar",
     "load_csv",
     "load_dataset",
     "load_idx_dataset",
     "load_image_folder",
     "load_npy",
     "load_npz",
+    "make_circles",
+    "make_gaussians",
+    "make_moons",
+    "make_spiral",
+    "make_toy",
+    "make_xor",
     "parse_idx",
     "read_idx",
     "register_dataset",

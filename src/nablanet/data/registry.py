@@ -5,9 +5,11 @@ describing user data (``{"csv": path, "target": column}``, ``{"npz": path}``,
 ``{"npy": {"x": path, "y": path}}``, ``{"images": folder}``).
 
 >>> sorted(info.name for info in list_datasets())
-['breast_cancer', 'diabetes', 'digits', 'fashion_mnist', 'mnist']
+['breast_cancer', 'cifar10', 'circles', 'diabetes', 'digits', 'fashion_mnist', 'gaussians', 'mnist', 'moons', 'spiral', 'xor']
 >>> load_dataset("diabetes")
 Dataset(name='diabetes', task='regression', x=(442, 10) float32, y=(442,) float32)
+>>> load_dataset({"name": "spiral", "n_samples": 90, "noise": 0.1})
+Dataset(name='spiral', task='multiclass', x=(90, 2) float32, y=(90,) int64, classes=['0', '1', '2'])
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from . import builtin
+from . import builtin, cifar, toy
 from .builtin import FASHION_MNIST, MNIST, IdxSource, find_idx_files, idx_search_dirs
 from .dataset import Dataset
 from .errors import DataError
@@ -57,8 +59,10 @@ Loader = Callable[..., Dataset]
 
 @dataclass(frozen=True)
 class _Entry:
-    loader: Loader  # loader(data_dir=..., download=..., progress=...) -> Dataset
+    loader: Loader  # loader(data_dir=..., download=..., progress=..., **params) -> Dataset
     info: Callable[[str | os.PathLike | None], DatasetInfo]
+    #: the keyword parameters the loader takes besides the data folder (the toy generators')
+    params: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -74,6 +78,7 @@ def register_dataset(
     info: DatasetInfo | Callable[[str | os.PathLike | None], DatasetInfo],
     *,
     overwrite: bool = False,
+    params: tuple[str, ...] = (),
 ) -> None:
     """Add a dataset to the registry.
 
@@ -88,12 +93,14 @@ def register_dataset(
         data directory.
     overwrite : bool
         Replace an existing entry of the same name.
+    params : tuple of str
+        Keyword parameters the loader takes (``{"name": ..., <param>: value}`` specs pass them).
     """
     key = _normalize(name)
     if key in _REGISTRY and not overwrite:
         raise DataError(f"a dataset named {key!r} is already registered")
     info_fn = info if callable(info) else (lambda data_dir, _info=info: _info)
-    _REGISTRY[key] = _Entry(loader=loader, info=info_fn)
+    _REGISTRY[key] = _Entry(loader=loader, info=info_fn, params=tuple(params))
 
 
 def _bundled(fn: Callable[[], Dataset]) -> Loader:
@@ -147,6 +154,35 @@ def _register_idx(source: IdxSource) -> None:
 
 _register_idx(MNIST)
 _register_idx(FASHION_MNIST)
+
+
+def _register_cifar(source: cifar.CifarSource) -> None:
+    def loader(data_dir=None, download=True, progress=True) -> Dataset:
+        return cifar.load_cifar(source, data_dir, download=download, progress=progress)
+
+    def info(data_dir=None) -> DatasetInfo:
+        found = cifar.find_cifar(source, data_dir)
+        where = (
+            str(found[1])
+            if found
+            else f"{cifar.resolve_data_dir(data_dir) / source.folder} (not downloaded yet)"
+        )
+        return DatasetInfo(
+            name=source.name,
+            task="multiclass",
+            n_train=source.records_per_file * len(source.train_files),
+            n_test=source.records_per_file * len(source.test_files),
+            input_shape=(32, 32, 3),
+            n_classes=len(source.class_names),
+            available_offline=found is not None,
+            location=where,
+            description=source.description,
+        )
+
+    register_dataset(source.name, loader, info)
+
+
+_register_cifar(cifar.CIFAR10)
 register_dataset(
     "breast_cancer",
     _bundled(builtin.load_breast_cancer),
@@ -185,6 +221,45 @@ register_dataset(
 )
 
 
+def _register_toy(name: str) -> None:
+    _, defaults, description = toy.TOY_DATASETS[name]
+
+    def loader(data_dir=None, download=True, progress=True, **params) -> Dataset:
+        return toy.make_toy(name, **params)
+
+    n_classes = defaults.get("n_classes", 2)
+    register_dataset(
+        name,
+        loader,
+        DatasetInfo(
+            name=name,
+            task="binary" if n_classes == 2 else "multiclass",
+            n_train=int(defaults["n_samples"]),
+            n_test=None,
+            input_shape=(2,),
+            n_classes=int(n_classes),
+            available_offline=True,
+            location="generated",
+            description=description,
+        ),
+        params=tuple(defaults),
+    )
+
+
+for _toy_name in toy.TOY_DATASETS:
+    _register_toy(_toy_name)
+
+
+def dataset_params(name: str) -> tuple[str, ...]:
+    """The keyword parameters a registered dataset takes (empty for files on disk).
+
+    >>> dataset_params("spiral")
+    ('n_samples', 'noise', 'n_classes', 'seed')
+    """
+    entry = _REGISTRY.get(_normalize(name))
+    return () if entry is None else entry.params
+
+
 def list_datasets(data_dir: str | os.PathLike | None = None) -> list[DatasetInfo]:
     """Info on every registered dataset, sorted by name: task, sizes, input shape, classes, and
     where it is cached / whether it loads offline. Loads no data and uses no network."""
@@ -204,7 +279,8 @@ def load_dataset(
     ----------
     spec : str or dict
         A registry name (see :func:`list_datasets`; ``"fashion-mnist"`` works too), or
-        ``{"name": <registry name>}``, ``{"csv": path, "target": column, ...}``,
+        ``{"name": <registry name>, <parameter>: value, ...}`` (the toy generators' ``n_samples``,
+        ``noise``, ``n_classes``, ``seed``), ``{"csv": path, "target": column, ...}``,
         ``{"npz": path, ...}``, ``{"npy": {"x": path, "y": path}, "mmap": "auto", ...}``,
         ``{"images": folder, "size": [h, w], ...}`` (see :mod:`nablanet.data.formats`).
         Relative paths are relative to the working directory.
@@ -225,8 +301,12 @@ def load_dataset(
     DataError
         Unknown name, bad spec, missing or malformed files (one line naming the problem).
     """
-    if isinstance(spec, Mapping) and set(spec) == {"name"}:
+    params: dict[str, Any] = {}
+    if isinstance(spec, Mapping) and "name" in spec:
+        params = {k: v for k, v in spec.items() if k != "name"}
         spec = spec["name"]
+        if not isinstance(spec, str):
+            raise DataError(f"a dataset name must be a string, got {type(spec).__name__}: {spec!r}")
     if isinstance(spec, str):
         entry = _REGISTRY.get(_normalize(spec))
         if entry is None:
@@ -236,7 +316,11 @@ def load_dataset(
                 "given as {'csv': path, 'target': column}, {'npz': path}, "
                 "{'npy': {'x': path, 'y': path}} or {'images': folder}"
             )
-        return entry.loader(data_dir=data_dir, download=download, progress=progress)
+        unknown = [k for k in params if k not in entry.params]
+        if unknown:
+            takes = f"it takes {', '.join(entry.params)}" if entry.params else "it takes none"
+            raise DataError(f"dataset {spec!r}: unknown parameter {unknown[0]!r}; {takes}")
+        return entry.loader(data_dir=data_dir, download=download, progress=progress, **params)
     if isinstance(spec, Mapping):
         return load_from_spec(dict(spec))
     raise DataError(f"a dataset spec must be a name or a dict, got {type(spec).__name__}: {spec!r}")

@@ -11,6 +11,7 @@ from .callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
+from .diagnostics import Diagnostics, DiagnosticThresholds, DiagnosticWarning
 from .errors import NablanetError
 from .gradcheck import gradcheck_layer, gradcheck_loss, gradcheck_model, numerical_gradient
 from .layers import (
@@ -29,6 +30,8 @@ from .layers import (
     MaxPool2D,
     MaxPooling2D,
     Neuron,
+    RandomCrop,
+    RandomFlip,
     RandomTranslation,
     ReLU,
     Reshape,
@@ -73,6 +76,9 @@ __all__ = [
     "Conv2D",
     "CosineAnnealing",
     "Dense",
+    "DiagnosticThresholds",
+    "DiagnosticWarning",
+    "Diagnostics",
     "DiskFullError",
     "Dropout",
     "EarlyStopping",
@@ -98,6 +104,8 @@ __all__ = [
     "Optimizer",
     "Parameter",
     "RMSprop",
+    "RandomCrop",
+    "RandomFlip",
     "RandomTranslation",
     "ReLU",
     "ReduceLROnPlateau",

@@ -3,8 +3,9 @@
 A callback sees ``self.trainer`` (and ``self.model``) and may set ``trainer.stop_training = True``.
 Hooks: ``on_train_begin(logs)``, ``on_train_end(logs)``, ``on_epoch_begin(epoch, logs)``,
 ``on_epoch_end(epoch, logs)``, ``on_batch_end(step, logs)``. The batch logs hold ``loss`` (the
-batch's data loss), ``batch``, ``size``, and ``outputs`` and ``targets`` (the batch's model outputs,
-computed before the optimizer step, and its targets: arrays valid only during the call).
+batch's data loss), ``batch``, ``size``, and ``inputs``, ``outputs`` and ``targets`` (the batch's
+inputs, its model outputs, computed before the optimizer step, and its targets: arrays valid only
+during the call).
 """
 
 from __future__ import annotations

@@ -401,11 +401,12 @@ class Trainer:
                 optimizer.step()
                 tracker.update(loss, out, yb)
                 if batch_callbacks:
-                    # outputs (computed before the step) and targets are valid during the call
+                    # inputs, outputs (computed before the step), targets: valid during the call
                     logs = {
                         "loss": loss,
                         "batch": step,
                         "size": len(xb),
+                        "inputs": xb,
                         "outputs": out,
                         "targets": yb,
                     }

@@ -21,7 +21,10 @@ The public API (see ``docs/pipeline.md``):
 - paths: :func:`resolve_model_path` (a model file, a run directory or ``runs/latest``),
   :func:`resolve_run_path`, :func:`update_latest` (keeps ``<output_dir>/latest`` current);
 - use: :func:`load_trained_model` -> :class:`TrainedModel`, :func:`evaluate_model_file`,
-  :func:`predict`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
+  :func:`predict`, :func:`image_to_sample` (any picture -> one model input, the path the CLI,
+  the UI and ``predict`` share) -> :class:`ImageSample`; :func:`export_onnx` (ONNX, needs ``nablanet[onnx]``) -> :class:`ExportResult`;
+- diagnostics: :func:`read_diagnostics` (a run's ``diagnostics.json``); :class:`Playground`,
+  :class:`PlaygroundSettings` (a toy 2-D experiment drawn while it learns: the UI's Playground);
 - errors: :class:`PipelineError` (and :class:`ConfigError`, :class:`InputError`,
   :class:`RunDirError`, :class:`ExportError`), all one-line user errors.
 """
@@ -30,11 +33,15 @@ from .build import build_model
 from .callbacks import StopOnEvent
 from .choices import Choices, describe_choices
 from .config import Config, config_from_dict, dump_config, load_config, read_yaml, save_config
+from .diagnostics import read_diagnostics
 from .errors import ConfigError, InputError, PipelineError, RunDirError
 from .evaluate import EvaluationResult, evaluate_model_file
 from .export import ExportError, ExportResult, build_onnx, export_onnx
+from .images import ImageSample, ImageSpec, image_to_sample
 from .locate import LATEST, resolve_model_path, resolve_run_path, update_latest
 from .logs import configure_logging
+from .naming import default_run_name
+from .playground import Playground, PlaygroundSettings
 from .predict import Predictions, predict
 from .prepare import PreparedData, prepare_data
 from .preview import ModelPreview, build_model_for
@@ -74,11 +81,15 @@ __all__ = [
     "EvaluationResult",
     "ExportError",
     "ExportResult",
+    "ImageSample",
+    "ImageSpec",
     "InputError",
     "LayerContext",
     "LayerSpec",
     "ModelPreview",
     "PipelineError",
+    "Playground",
+    "PlaygroundSettings",
     "Predictions",
     "PreparedData",
     "RunDirError",
@@ -92,10 +103,12 @@ __all__ = [
     "config_from_dict",
     "configure_logging",
     "create_run_dir",
+    "default_run_name",
     "describe_choices",
     "dump_config",
     "evaluate_model_file",
     "export_onnx",
+    "image_to_sample",
     "list_runs",
     "list_studies",
     "load_config",
@@ -104,6 +117,7 @@ __all__ = [
     "load_trained_model",
     "predict",
     "prepare_data",
+    "read_diagnostics",
     "read_yaml",
     "register_layer_type",
     "resolve_model_path",

@@ -50,6 +50,8 @@ from .specs import (
     LayerSpec,
     OptimizerSpec,
     Pool2DSpec,
+    RandomCropSpec,
+    RandomFlipSpec,
     RandomTranslationSpec,
     ReshapeSpec,
     SchedulerSpec,
@@ -171,12 +173,24 @@ def _build_random_translation(spec: RandomTranslationSpec, ctx: LayerContext) ->
     return nn.RandomTranslation(spec.max_shift)
 
 
+def _build_random_crop(spec: RandomCropSpec, ctx: LayerContext) -> nn.Layer:
+    _image_channels(spec, ctx)
+    return nn.RandomCrop(spec.padding, spec.padding_mode)
+
+
+def _build_random_flip(spec: RandomFlipSpec, ctx: LayerContext) -> nn.Layer:
+    _image_channels(spec, ctx)
+    return nn.RandomFlip(spec.mode)
+
+
 register_layer_type("conv2d", Conv2DSpec, _build_conv2d)
 register_layer_type("maxpool2d", Pool2DSpec, _build_pool2d)
 register_layer_type("avgpool2d", Pool2DSpec, _build_pool2d)
 register_layer_type("flatten", ShapeOnlySpec, _build_shape_only)
 register_layer_type("globalavgpool2d", ShapeOnlySpec, _build_shape_only)
 register_layer_type("random_translation", RandomTranslationSpec, _build_random_translation)
+register_layer_type("random_crop", RandomCropSpec, _build_random_crop)
+register_layer_type("random_flip", RandomFlipSpec, _build_random_flip)
 register_layer_type("reshape", ReshapeSpec, lambda spec, ctx: nn.Reshape(spec.target_shape))
 register_layer_type(
     "batchnorm",

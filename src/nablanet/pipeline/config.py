@@ -66,6 +66,7 @@ from .specs import (
 __all__ = [
     "Config",
     "DataConfig",
+    "DiagnosticsConfig",
     "EarlyStoppingConfig",
     "EvaluationConfig",
     "ModelConfig",
@@ -135,6 +136,36 @@ class ImagesSource(StrictModel):
     color: Literal["auto", "grayscale", "rgb"] = "auto"
 
 
+class RegistrySource(StrictModel):
+    """``{name: spiral, n_samples: 600, noise: 0.2}``: a registered dataset with the parameters
+    its generator takes (the toy datasets: ``n_samples``, ``noise``, ``n_classes`` (spiral,
+    gaussians), ``seed``; see ``nablanet datasets`` and docs/diagnostics.md)."""
+
+    name: str
+    n_samples: Annotated[int, Field(ge=2)] | None = None
+    noise: NonNegativeFloat | None = None
+    n_classes: Annotated[int, Field(ge=2)] | None = None
+    seed: NonNegativeInt | None = None
+
+    @model_validator(mode="after")
+    def _known_parameters(self) -> RegistrySource:
+        from ..data import dataset_params
+
+        takes = dataset_params(self.name)
+        for key in ("n_samples", "noise", "n_classes", "seed"):
+            if getattr(self, key) is not None and key not in takes:
+                fail_at(
+                    (key,),
+                    f"dataset {self.name!r} takes "
+                    + (f"only {', '.join(takes)}" if takes else "no parameters"),
+                    getattr(self, key),
+                )
+        return self
+
+
+#: keys of ``data:`` that belong to a toy dataset (``{dataset: spiral, n_samples: 600}``)
+_GENERATOR_KEYS = ("n_samples", "noise", "n_classes", "seed")
+
 _SOURCES: dict[str, type[StrictModel]] = {
     "csv": CsvSource,
     "npz": NpzSource,
@@ -144,14 +175,16 @@ _SOURCES: dict[str, type[StrictModel]] = {
 
 
 def _dataset_source(value: Any) -> Any:
-    if isinstance(value, str | CsvSource | NpzSource | NpySource | ImagesSource):
+    if isinstance(value, str | CsvSource | NpzSource | NpySource | ImagesSource | RegistrySource):
         return value
+    if isinstance(value, Mapping) and "name" in value and not any(k in value for k in _SOURCES):
+        return RegistrySource.model_validate(dict(value))
     kinds = [k for k in _SOURCES if k in value] if isinstance(value, Mapping) else []
     if len(kinds) != 1:
         fail_at(
             (),
             "must be a registry name (see `nablanet datasets`) or a mapping with one of the keys "
-            "csv (plus target), npz, npy or images",
+            "name (plus generator parameters), csv (plus target), npz, npy or images",
             value,
         )
     return _SOURCES[kinds[0]].model_validate(dict(value))
@@ -162,7 +195,7 @@ def _dump_source(value: Any) -> Any:
 
 
 DatasetSource = Annotated[
-    str | CsvSource | NpzSource | NpySource | ImagesSource,
+    str | CsvSource | NpzSource | NpySource | ImagesSource | RegistrySource,
     PlainValidator(_dataset_source),
     PlainSerializer(_dump_source),
 ]
@@ -173,9 +206,10 @@ class PreprocessingConfig(StrictModel):
 
     Attributes
     ----------
-    scale : {"standard", "minmax", "unit", "none"} or None
+    scale : {"standard", "minmax", "unit", "per_channel", "none"} or None
         ``standard``: zero mean, unit variance per feature; ``minmax``: to [0, 1] per feature;
-        ``unit``: pixel values / 255; ``none``. Default (null): ``standard`` for tables,
+        ``unit``: pixel values / 255; ``per_channel``: images standardized with one mean and
+        std per colour channel (CIFAR's usual normalization); ``none``. Default (null): ``standard`` for tables,
         ``unit`` for images.
     flatten : bool or None
         Flatten each image into a vector. Default (null): when the first layer is ``dense``.
@@ -183,7 +217,7 @@ class PreprocessingConfig(StrictModel):
         Regression targets. Default (null): ``standard`` (predictions are scaled back).
     """
 
-    scale: Literal["standard", "minmax", "unit", "none"] | None = None
+    scale: Literal["standard", "minmax", "unit", "per_channel", "none"] | None = None
     flatten: bool | None = None
     target_scale: Literal["standard", "none"] | None = None
 
@@ -201,6 +235,22 @@ class DataConfig(StrictModel):
     stratify: bool = True
     max_samples: PositiveInt | None = None
     preprocessing: PreprocessingConfig = Field(default_factory=PreprocessingConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generator_keys_into_dataset(cls, data: Any) -> Any:
+        # `data: {dataset: spiral, n_samples: 600, noise: 0.2}` is short for
+        # `data: {dataset: {name: spiral, n_samples: 600, noise: 0.2}}`
+        if isinstance(data, Mapping) and any(k in data for k in _GENERATOR_KEYS):
+            ds = data.get("dataset")
+            if isinstance(ds, str) or (isinstance(ds, Mapping) and "name" in ds):
+                data = dict(data)
+                name = {"name": ds} if isinstance(ds, str) else dict(ds)
+                for key in _GENERATOR_KEYS:
+                    if key in data:
+                        name[key] = data.pop(key)
+                data["dataset"] = name
+        return data
 
     @model_validator(mode="after")
     def _splits_leave_training_data(self) -> DataConfig:
@@ -223,6 +273,8 @@ class DataConfig(StrictModel):
         ds = self.dataset
         if isinstance(ds, str):
             return ds
+        if isinstance(ds, RegistrySource):
+            return ds.name
         kind = next(iter(type(ds).model_fields))
         value = getattr(ds, kind)
         return f"{kind}:{value.x if isinstance(value, NpyFiles) else value}"
@@ -284,6 +336,16 @@ class CheckpointConfig(StrictModel):
     mode: Literal["auto", "min", "max"] = "auto"
 
 
+class DiagnosticsConfig(StrictModel):
+    """``training.diagnostics:`` per-layer statistics and warnings (:class:`nablanet.Diagnostics`)
+    written to the run's ``diagnostics.json``; ``enabled: false`` turns them off. ``every``: record
+    every n-th epoch, or ``auto`` (default): as often as keeps their cost under 3 % of the
+    training time."""
+
+    enabled: bool = True
+    every: PositiveInt | Literal["auto"] = "auto"
+
+
 class TrainingConfig(StrictModel):
     """``training:`` loss, optimizer, schedule, epochs, batches, early stopping, checkpoints."""
 
@@ -300,6 +362,7 @@ class TrainingConfig(StrictModel):
     early_stopping: EarlyStoppingConfig | None = None
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     terminate_on_nan: bool = True
+    diagnostics: DiagnosticsConfig = Field(default_factory=DiagnosticsConfig)
 
 
 class EvaluationConfig(StrictModel):

@@ -255,6 +255,7 @@ def evaluation_plots(
             names,
             out_dir / "misclassified.png",
             cmap=cmap,
+            value_range=model.value_range,
         )
     return written
 

@@ -123,7 +123,8 @@ def finish_run(fitted: FitOutcome, prepared: PreparedData) -> tuple[dict[str, An
 
 
 def _draw_plots(fitted: FitOutcome, prepared: PreparedData, test_report, test_pred) -> list[Path]:
-    """The learning curves and the test split's plots; a failing plot only logs a warning."""
+    """The learning curves, the diagnostics (and a 2-D model's decision regions) and the test
+    split's plots; a failing plot only logs a warning."""
     plot_dir = fitted.run_dir / PLOTS_DIR
     plot_paths: list[Path] = []
     try:
@@ -132,6 +133,13 @@ def _draw_plots(fitted: FitOutcome, prepared: PreparedData, test_report, test_pr
         plot_paths.extend(plots.plot_history(fitted.history, plot_dir))
     except Exception as e:  # a plot must not lose a finished run
         logger.warning("Could not draw the learning curves: %s", e)
+    from .diagnostics import run_diagnostics_plots
+
+    plot_paths.extend(
+        run_diagnostics_plots(
+            fitted.run_dir, plot_dir, fitted.trained, prepared.raw_x_test, prepared.raw_y_test
+        )
+    )
     if test_report is not None:
         plot_paths.extend(
             evaluation_plots(

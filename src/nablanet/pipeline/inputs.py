@@ -1,9 +1,9 @@
 """Raw inputs for ``predict``: ``.npy``, ``.npz``, ``.csv`` files, images (PNG, JPEG, ...) and
 folders of images, turned into a batch of raw samples of the model's input shape.
 
-Images are read with Pillow in the model's colour mode, resized to its image size, and inverted
-when their background is the opposite of the training images' (MNIST digits are white on black;
-a digit drawn black on white is inverted).
+Images go through :func:`nablanet.pipeline.images.image_to_sample`, the one path the UI and
+the Python API use too: converted to the model's colour mode, resized to its image size, and
+reframed like MNIST for a digit model (see :mod:`nablanet.pipeline.images`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import numpy as np
 
 from ..data.formats.images import IMAGE_EXTENSIONS
 from ..data.formats.table import first_row_kind
-from ..data.limits import check_text_file, open_image
+from ..data.limits import check_text_file
 from ..nn.npyfile import ArrayFileError, NpzArchive, read_npy
 from .errors import InputError
+from .images import image_to_sample
 from .trained import TrainedModel
 
 __all__ = ["read_csv_features", "read_image", "read_inputs"]
@@ -243,43 +244,15 @@ def read_csv_features(
 
 
 def read_image(path: str | Path, model: TrainedModel) -> np.ndarray:
-    """One image as a raw sample of ``model.input_shape`` ``(H, W, C)``, uint8-like values.
-
-    Converted to grayscale (C = 1) or RGB (C = 3), resized to (H, W), inverted when its
-    background is light and the training images' was dark (or the reverse), and rescaled to the
-    training pixel range (e.g. 0..16 for scikit-learn's digits).
-    """
-    from PIL import Image, UnidentifiedImageError
-
+    """One image file as a raw sample of ``model.input_shape`` ``(H, W, C)``, through
+    :func:`nablanet.pipeline.images.image_to_sample` (the path the UI and the Python API take
+    too); each conversion it makes is logged."""
     path = Path(path)
     if not model.is_image:
         raise InputError(
             f"{path}: this model takes {model.describe_inputs()}, not images; give a .csv or .npy"
         )
-    h, w, c = model.input_shape
-    try:
-        with open_image(path, InputError) as img:
-            img = img.convert("L" if c == 1 else "RGB")
-            if img.size != (w, h):
-                img = img.resize((w, h), Image.Resampling.LANCZOS)
-            arr = np.asarray(img, dtype=np.float32)
-    except (UnidentifiedImageError, OSError) as e:
-        raise InputError(f"{path}: cannot read the image ({e})") from None
-    arr = arr.reshape(h, w, c)
-    border = np.concatenate(
-        [arr[0].ravel(), arr[-1].ravel(), arr[:, 0].ravel(), arr[:, -1].ravel()]
-    )
-    background = "dark" if border.mean() < 127.5 else "light"
-    wanted = model.image_background
-    if wanted is not None and background != wanted:
-        arr = 255.0 - arr
-        logger.info(
-            "%s: inverted the image (%s background, the model was trained on %s)",
-            path.name,
-            background,
-            wanted,
-        )
-    lo, hi = model.value_range or (0.0, 255.0)
-    if (lo, hi) != (0.0, 255.0):
-        arr = lo + arr * ((hi - lo) / 255.0)
-    return arr
+    sample = image_to_sample(path, model)
+    for note in sample.notes:
+        logger.info("%s: %s", path.name, note)
+    return sample.x

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from .images import image_to_sample
 from .inputs import read_inputs
 from .trained import TrainedModel, load_trained_model
 
@@ -50,6 +53,11 @@ def warn_if_unscaled(trained: TrainedModel, x: np.ndarray, source: str) -> bool:
         largest,
     )
     return True
+
+
+def _is_pil_image(value: Any) -> bool:
+    pil = sys.modules.get("PIL.Image")  # a PIL image implies PIL is imported already
+    return pil is not None and isinstance(value, pil.Image)
 
 
 @dataclass
@@ -123,7 +131,7 @@ class Predictions:
 
 def predict(
     model: str | Path | TrainedModel,
-    inputs: str | Path | np.ndarray,
+    inputs: str | Path | np.ndarray | Any,
     ids: list[str] | None = None,
     *,
     by_position: bool = False,
@@ -133,9 +141,12 @@ def predict(
     Parameters
     ----------
     model : path of a model file (``runs/<run>/model.npz``) or a TrainedModel
-    inputs : path (``.npy``, ``.npz``, ``.csv``, an image, a folder of images) or ndarray
+    inputs : path (``.npy``, ``.npz``, ``.csv``, an image, a folder of images), ndarray, or a
+        PIL image
         Raw samples of the model's input shape (a single sample is fine), e.g. rows of the 30
-        breast-cancer measurements or 28x28 digit images.
+        breast-cancer measurements or 28x28 digit images. An image file or a PIL image of any
+        size and colour mode goes through :func:`~nablanet.pipeline.images.image_to_sample`,
+        as in ``nablanet predict`` and the UI.
     ids : list of str, optional
         Names of the samples of an array input (default: row numbers).
     by_position : bool
@@ -154,7 +165,12 @@ def predict(
         Missing or corrupt model file.
     """
     trained = model if isinstance(model, TrainedModel) else load_trained_model(model)
-    if isinstance(inputs, np.ndarray):
+    if _is_pil_image(inputs):
+        sample = image_to_sample(inputs, trained)
+        for note in sample.notes:
+            logger.info("image: %s", note)
+        x, names, source = sample.x[np.newaxis], ids or ["image"], "image"
+    elif isinstance(inputs, np.ndarray):
         x = trained.check_inputs(inputs, "input array")
         names = ids or [str(i) for i in range(len(x))]
         source = "input array"

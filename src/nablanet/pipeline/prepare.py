@@ -101,6 +101,7 @@ class PreparedData:
     dataset_name: str
     value_range: tuple[float, float] | None = None
     image_background: str | None = None
+    image_style: str | None = None
     test_source: str = "test split"
 
     @property
@@ -130,6 +131,7 @@ class PreparedData:
             "model_input_shape": list(self.model_input_shape),
             "value_range": None if self.value_range is None else list(self.value_range),
             "image_background": self.image_background,
+            "image_style": self.image_style,
             "preprocessing": nd.serialize_transformer(self.preprocessing),
             "target_preprocessing": None
             if self.target_preprocessing is None
@@ -155,6 +157,14 @@ def build_preprocessing(config: Config, dataset: nd.Dataset) -> nd.Compose:
     if scale is None:
         scale = "unit" if (is_image or dataset.value_range is not None) else "standard"
     steps: list[nd.Transformer] = []
+    if scale == "per_channel":
+        if not is_image:
+            raise ConfigError(
+                "data.preprocessing.scale: 'per_channel' standardizes the colour channels of "
+                f"images, but {dataset.name} holds samples of shape {dataset.input_shape}; use "
+                "standard for tables"
+            )
+        steps.append(nd.ChannelStandardizer())  # before flattening: it needs the channel axis
     if flatten and is_image:
         steps.append(nd.ImageFlattener())
     if scale == "standard":
@@ -183,6 +193,30 @@ def _image_background(x: np.ndarray, value_range: tuple[float, float] | None) ->
     lo, hi = value_range if value_range is not None else (0.0, 255.0)
     level = (float(border.mean()) - lo) / max(hi - lo, 1e-12)
     return "dark" if level < 0.5 else "light"
+
+
+def _image_style(x: np.ndarray, value_range: tuple[float, float] | None) -> str | None:
+    """``"digits"`` for grey images of a figure on a uniform background (MNIST-like: at least
+    70 % of the border pixels within 15 % of the range from the background level), else
+    ``"photo"``; None for tables. It decides how ``predict`` reads a user's picture
+    (:mod:`nablanet.pipeline.images`)."""
+    if x.ndim != 4 or len(x) == 0:
+        return None
+    if x.shape[3] != 1:
+        return "photo"
+    sample = np.asarray(x[:500], dtype=np.float32)
+    border = np.concatenate(
+        [
+            sample[:, 0].ravel(),
+            sample[:, -1].ravel(),
+            sample[:, :, 0].ravel(),
+            sample[:, :, -1].ravel(),
+        ]
+    )
+    lo, hi = value_range if value_range is not None else (0.0, 255.0)
+    level = (border - lo) / max(hi - lo, 1e-12)
+    uniform = np.mean(np.abs(level - np.median(level)) < 0.15)
+    return "digits" if uniform >= 0.7 else "photo"
 
 
 def load_data(config: Config, data_dir: str | os.PathLike | None = None) -> nd.Dataset:
@@ -293,6 +327,7 @@ def prepare_data(
         dataset_name=dataset.name,
         value_range=dataset.value_range,
         image_background=_image_background(split.x_train, dataset.value_range),
+        image_style=_image_style(split.x_train, dataset.value_range),
         test_source="dataset test set" if dataset.has_test_split else "test split",
     )
     logger.info("Data: %s", prepared.describe())

@@ -25,6 +25,7 @@ from .. import nn
 from .build import build_early_stopping, build_model, build_scheduler
 from .callbacks import EpochLogger, ProgressBar, RunCheckpoint, StopOnEvent
 from .config import Config, load_config, save_config
+from .diagnostics import diagnostics_callback, write_diagnostics
 from .errors import ConfigError, PipelineError, RunDirError
 from .finish import FitOutcome, finish_run
 from .locate import LATEST, update_latest
@@ -82,7 +83,7 @@ class RunResult:
     >>> result.status, result.metrics["epochs"], result.history["epoch"]
     ('completed', 2, [0, 1])
     >>> sorted(p.name for p in result.run_dir.iterdir())
-    ['checkpoints', 'config.yaml', 'history.json', 'metrics.json', 'model.npz', 'train.log']
+    ['checkpoints', 'config.yaml', 'diagnostics.json', 'history.json', 'metrics.json', 'model.npz', 'train.log']
     """
 
     run_dir: Path
@@ -134,6 +135,7 @@ class _RunCallbacks:
     stop: StopOnEvent | None
     checkpoint: RunCheckpoint
     ordered: list[nn.Callback]
+    diagnostics: nn.Diagnostics | None = None
 
     def status(self, user_callbacks: Sequence[nn.Callback]) -> str:
         """How training ended (see :attr:`RunResult.status`)."""
@@ -276,7 +278,7 @@ def _train(run: _Run) -> RunResult:
     fit_epochs = tc.epochs
     if run.resuming and ckpt_status == "finished":
         fit_epochs = done  # training had ended (e.g. early stopping): run no more epochs
-    history, fit_time = _fit(run, trainer, prepared, fit_epochs)
+    history, fit_time = _fit(run, trainer, prepared, fit_epochs, cbs.diagnostics)
     fitted = FitOutcome(
         run_dir=run.run_dir,
         config=run.config,
@@ -396,8 +398,9 @@ def _build_model(run: _Run, prepared: PreparedData) -> tuple[nn.Sequential, Any]
 
 
 def _make_callbacks(run: _Run, prepared: PreparedData) -> _RunCallbacks:
-    """Early stopping, NaN stop, logger, progress bar, the user's, the stop event's, and the
-    checkpoint last (its state includes every other callback's update)."""
+    """Early stopping, NaN stop, logger, progress bar, diagnostics (after the epoch's log line:
+    their warnings follow it), the user's, the stop event's, and the checkpoint last (its state
+    includes every other callback's update)."""
     tc = run.config.training
     epochs = tc.epochs
     early = build_early_stopping(tc.early_stopping)
@@ -410,6 +413,7 @@ def _make_callbacks(run: _Run, prepared: PreparedData) -> _RunCallbacks:
         run.run_dir / CHECKPOINT_DIR, tc.checkpoint.monitor, tc.checkpoint.mode, epochs
     )
     n_batches = math.ceil(len(prepared.x_train) / tc.batch_size)
+    diagnostics = diagnostics_callback(run.config)
     cbs: list[nn.Callback] = [
         cb
         for cb in (
@@ -417,6 +421,7 @@ def _make_callbacks(run: _Run, prepared: PreparedData) -> _RunCallbacks:
             nan_stop,
             EpochLogger(epochs),
             ProgressBar(n_batches, epochs) if run.progress else None,
+            diagnostics,
         )
         if cb is not None
     ]
@@ -424,14 +429,19 @@ def _make_callbacks(run: _Run, prepared: PreparedData) -> _RunCallbacks:
     if stop_cb is not None:  # after the user's callbacks: a stop they ask for counts at once
         cbs.append(stop_cb)
     cbs.append(checkpoint)
-    return _RunCallbacks(early, nan_stop, stop_cb, checkpoint, cbs)
+    return _RunCallbacks(early, nan_stop, stop_cb, checkpoint, cbs, diagnostics)
 
 
 def _fit(
-    run: _Run, trainer: nn.Trainer, prepared: PreparedData, fit_epochs: int
+    run: _Run,
+    trainer: nn.Trainer,
+    prepared: PreparedData,
+    fit_epochs: int,
+    diagnostics: nn.Diagnostics | None = None,
 ) -> tuple[dict[str, list], float]:
-    """Fit (from the last checkpoint when resuming); write ``history.json``, also when
-    interrupted. Returns the history and the fit's time in seconds."""
+    """Fit (from the last checkpoint when resuming); write ``history.json`` (and
+    ``diagnostics.json``), also when interrupted. Returns the history and the fit's time in
+    seconds."""
     tc = run.config.training
     logger.info(
         "Training for %d epochs, batch size %d, %s, loss %s",
@@ -451,10 +461,12 @@ def _fit(
         )
     except KeyboardInterrupt:
         write_history(run.run_dir, trainer.history.to_dict())
+        write_diagnostics(run.run_dir, diagnostics)
         raise
     fit_time = time.perf_counter() - t_fit
     history = trainer.history.to_dict()
     write_history(run.run_dir, history)
+    write_diagnostics(run.run_dir, diagnostics)
     return history, fit_time
 
 

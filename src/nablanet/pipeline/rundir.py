@@ -5,11 +5,13 @@ A run writes everything into its own directory, ``<output_dir>/<name>-<YYYYmmdd-
     config.yaml            the resolved config (every default filled in)
     train.log              the log of the run (appended to when resumed)
     history.json           per-epoch loss / metrics / learning rate
+    diagnostics.json       per-layer, per-epoch statistics and warnings (docs/diagnostics.md)
     metrics.json           final metrics on the train / validation / test splits
     model.npz              weights + architecture + preprocessing + task/class/feature names
     checkpoints/last.npz   full training state after the last completed epoch
     checkpoints/best.npz   full training state at the best monitored epoch
-    plots/*.png            learning curves, confusion matrix, ROC, misclassified samples, ...
+    plots/*.png            learning curves, confusion matrix, ROC, misclassified samples,
+                           gradient norms, histograms, decision boundary (2-D inputs), ...
     FAILED                 only after a failed training that had saved a checkpoint: the error
 
 and ``<output_dir>/latest`` points at the newest run that saved its model
@@ -43,6 +45,7 @@ from .config import Config, load_config
 from .errors import ConfigError, RunDirError
 from .evaluate import write_json
 from .locate import is_latest_pointer
+from .naming import STAMP_FORMAT, run_dir_name
 from .trained import TrainedModel, load_trained_model
 
 __all__ = [
@@ -87,9 +90,9 @@ def create_run_dir(output_dir: str | Path, name: str, now: datetime | None = Non
         base.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RunDirError(f"{base}: cannot create the output directory ({e})") from None
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    stamp = (now or datetime.now()).strftime(STAMP_FORMAT)
     for i in range(1, 1000):
-        path = base / (f"{name}-{stamp}" if i == 1 else f"{name}-{stamp}-{i}")
+        path = base / run_dir_name(name, stamp, i)
         try:
             path.mkdir()
         except FileExistsError:

@@ -253,6 +253,25 @@ class RandomTranslationSpec(LayerSpec):
     max_shift: NonNegativeInt = _default(nn.RandomTranslation, "max_shift")
 
 
+class RandomCropSpec(LayerSpec):
+    """``{type: random_crop, padding: 4, padding_mode: reflect}``: pads each training image and
+    crops a random window of its size (augmentation; CIFAR's recipe)."""
+
+    type: Literal["random_crop"] = "random_crop"
+    padding: NonNegativeInt = _default(nn.RandomCrop, "padding")
+    padding_mode: Literal["constant", "reflect"] = _default(nn.RandomCrop, "padding_mode")
+
+
+class RandomFlipSpec(LayerSpec):
+    """``{type: random_flip, mode: horizontal}``: mirrors half of the training images
+    (augmentation)."""
+
+    type: Literal["random_flip"] = "random_flip"
+    mode: Literal["horizontal", "vertical", "horizontal_and_vertical"] = _default(
+        nn.RandomFlip, "mode"
+    )
+
+
 class BatchNormSpec(LayerSpec):
     """``{type: batchnorm}``: normalizes the last axis (units of a dense, channels of a conv)."""
 

@@ -1,4 +1,5 @@
-"""The Gradio app: tabs over the pipeline (Data, Model, Train, Evaluate, Predict, Compare, Studies).
+"""The Gradio app: tabs over the pipeline (Data, Model, Train, Evaluate, Predict, Compare, Studies,
+Playground).
 
 :func:`build_app` lays the page out from :data:`TABS`; each tab lives in its own module
 (``tab_*.py``) with a dataclass of its components, a ``build`` (components) and a ``wire``
@@ -22,7 +23,16 @@ from pathlib import Path
 from types import ModuleType
 
 from . import pipeline_api as api
-from . import tab_compare, tab_data, tab_evaluate, tab_model, tab_predict, tab_studies, tab_train
+from . import (
+    tab_compare,
+    tab_data,
+    tab_evaluate,
+    tab_model,
+    tab_playground,
+    tab_predict,
+    tab_studies,
+    tab_train,
+)
 from .common import AppContext, AppUI, with_request
 from .queue import DEFAULT_ABANDON_TIMEOUT, RunQueue, owner_of
 from .session import TrainFn
@@ -41,6 +51,7 @@ TABS: tuple[tuple[str, str, ModuleType], ...] = (
     ("5 · Predict", "predict", tab_predict),
     ("6 · Compare", "compare", tab_compare),
     ("7 · Studies", "studies", tab_studies),
+    ("8 · Playground", "playground", tab_playground),
 )
 
 
@@ -110,7 +121,7 @@ def build_app(
 
         def on_load():
             runs = ctx.run_choices()
-            first = runs[0][1] if runs else None
+            first = ctx.newest_finished_run()
             models = ctx.model_choices()
             first_model = models[0][1] if len(models) > 1 else None
             return (

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import pipeline_api as api
 from . import views
+from .errors import short_paths
 from .queue import RunQueue
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .tab_data import DataTab
     from .tab_evaluate import EvaluateTab
     from .tab_model import ModelTab
+    from .tab_playground import PlaygroundTab
     from .tab_predict import PredictTab
     from .tab_train import TrainTab
 
@@ -97,6 +99,14 @@ class AppContext:
         """(label, run directory) of every readable run, newest first."""
         return [(views.run_label(r), str(r.run_dir)) for r in api.list_runs(self.runs_dir)]
 
+    def newest_finished_run(self) -> str | None:
+        """The run directory the Evaluate tab opens on: the newest run with final metrics (a
+        run still training, or one that died before its end, has empty tables), else the
+        newest run, else None."""
+        runs = api.list_runs(self.runs_dir)
+        done = [r for r in runs if r.metrics is not None]
+        return str((done or runs)[0].run_dir) if runs else None
+
     def model_choices(self) -> list[tuple[str, str]]:
         """The runs that have a model, plus the "other model" entry."""
         runs = [
@@ -132,6 +142,7 @@ class AppUI:
     predict: PredictTab = field(init=False)
     compare: CompareTab = field(init=False)
     studies: Any = field(init=False)  # tab_studies.StudiesTab
+    playground: PlaygroundTab = field(init=False)
 
 
 def with_request(fn):
@@ -155,6 +166,7 @@ def info(text: str) -> str:
 
 
 def error_text(err: Exception | str) -> str:
-    """An error line for a status area (the message, never a traceback)."""
-    text = str(err) or type(err).__name__
+    """An error line for a status area: the message on one line, never a traceback, with
+    uploaded files named by their own names (see :func:`~nablanet.ui.errors.short_paths`)."""
+    text = short_paths(str(err) or type(err).__name__)
     return f'<span class="nb-error">⚠ {html.escape(text)}</span>'

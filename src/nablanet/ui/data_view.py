@@ -34,6 +34,12 @@ BUILTIN_LABELS = {
     "fashion_mnist": "Fashion-MNIST (clothing, 28x28 images)",
     "diabetes": "Diabetes (regression, tabular)",
     "digits": "Digits (handwritten digits, 8x8 images)",
+    "cifar10": "CIFAR-10 (colour photos in 10 classes, 32x32 RGB)",
+    "spiral": "Spiral (toy 2-D, 3 classes)",
+    "circles": "Circles (toy 2-D, 2 classes)",
+    "moons": "Moons (toy 2-D, 2 classes)",
+    "xor": "XOR (toy 2-D, 2 classes)",
+    "gaussians": "Gaussians (toy 2-D blobs, 2 classes)",
 }
 UPLOAD = "upload"
 UPLOAD_LABEL = "Upload a CSV or NPZ file…"
@@ -112,6 +118,21 @@ def class_balance(ds: Any) -> pd.DataFrame:
     )
 
 
+def balance_titles(ds: Any) -> dict[str, str]:
+    """The title and x-axis title of :func:`class_balance`'s plot: "Class balance" over the
+    classes, or a histogram of a regression target over its values.
+
+    >>> from nablanet.data import Dataset
+    >>> ds = Dataset(x=np.zeros((3, 1), np.float32), y=np.array([1.5, 2.0, 7.0], np.float32),
+    ...              task="regression", name="toy")
+    >>> balance_titles(ds)
+    {'title': 'Target histogram (training samples)', 'x_title': 'target value (12 bins)'}
+    """
+    if ds.class_names is not None:
+        return {"title": "Class balance (training samples)", "x_title": "class"}
+    return {"title": "Target histogram (training samples)", "x_title": "target value (12 bins)"}
+
+
 def sample_indices(ds: Any, n: int, seed: int = 0) -> np.ndarray:
     """``n`` sample indices, spread over the classes (round-robin) when there are classes."""
     rng = np.random.default_rng(seed)
@@ -146,7 +167,10 @@ def sample_grid(ds: Any, n: int = 30, columns: int = 10, seed: int = 0):
         label = ds.class_names[int(ds.y[i])] if ds.class_names is not None else f"{ds.y[i]:.3g}"
         ax.set_title(label, fontsize=8, pad=2)
         ax.set_axis_off()
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.94, bottom=0.01, wspace=0.08, hspace=0.3)
+    # no label badge over the grid (show_label=False in the tab): the title is in the figure
+    fig.suptitle(f"Samples of {ds.name}", fontsize=10, y=0.995)
+    top = 1.0 - 0.36 / fig.get_figheight()
+    fig.subplots_adjust(left=0.01, right=0.99, top=top, bottom=0.01, wspace=0.08, hspace=0.3)
     return fig
 
 

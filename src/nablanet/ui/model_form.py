@@ -107,8 +107,7 @@ def default_loss(task: str) -> str:
 def default_form(dataset: str, task: str) -> ModelForm:
     """A sensible starting network for a dataset (quick to train on a laptop)."""
     loss = default_loss(task)
-    safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in dataset).strip("-.") or "data"
-    name = f"{safe[:40]}-mlp"
+    name = api.default_run_name(dataset)
     if dataset in ("mnist", "fashion_mnist"):
         return ModelForm(
             layers=[HiddenLayer(128, "relu", 0.1), HiddenLayer(64, "relu")],
@@ -118,6 +117,19 @@ def default_form(dataset: str, task: str) -> ModelForm:
             early_stopping=True,
             patience=3,
             name=name,
+        )
+    if dataset == "cifar10":  # colour photos: a small CNN (configs/cifar10_cnn.yaml is bigger)
+        return ModelForm(
+            layers=[HiddenLayer(128, "relu", 0.3)],
+            conv=[ConvBlock(32), ConvBlock(64), ConvBlock(64)],
+            batchnorm=True,
+            shift=2,
+            epochs=10,
+            batch_size=64,
+            early_stopping=True,
+            patience=3,
+            loss=loss,
+            name=api.default_run_name(dataset, "cnn"),
         )
     if dataset == "digits":
         return ModelForm(

@@ -17,7 +17,7 @@ import numpy as np
 
 from nablanet import ModelFileError, NablanetError
 
-from .errors import UIError
+from .errors import UIError, short_paths
 
 
 def _data():
@@ -54,6 +54,12 @@ def csv_columns(path: str | Path, delimiter: str = ",") -> list[str]:
 def describe_choices():
     """The names a config may use and the schema's defaults (:class:`nablanet.pipeline.Choices`)."""
     return _pipeline().describe_choices()
+
+
+def default_run_name(dataset: str, kind: str = "mlp") -> str:
+    """``breast_cancer_mlp``: the CLI's and the UI's one naming of runs
+    (:func:`nablanet.pipeline.default_run_name`)."""
+    return _pipeline().default_run_name(dataset, kind)
 
 
 def validated(config: Mapping[str, Any]):
@@ -142,20 +148,39 @@ def predict(trained: Any, x_raw: np.ndarray, ids: list[str] | None = None):
         raise UIError(str(e)) from None
 
 
+def image_to_sample(image: Any, trained: Any):
+    """A picture (a drawing, an upload, a path) as one input of ``trained``, converted and resized
+    as ``nablanet predict`` does it (:func:`nablanet.pipeline.image_to_sample`)."""
+    try:
+        return _pipeline().image_to_sample(image, trained)
+    except NablanetError as e:
+        raise UIError(str(e)) from None
+
+
 def predict_file(trained: Any, path: str | Path):
     """``Predictions`` of a ``.csv`` / ``.npy`` / ``.npz`` file of raw samples."""
     try:
         return _pipeline().predict(trained, Path(path))
-    except NablanetError as e:
-        raise UIError(f"{Path(path).name}: {e}") from None
+    except (NablanetError, ValueError, OSError) as e:
+        text = short_paths(str(e), path)
+        prefix = "" if text.startswith(Path(path).name) else f"{Path(path).name}: "
+        raise UIError(prefix + text) from None
 
 
 def evaluate(trained: Any, data: Any = None, output_dir: str | Path | None = None):
     """``EvaluationResult`` of a model on the run's test split (``data=None``) or other data."""
     try:
         return _pipeline().evaluate_model_file(trained, data, output_dir=output_dir)
-    except NablanetError as e:
-        raise UIError(f"Cannot evaluate: {e}") from None
+    except (NablanetError, ValueError, KeyError, OSError) as e:
+        path = data if isinstance(data, str | Path) and Path(data).suffix else None
+        text = short_paths(str(e), path)
+        if "no target column" in text:
+            target = (getattr(trained, "metadata", None) or {}).get("target") or "target"
+            text = text.split(";")[0] + (
+                f": add a '{target}' column with the true labels (the file needs the features "
+                "and the target)."
+            )
+        raise UIError(f"Cannot evaluate: {text}") from None
 
 
 # -- tuning studies (nablanet tune) ----------------------------------------------------------
@@ -172,3 +197,31 @@ def load_study(folder: str | Path):
 
 def trial_histories(rows: Sequence[Any]) -> dict[str, dict[str, list]]:
     return _pipeline().trial_histories(rows)
+
+
+def read_diagnostics(run_dir: str | Path) -> dict[str, Any] | None:
+    """A run's ``diagnostics.json`` record, or None (errors as :class:`UIError`)."""
+    try:
+        return _pipeline().read_diagnostics(run_dir)
+    except NablanetError as e:
+        raise UIError(str(e)) from None
+
+
+# -- the playground (toy 2-D data, drawn while it learns) --------------------------------------
+def playground_choices() -> dict[str, tuple[str, ...]]:
+    """The datasets, activations and optimizers the Playground offers."""
+    playground = _pipeline().Playground
+    return {
+        "datasets": tuple(_data().TOY_DATASETS),
+        "activations": playground.ACTIVATIONS,
+        "optimizers": playground.OPTIMIZERS,
+    }
+
+
+def new_playground(**settings: Any):
+    """A :class:`nablanet.pipeline.Playground` of these settings (errors as :class:`UIError`)."""
+    pipeline = _pipeline()
+    try:
+        return pipeline.Playground(pipeline.PlaygroundSettings(**settings))
+    except (NablanetError, ValueError, TypeError) as e:
+        raise UIError(str(e)) from None

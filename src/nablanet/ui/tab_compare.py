@@ -52,9 +52,11 @@ def compare_view(run_dirs: list[str] | None, key: str) -> dict[str, Any]:
     missing = [r.name for r in runs if not (r.history or {}).get(key)]
     if missing:
         problems.append(f"No {key} curve in: {', '.join(missing)}.")
+    axis = views.epoch_axis(frame)  # whole epochs up to 20: one tick each, as on the Train tab
     return {
-        "curves": frame if len(frame) else None,
+        "curves": views.on_epoch_axis(frame, axis) if len(frame) else None,
         "series": views.series_names(frame),
+        "axis": axis,
         "table": views.compare_table(runs) if runs else pd.DataFrame(columns=EMPTY_TABLE),
         "status": error_text(" ".join(problems)) if problems else "",
     }
@@ -71,6 +73,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             multiselect=True,
             label="Runs to compare",
             elem_id="compare-runs",
+            allow_custom_value=True,  # see tab_evaluate: a run picked just after a Refresh
             scale=5,
         )
         ui.compare.key = gr.Dropdown(
@@ -101,7 +104,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
         wrap=False,
         elem_id="compare-table",
     )
-    ui.compare.series = gr.State(())  # the runs drawn in the plot
+    ui.compare.series = gr.State(None)  # {"names": runs drawn in the plot, "axis": epoch axis}
 
 
 def wire(ui: AppUI, ctx: AppContext) -> None:
@@ -111,12 +114,15 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
         view = compare_view(selected, key)
         # the curves alone; the title and the runs' colours follow in a chained event (a value
         # sent together with new settings could be drawn with the previous curves)
-        return view["curves"], view["table"], view["status"], view["series"]
+        drawn = {"names": view["series"], "axis": view["axis"]}
+        return view["curves"], view["table"], view["status"], drawn
 
-    def style(series, key):
-        if not series:
+    def style(drawn, key):
+        if not drawn or not drawn.get("names"):
             return gr.skip()
-        return gr.update(title=key, y_title=key, color_map=views.color_map(series))
+        sort = views.EPOCH_ORDER if drawn["axis"] == "category" else None
+        colors = views.color_map(drawn["names"])
+        return gr.update(title=key, y_title=key, color_map=colors, sort=sort)
 
     def refresh(current):
         choices = ctx.run_choices()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import data_view
 from .common import AppContext, error_text, info, ok
-from .errors import UIError
+from .errors import UIError, short_paths
 
 UPLOAD_HINT = (
     "Upload a CSV file with a header row (then choose the target column), "
@@ -78,14 +78,16 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                 x="class",
                 y="count",
                 title="Class balance (training samples)",
-                x_title="",
+                x_title="class",
                 height=300,
                 x_label_angle=-30,
                 color_map=None,
                 elem_id="class-balance",
             )
         with gr.Column(scale=3):
-            ui.data.samples = gr.Plot(label="Samples", visible=False, elem_id="sample-grid")
+            ui.data.samples = gr.Plot(
+                label="Samples", show_label=False, visible=False, elem_id="sample-grid"
+            )
             ui.data.rows_table = gr.Dataframe(
                 label="Sample rows",
                 visible=False,
@@ -105,6 +107,7 @@ def show_dataset(ctx: AppContext, spec: str | dict[str, Any], label: str) -> dic
         "state": {"spec": spec, "task": ds.task, "label": data_view.spec_label(spec)},
         "info": data_view.describe(ds),
         "balance": balance,
+        "balance_titles": data_view.balance_titles(ds),
         "order": list(balance["class"]),
         "grid": data_view.sample_grid(ds) if ds.is_image else None,
         "rows": None if ds.is_image else data_view.sample_table(ds),
@@ -181,6 +184,7 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
         style = {
             "sort": view["order"],
             "y_lim": [0, float(view["balance"]["count"].max()) * 1.08],
+            **view["balance_titles"],
         }
         return [
             view["state"],
@@ -212,6 +216,7 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
     def on_upload(path, target, pending, extra):
         if not path:
             return cleared(info(UPLOAD_HINT), True, extra, gr.update(visible=False))
+        kept = None
         try:
             kept = keep_upload(ctx, path)
             target_update = gr.update(visible=False, value=None)
@@ -221,8 +226,8 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
                 target_update = gr.update(choices=columns, value=target, visible=True)
             spec = data_view.upload_spec(kept, target)
             view = show_dataset(ctx, spec, kept.name)
-        except UIError as e:
-            return cleared(error_text(e), True, extra)
+        except UIError as e:  # the file by its own name, not its copy's or Gradio's path
+            return cleared(error_text(short_paths(str(e), kept, path)), True, extra)
         return shown(view, kept.stem, pending, extra, True, target_update)
 
     def style_balance(style):

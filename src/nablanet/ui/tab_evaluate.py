@@ -1,5 +1,6 @@
 """Tab 4, Evaluate: a run's test metrics, confusion matrix, ROC curve and misclassified
-examples (the plots the pipeline wrote into the run directory); evaluation on other data."""
+examples (the plots the pipeline wrote into the run directory), the diagnostics of the training
+(warnings, gradient norms, histograms, decision regions); evaluation on other data."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ class EvaluateTab:
     other_file: gr.File = field(init=False)
     other_btn: gr.Button = field(init=False)
     other_out: gr.Markdown = field(init=False)
+    diag_warnings: gr.Markdown = field(init=False)
+    diag_gradients: gr.Image = field(init=False)
+    diag_histograms: gr.Image = field(init=False)
+    diag_boundary: gr.Image = field(init=False)
 
 
 NOTHING = "Train a model (or pick a run) to see its metrics."
@@ -58,6 +63,24 @@ def run_view(run_dir: str | None) -> dict[str, Any]:
         "per_class": views.per_class_table((run.metrics or {}).get("test")),
         "plots": plots,
     }
+
+
+def diagnostics_text(run_dir: str | None) -> str:
+    """The warnings of a run's diagnostics, one line each (Markdown)."""
+    record = api.read_diagnostics(run_dir) if run_dir else None
+    if record is None:
+        return info("This run has no diagnostics (training.diagnostics.enabled was false).")
+    warnings = record.get("warnings") or []
+    epochs = record.get("epochs") or []
+    head = f"Diagnostics of {len(epochs)} recorded epoch(s): "
+    if not warnings:
+        return head + "no warnings (gradients, units and losses looked healthy)."
+    lines = [
+        f"- ⚠ **{w['rule']}**{' (' + w['layer'] + ')' if w.get('layer') else ''}, epoch "
+        f"{w['epoch']}: {w['message']}. *Try:* {w['advice']}"
+        for w in warnings
+    ]
+    return head + f"{len(warnings)} warning(s)\n\n" + "\n".join(lines)
 
 
 def other_data_view(ctx: AppContext, run_dir: str | None, dataset: str | None, file: str | None):
@@ -84,7 +107,11 @@ def build(ui: AppUI, ctx: AppContext) -> None:
     ui.evaluate = EvaluateTab()
 
     with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
-        ui.evaluate.run = gr.Dropdown(choices=[], label="Run", elem_id="eval-run", scale=5)
+        # allow_custom_value: Gradio would refuse a run picked just after a Refresh, before it
+        # stored the new choices, with a toast of its own; an unknown run gets our message
+        ui.evaluate.run = gr.Dropdown(
+            choices=[], label="Run", elem_id="eval-run", scale=5, allow_custom_value=True
+        )
         ui.evaluate.refresh_btn = gr.Button("↻ Refresh", elem_id="eval-refresh", scale=1)
     ui.evaluate.headline = gr.Markdown(info(NOTHING), elem_id="eval-headline")
     with gr.Row(equal_height=False):
@@ -103,7 +130,14 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             max_height=360,
         )
     with gr.Row(equal_height=False):
-        image = {"type": "filepath", "interactive": False, "buttons": ["fullscreen"], "height": 380}
+        # no label badges: they would cover the titles the figures carry
+        image = {
+            "type": "filepath",
+            "interactive": False,
+            "buttons": ["fullscreen"],
+            "height": 380,
+            "show_label": False,
+        }
         ui.evaluate.confusion = gr.Image(
             label="Confusion matrix (test split)", elem_id="eval-confusion", **image
         )
@@ -113,6 +147,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
         type="filepath",
         interactive=False,
         visible=False,
+        show_label=False,
         elem_id="eval-misclassified",
         buttons=["fullscreen"],
     )
@@ -134,34 +169,57 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             )
             ui.evaluate.other_btn = gr.Button("Evaluate", elem_id="eval-other-button", scale=1)
         ui.evaluate.other_out = gr.Markdown("", elem_id="eval-other-result")
+    with gr.Accordion("Inside the network: diagnostics of the training", open=False):
+        ui.evaluate.diag_warnings = gr.Markdown("", elem_id="eval-diagnostics")
+        with gr.Row(equal_height=False):
+            ui.evaluate.diag_gradients = gr.Image(
+                label="Gradient norm per layer", elem_id="eval-gradient-norms", **image
+            )
+            ui.evaluate.diag_boundary = gr.Image(
+                label="Decision regions (2 input features)", elem_id="eval-decision", **image
+            )
+        ui.evaluate.diag_histograms = gr.Image(
+            label="Histograms, first vs last epoch", elem_id="eval-histograms", **image
+        )
 
 
 def wire(ui: AppUI, ctx: AppContext) -> None:
     import gradio as gr
 
     outputs = [ui.evaluate.headline, ui.evaluate.table, ui.evaluate.per_class, ui.evaluate.confusion, ui.evaluate.roc,
-               ui.evaluate.misclassified]  # fmt: skip
+               ui.evaluate.misclassified, ui.evaluate.diag_warnings, ui.evaluate.diag_gradients,
+               ui.evaluate.diag_histograms, ui.evaluate.diag_boundary]  # fmt: skip
 
     def show(run_dir):
         try:
             view = run_view(run_dir)
         except UIError as e:
-            return [error_text(e), None, None, None, None, gr.update(value=None, visible=False)]
+            return [error_text(e), None, None, None, None, gr.update(value=None, visible=False),
+                    "", None, None, None]  # fmt: skip
         plots = view["plots"]
         mis = plots.get("misclassified.png")
+        try:
+            diag = diagnostics_text(run_dir) if run_dir else ""
+        except UIError as e:
+            diag = error_text(e)
+        regression = "regression.png" in plots
         return [
             view["headline"],
             view["metrics"],
-            view["per_class"],
+            gr.update(value=view["per_class"], visible=not regression),
             plots.get("confusion_matrix.png") or plots.get("regression.png"),
-            plots.get("roc.png"),
+            gr.update(value=plots.get("roc.png"), visible=not regression),
             gr.update(value=mis, visible=mis is not None),
+            diag,
+            plots.get("gradient_norms.png"),
+            plots.get("histograms.png"),
+            plots.get("decision_boundary.png"),
         ]
 
     def refresh(current):
         choices = ctx.run_choices()
         values = [v for _, v in choices]
-        value = current if current in values else (values[0] if values else None)
+        value = current if current in values else ctx.newest_finished_run()
         return gr.update(choices=choices, value=value)
 
     def other(run_dir, dataset, file):

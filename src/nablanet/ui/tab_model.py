@@ -224,6 +224,9 @@ def build(ui: AppUI, ctx: AppContext) -> None:
 
     ui.model = ModelTab()
     d, hidden = ModelForm(), HiddenLayer()  # the form's defaults (most are the schema's)
+    # The numbers have no `minimum=`: Gradio would refuse a value below it with a toast of its
+    # own before the form's handler runs, leaving the old summary and "The model is ready"
+    # beside it. The form's checks (model_form.check_form) name the field in the status.
 
     ui.model.custom_note = gr.Markdown("", visible=False, elem_id="custom-layers-note")
     with gr.Row(equal_height=False):
@@ -248,7 +251,6 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                         filters = gr.Number(
                             value=32 if i == 0 else 64,
                             precision=0,
-                            minimum=1,
                             label=f"Block {i + 1}: filters",
                             elem_id=f"filters-{i + 1}",
                             min_width=100,
@@ -274,7 +276,6 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                     shift = gr.Number(
                         value=0,
                         precision=0,
-                        minimum=0,
                         label="random shifts of training images (pixels)",
                         elem_id="shift",
                     )
@@ -304,7 +305,6 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                         units = gr.Number(
                             value=hidden.units,
                             precision=0,
-                            minimum=1,
                             label=f"Layer {i + 1}: units",
                             elem_id=f"units-{i + 1}",
                             min_width=100,
@@ -334,8 +334,8 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                         label="Weight initializer",
                         elem_id="initializer",
                     )
-                    l1 = gr.Number(value=0.0, minimum=0, label="L1 penalty", elem_id="l1")
-                    l2 = gr.Number(value=0.0, minimum=0, label="L2 penalty", elem_id="l2")
+                    l1 = gr.Number(value=0.0, label="L1 penalty", elem_id="l1")
+                    l2 = gr.Number(value=0.0, label="L2 penalty", elem_id="l2")
             with gr.Group():
                 gr.Markdown("**Training**", padding=True)
                 with gr.Row():
@@ -356,7 +356,6 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                     )
                     lr = gr.Number(
                         value=d.learning_rate,
-                        minimum=0,
                         label="Learning rate",
                         elem_id="learning-rate",
                         min_width=110,
@@ -370,12 +369,11 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                     )
                 with gr.Row():
                     epochs = gr.Number(
-                        value=d.epochs, precision=0, minimum=1, label="Epochs", elem_id="epochs"
+                        value=d.epochs, precision=0, label="Epochs", elem_id="epochs"
                     )
                     batch_size = gr.Number(
                         value=d.batch_size,
                         precision=0,
-                        minimum=1,
                         label="Batch size",
                         elem_id="batch-size",
                     )
@@ -390,7 +388,6 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                     max_samples = gr.Number(
                         value=None,
                         precision=0,
-                        minimum=0,
                         label="Max samples (empty: all)",
                         elem_id="max-samples",
                     )
@@ -403,13 +400,10 @@ def build(ui: AppUI, ctx: AppContext) -> None:
                     patience = gr.Number(
                         value=d.patience,
                         precision=0,
-                        minimum=0,
                         label="Patience (epochs)",
                         elem_id="patience",
                     )
-                    seed = gr.Number(
-                        value=d.seed, precision=0, minimum=0, label="Seed", elem_id="seed"
-                    )
+                    seed = gr.Number(value=d.seed, precision=0, label="Seed", elem_id="seed")
                     run_name = gr.Textbox(value=d.name, label="Run name", elem_id="run-name")
             with gr.Row(equal_height=False, elem_classes="nb-toolbar"):
                 ui.model.config_file = gr.Dropdown(

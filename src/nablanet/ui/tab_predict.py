@@ -13,7 +13,6 @@ import pandas as pd
 from . import pipeline_api as api
 from .common import UPLOAD_MODEL, AppContext, error_text, info, ok
 from .errors import UIError
-from .sketch import ink_to_raw, preprocess_for_shape
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -36,7 +35,7 @@ class PredictTab:
     info: gr.Markdown = field(init=False)
     image_col: gr.Column = field(init=False)
     sketch: gr.Sketchpad = field(init=False)
-    image: gr.Image = field(init=False)
+    image: gr.File = field(init=False)
     preview: gr.Image = field(init=False)
     predict_btn: gr.Button = field(init=False)
     tab_col: gr.Column = field(init=False)
@@ -88,30 +87,63 @@ def label_value(preds: Any, index: int = 0) -> str | dict[str, float]:
     return {c: float(p) for c, p in zip(preds.class_names, preds.probabilities[index])}
 
 
+#: the pictures the upload offers (opened by :func:`nablanet.pipeline.image_to_sample`)
+PICTURE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def picture_input(upload: str | None, sketch: Any) -> Any:
+    """What the Predict button reads: the uploaded picture when there is one, else the drawing.
+
+    >>> picture_input("/tmp/gradio/ab12cd34/seven.png", {"composite": None})
+    '/tmp/gradio/ab12cd34/seven.png'
+    >>> picture_input(None, {"composite": None})
+    {'composite': None}
+    """
+    return upload if upload else sketch
+
+
 def predict_drawing(ctx: AppContext, source: str, image: Any) -> dict[str, Any]:
-    """Preprocess a sketch or picture like MNIST and predict it (raises UIError)."""
+    """Turn a sketch or picture into the model's input (the one path of ``nablanet predict``,
+    :func:`nablanet.pipeline.image_to_sample`) and predict it (raises UIError)."""
     trained = ctx.trained(source)
     if not trained.is_image:
         raise UIError(
             f"This model takes {trained.describe_inputs()}, not drawings: use the form instead."
         )
-    ink = preprocess_for_shape(image, trained.input_shape)
-    x = ink_to_raw(ink, trained.value_range, trained.image_background)
-    preds = api.predict(trained, x)
-    small = (np.clip(ink[0].mean(axis=-1), 0.0, 1.0) * 255).astype(np.uint8)
-    zoom = max(1, 224 // max(small.shape))
-    preview = np.kron(small, np.ones((zoom, zoom), np.uint8))
+    sample = api.image_to_sample(image, trained)
+    preds = api.predict(trained, sample.x[np.newaxis])
+    small = sample.view if sample.view.shape[2] == 3 else sample.view[:, :, 0]
+    zoom = max(1, 224 // max(small.shape[:2]))
+    preview = np.repeat(np.repeat(small, zoom, axis=0), zoom, axis=1)
     top = preds.labels[0] if preds.labels else label_value(preds)
     conf = float(preds.probabilities[0].max()) if preds.probabilities is not None else None
-    status = ok(f"Prediction: {top}" + (f" ({conf:.0%})" if conf is not None else ""))
+    notes = "; ".join(n for n in sample.notes if not n.startswith("read as a digit"))
+    status = ok(
+        f"Prediction: {top}"
+        + (f" ({conf:.0%})" if conf is not None else "")
+        + (f" ({notes})" if notes else "")
+    )
     return {"preview": preview, "label": label_value(preds), "status": status}
 
 
+def shown_value(value: Any) -> float:
+    """A number as the data wrote it: the shortest decimal that reads back as the same value
+    in the array's own precision (a float32 18.61 is 18.61, not 18.610000610351562).
+
+    >>> shown_value(np.float32(18.61)), shown_value(np.float64(0.1) + 0.2), shown_value(3)
+    (18.61, 0.30000000000000004, 3.0)
+    """
+    if isinstance(value, np.floating):
+        return float(np.format_float_positional(value, unique=True, trim="-"))
+    return float(value)
+
+
 def feature_frame(trained: Any, row: np.ndarray | None = None) -> pd.DataFrame:
-    """The Predict form of a tabular model: one row per feature (name, value)."""
+    """The Predict form of a tabular model: one row per feature (name, value), the values in
+    the data's own precision (see :func:`shown_value`)."""
     names = trained.feature_names or [f"x{j}" for j in range(trained.n_features)]
-    values = np.zeros(len(names)) if row is None else np.asarray(row, np.float64).ravel()
-    return pd.DataFrame({"feature": names, "value": [round(float(v), 6) for v in values]})
+    values = np.zeros(len(names)) if row is None else np.asarray(row).ravel()
+    return pd.DataFrame({"feature": names, "value": [shown_value(v) for v in values]})
 
 
 def row_values(frame: Any, trained: Any) -> np.ndarray:
@@ -198,6 +230,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             choices=[],
             label="Model (a run, or your own model file)",
             elem_id="predict-model",
+            allow_custom_value=True,  # see tab_evaluate: a run picked just after a Refresh
             scale=5,
         )
         ui.predict.refresh_btn = gr.Button("↻ Refresh", elem_id="predict-refresh", scale=1)
@@ -226,11 +259,12 @@ def build(ui: AppUI, ctx: AppContext) -> None:
             elem_id="sketchpad",
         )
         with gr.Row(equal_height=True):
-            ui.predict.image = gr.Image(
-                label="…or upload a picture",
-                type="numpy",
-                image_mode="RGBA",
-                sources=["upload", "clipboard"],
+            # a file, opened by image_to_sample: gr.Image would open it before our code runs and
+            # show Gradio's own error for a file that is not a picture
+            ui.predict.image = gr.File(
+                label="…or upload a picture (PNG, JPEG)",
+                file_types=list(PICTURE_TYPES),
+                type="filepath",
                 height=240,
                 elem_id="predict-image",
             )
@@ -362,7 +396,11 @@ def wire(ui: AppUI, ctx: AppContext) -> None:
         trigger_mode="always_last",
         show_progress="hidden",
     )
-    ui.predict.predict_btn.click(drawing, [*sources, ui.predict.sketch], drawn)
+
+    def button(choice, path_text, file, upload, sketch):
+        return drawing(choice, path_text, file, picture_input(upload, sketch))
+
+    ui.predict.predict_btn.click(button, [*sources, ui.predict.image, ui.predict.sketch], drawn)
     ui.predict.image.upload(drawing, [*sources, ui.predict.image], drawn)
     ui.predict.sample_btn.click(sample, sources, [ui.predict.feat_table, ui.predict.status])
     ui.predict.predict_row_btn.click(

@@ -74,16 +74,18 @@ def live_view(snap: Any, task: str | None) -> dict[str, Any]:
         status += f"  \nRun directory: `{snap.run_dir}`"
     loss = views.curve_frame(snap.history, "loss", snap.batch_points)
     metric = views.curve_frame(snap.history, key)
+    axes = {"loss": views.epoch_axis(loss), "metric": views.epoch_axis(metric)}
     return {
         "progress": views.progress_html(snap),
         "status": status,
-        "loss": loss if len(loss) else None,
-        "metric": metric if len(metric) else None,
+        "loss": views.on_epoch_axis(loss, axes["loss"]) if len(loss) else None,
+        "metric": views.on_epoch_axis(metric, axes["metric"]) if len(metric) else None,
         "metric_key": key,
         "series": {
             "loss": views.series_names(loss),
             "metric": views.series_names(metric),
             "metric_key": key,
+            "axes": axes,
         },
     }
 
@@ -95,10 +97,14 @@ def plot_styles(series: dict[str, Any] | None, styled: dict[str, Any] | None):
     record of what each plot shows (None for an empty plot, which draws afresh)."""
     series, styled = series or {}, dict(styled or {})
     key = series.get("metric_key") or "accuracy"
+    axes = series.get("axes") or {}
     out: list[dict[str, Any] | None] = []
     for name in ("loss", "metric"):
         names = tuple(series.get(name) or ())
+        axis = axes.get(name, "number")
         shown = (key, names) if name == "metric" else names
+        if axis != "number":  # a new kind of epoch axis is a new drawing
+            shown = (shown, axis)
         if not names:
             styled[name] = None
             out.append(None)
@@ -107,6 +113,10 @@ def plot_styles(series: dict[str, Any] | None, styled: dict[str, Any] | None):
         else:
             styled[name] = shown
             props: dict[str, Any] = {"color_map": views.color_map(names, views.SERIES_COLORS)}
+            if axis == "category":
+                props["sort"] = views.EPOCH_ORDER
+            elif axes:
+                props["sort"] = None
             if name == "metric":
                 props.update(title=metric_title(key), y_title=key)
             out.append(props)
@@ -134,7 +144,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
         "color": "series",
         "color_map": views.SERIES_COLORS,
         "x_title": "epoch",
-        "x_lim": [0, None],  # from epoch 0, where the batch points start
+        # no x_lim: the axis fits the points (the first epoch at the left edge, not 0)
         "height": 330,
     }
     with gr.Row(equal_height=True):

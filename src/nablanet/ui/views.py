@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -91,6 +92,41 @@ def curve_frame(
         if _finite(v):
             rows.append((float(x), float(v), "train (recent batches)"))
     return curves(rows)
+
+
+#: the live curves draw up to this many epochs as the categories 1, 2, 3...: on a number axis
+#: Vega puts its ticks every 0.1, 0.2 or 0.5 epoch below about 12 epochs (a tick per 40 pixels)
+CATEGORY_EPOCHS = 20
+#: the order of those categories (Vega would sort them as text: 1, 10, 11, 2...)
+EPOCH_ORDER = [str(i) for i in range(1, CATEGORY_EPOCHS + 1)]
+
+
+def epoch_axis(frame: pd.DataFrame | None) -> str:
+    """How a curve table's epochs are drawn: ``"category"`` (whole epochs 1..``CATEGORY_EPOCHS``,
+    one tick each) or ``"number"`` (more epochs, or the batches' fractional epochs: Vega's
+    ticks are then whole numbers or meant to be fractions).
+
+    >>> epoch_axis(curve_frame([{"epoch": 1, "loss": 0.7}, {"epoch": 2, "loss": 0.5}], "loss"))
+    'category'
+    >>> epoch_axis(curve_frame([{"epoch": 1, "loss": 0.7}], "loss", [(0.5, 0.9)]))
+    'number'
+    """
+    if frame is None or not len(frame):
+        return "number"
+    epochs = frame["epoch"]
+    whole = bool((epochs == epochs.round()).all())
+    return (
+        "category" if whole and 1 <= epochs.min() and epochs.max() <= CATEGORY_EPOCHS else "number"
+    )
+
+
+def on_epoch_axis(frame: pd.DataFrame, axis: str) -> pd.DataFrame:
+    """The table with its epochs as text (``"1"``, ``"2"``...) for a ``"category"`` axis."""
+    if axis != "category":
+        return frame
+    out = frame.copy()
+    out["epoch"] = out["epoch"].astype("int64").astype(str)
+    return out
 
 
 def series_names(frame: pd.DataFrame | None) -> tuple[str, ...]:
@@ -326,13 +362,54 @@ def compare_table(runs: Sequence[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Vega cuts a legend label past 160 pixels, about 28 characters of its 10-pixel font
+LEGEND_CHARS = 28
+_STAMPED = re.compile(r"^(?P<base>.+)-(?P<date>\d{8})-(?P<time>\d{6})(?P<n>-\d+)?$")
+
+
+def legend_labels(names: Sequence[str], limit: int = LEGEND_CHARS) -> list[str]:
+    """Labels for the runs of a legend that fit in ``limit`` characters and keep what tells
+    the runs apart: the date of a run directory's stamp goes when all share it, the time is
+    written ``15:45:00``, and a long name loses its middle, never its end.
+
+    >>> legend_labels(["breast_cancer_mlp-20261202-154500", "digits_mlp-20261202-154812"])
+    ['breast_cancer_mlp 15:45:00', 'digits_mlp 15:48:12']
+    >>> legend_labels(["a_really_long_dataset_name_mlp-20261202-154500"])
+    ['a_rea…aset_name_mlp 15:45:00']
+    >>> legend_labels(["short-run", "other"])
+    ['short-run', 'other']
+    """
+    names = [str(n) for n in names]
+    if all(len(n) <= limit for n in names):
+        return names
+    parsed = [_STAMPED.match(n) for n in names]
+    same_day = all(parsed) and len({m["date"] for m in parsed if m}) == 1
+    labels = []
+    for name, m in zip(names, parsed):
+        if m is None:
+            base, tail = name, ""
+        else:
+            t = m["time"]
+            clock = f"{t[:2]}:{t[2:4]}:{t[4:]}"
+            day = "" if same_day else f"{m['date'][4:6]}-{m['date'][6:]} "
+            base, tail = m["base"], f" {day}{clock}{m['n'] or ''}"
+        room = limit - len(tail)
+        if len(base) > room:
+            head = min(5, max(1, room // 3))
+            base = base[:head] + "…" + base[len(base) - (room - head - 1) :]
+        labels.append(base + tail)
+    return labels if len(set(labels)) == len(labels) else names
+
+
 def compare_frame(runs: Sequence[Any], key: str) -> pd.DataFrame:
-    """Long-format curves of ``key`` (e.g. ``val_loss``) for several runs (series = run)."""
+    """Long-format curves of ``key`` (e.g. ``val_loss``) for several runs (series = the run's
+    :func:`legend_labels` label, so the legend does not cut what tells them apart)."""
     rows = []
-    for info in runs:
+    labels = legend_labels([info.name for info in runs])
+    for info, label in zip(runs, labels):
         hist = info.history or {}
         values = hist.get(key) or []
         for i, v in enumerate(values):  # history.json counts epochs from 0
             if _finite(v):
-                rows.append((float(i + 1), float(v), info.name))
+                rows.append((float(i + 1), float(v), label))
     return curves(rows)

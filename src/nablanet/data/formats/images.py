@@ -17,6 +17,7 @@ Images are read one file at a time with Pillow (imported when a folder is read),
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,9 @@ from ..dataset import Dataset
 from ..errors import DataError
 from ..limits import open_image
 
-__all__ = ["IMAGE_EXTENSIONS", "load_image_folder"]
+__all__ = ["GREY_MODES", "IMAGE_EXTENSIONS", "convert_mode", "load_image_folder"]
+
+logger = logging.getLogger("nablanet.data")
 
 #: image file extensions read from image folders
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -48,29 +51,60 @@ def _image_files(folder: Path) -> list[Path]:
     )
 
 
-def _read_images(files: list[Path], size: tuple[int, int] | None, mode: str) -> np.ndarray:
+#: modes Pillow reads as grey
+GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+
+
+def convert_mode(img, mode: str):
+    """``img`` as 8-bit ``"L"`` or ``"RGB"``: transparency composited over white, and 16-bit
+    or float greys scaled to 0..255 (Pillow's own ``convert("L")`` clips them at 255)."""
+    from PIL import Image
+
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 255.0 if img.mode == "F" and arr.max(initial=0.0) <= 255.0 else 65535.0
+        img = Image.fromarray(np.clip(np.round(arr * (255.0 / top)), 0, 255).astype(np.uint8))
+    if img.mode in ("RGBA", "LA", "La", "PA", "RGBa") or (
+        img.mode == "P" and "transparency" in img.info
+    ):
+        rgba = img.convert("RGBA")
+        img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return img.convert(mode)
+
+
+def _common_size(files: list[Path]) -> tuple[int, int]:
+    """The most common (height, width) of ``files`` (headers only; ties: the first seen)."""
+    from PIL import UnidentifiedImageError
+
+    counts: dict[tuple[int, int], int] = {}
+    for f in files:
+        try:
+            with open_image(f) as img:
+                key = (img.size[1], img.size[0])
+        except (UnidentifiedImageError, OSError) as err:
+            raise DataError(f"{f}: cannot read the image ({err})") from None
+        counts[key] = counts.get(key, 0) + 1
+    return max(counts, key=counts.__getitem__)
+
+
+def _read_images(files: list[Path], size: tuple[int, int], mode: str) -> tuple[np.ndarray, int]:
+    """The images of ``files`` at ``size`` (height, width); also how many were resized."""
     from PIL import Image, UnidentifiedImageError
 
     arrays = []
-    expected, first = size, files[0]
+    resized = 0
     for f in files:  # one file at a time: reading is I/O, not arithmetic
         try:
             with open_image(f) as img:
-                img = img.convert(mode)
-                if size is not None and img.size != (size[1], size[0]):
+                img = convert_mode(img, mode)
+                if img.size != (size[1], size[0]):
                     img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                    resized += 1
                 arr = np.asarray(img, dtype=np.uint8)
         except (UnidentifiedImageError, OSError) as err:
             raise DataError(f"{f}: cannot read the image ({err})") from None
-        if expected is None:
-            expected = arr.shape[:2]
-        if arr.shape[:2] != tuple(expected):
-            raise DataError(
-                f"{f}: image is {arr.shape[1]}x{arr.shape[0]} but {first.name} is "
-                f"{expected[1]}x{expected[0]}; give size: [height, width] to resize them all"
-            )
         arrays.append(arr.reshape(arr.shape[0], arr.shape[1], -1))
-    return np.stack(arrays)
+    return np.stack(arrays), resized
 
 
 def _scan_image_root(root: Path) -> tuple[list[str], list[Path], np.ndarray]:
@@ -109,9 +143,12 @@ def load_image_folder(
     ----------
     path : str or path-like
     size : (height, width), optional
-        Resize every image to this size; without it all images must share one size.
+        Resize every image to this size (bilinear, the whole image, aspect not kept). Without
+        it, images of different sizes are resized to the most common size, with a warning.
     color : {"auto", "grayscale", "rgb"}
-        "auto" reads grayscale when every image is grayscale, else RGB.
+        "auto" reads grayscale when every image is grayscale, else RGB (a grey image in a
+        colour folder is repeated on 3 channels). Transparency is composited over white;
+        16-bit greys are scaled to 8 bits.
     name : str, optional
         Dataset name (default: the folder's name).
 
@@ -149,22 +186,29 @@ def load_image_folder(
         for f in [*files, *test_files]:
             try:
                 with open_image(f) as img:  # reads the header only
-                    gray = gray and img.mode in ("1", "L", "LA", "I", "I;16", "F")
+                    gray = gray and img.mode in GREY_MODES
             except (UnidentifiedImageError, OSError) as err:
                 raise DataError(f"{f}: cannot read the image ({err})") from None
             if not gray:
                 break
         color = "grayscale" if gray else "rgb"
     mode = "L" if color == "grayscale" else "RGB"
-    x = _read_images(files, size, mode)
+    chosen = size if size is not None else _common_size([*files, *test_files])
+    x, resized = _read_images(files, chosen, mode)
     x_test = None
     if split_layout:
-        x_test = _read_images(test_files, size, mode)
-        if x_test.shape[1:] != x.shape[1:]:
-            raise DataError(
-                f"{root / 'test'}: test images are {x_test.shape[2]}x{x_test.shape[1]}, training "
-                f"images {x.shape[2]}x{x.shape[1]}; give size: [height, width] to resize them all"
-            )
+        x_test, resized_test = _read_images(test_files, chosen, mode)
+        resized += resized_test
+    if size is None and resized:
+        logger.warning(
+            "%s: resized %d of %d images to %dx%d, the most common size (give size: [height, "
+            "width] to choose it)",
+            root,
+            resized,
+            len(files) + len(test_files),
+            chosen[1],
+            chosen[0],
+        )
     return Dataset(
         x=x,
         y=labels,

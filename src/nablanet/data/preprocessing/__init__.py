@@ -21,7 +21,7 @@ than RAM streams it from disk. Outputs are ``float32`` (labels: ``int64``).
 
 One module per concept: :mod:`~nablanet.data.preprocessing.base` (the interface, the registry
 of classes, serialization), :mod:`~nablanet.data.preprocessing.scalers` (standardization,
-min-max), :mod:`~nablanet.data.preprocessing.images` (pixel scaling, flattening),
+min-max, per-channel standardization of images), :mod:`~nablanet.data.preprocessing.images` (pixel scaling, flattening),
 :mod:`~nablanet.data.preprocessing.labels` (label and one-hot encoding) and
 :mod:`~nablanet.data.preprocessing.compose` (transformers in order). Importing this package
 registers every class, so :func:`transformer_from_config` finds them all.
@@ -31,10 +31,11 @@ from .base import TRANSFORMER_REGISTRY, Transformer, serialize_transformer, tran
 from .compose import Compose
 from .images import ImageFlattener, PixelScaler
 from .labels import LabelEncoder, OneHotEncoder
-from .scalers import MinMaxScaler, StandardScaler
+from .scalers import ChannelStandardizer, MinMaxScaler, StandardScaler
 
 __all__ = [
     "TRANSFORMER_REGISTRY",
+    "ChannelStandardizer",
     "Compose",
     "ImageFlattener",
     "LabelEncoder",

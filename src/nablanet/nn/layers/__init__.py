@@ -1,7 +1,7 @@
 """Layers of the library."""
 
 from .activations import Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from .augmentation import RandomTranslation
+from .augmentation import RandomCrop, RandomFlip, RandomTranslation
 from .base import LAYER_REGISTRY, Layer, layer_from_config, serialize_layer
 from .conv import Conv2D
 from .dense import Dense, Neuron
@@ -31,6 +31,8 @@ __all__ = [
     "MaxPool2D",
     "MaxPooling2D",
     "Neuron",
+    "RandomCrop",
+    "RandomFlip",
     "RandomTranslation",
     "ReLU",
     "Reshape",

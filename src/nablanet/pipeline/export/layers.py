@@ -66,7 +66,7 @@ def _activation_layer(g, layer, t, name):
     return export_activation(g, layer, t, name)
 
 
-@layer_exporter(nn.Dropout, nn.RandomTranslation)
+@layer_exporter(nn.Dropout, nn.RandomTranslation, nn.RandomCrop, nn.RandomFlip)
 def _identity_at_inference(g, layer, t, name):
     return t  # dropout and augmentation are the identity in predict
 

@@ -60,6 +60,16 @@ def _minmax_scaler(g, s, t, name):
     return apply_op(g, "Add", t, low, f"{name}/add")
 
 
+@preprocessing_exporter(nd.ChannelStandardizer)
+def _channel_standardizer(g, s, t, name):
+    _check_fitted(s, name)
+    # NHWC samples: the (C,) constants broadcast over the last axis, as in transform()
+    t = apply_op(g, "Sub", t, g.constant(f"{name}/mean", s.mean.astype(np.float32)), f"{name}/sub")
+    return apply_op(
+        g, "Div", t, g.constant(f"{name}/scale", s.scale.astype(np.float32)), f"{name}/div"
+    )
+
+
 @preprocessing_exporter(nd.PixelScaler)
 def _pixel_scaler(g, s, t, name):
     return apply_op(g, "Div", t, g.constant(f"{name}/max", np.float32(s.max_value)), f"{name}/div")

@@ -9,10 +9,13 @@ then renamed) and returns the :class:`~pathlib.Path` it wrote; missing parent fo
 - :func:`plot_roc`, :func:`plot_roc_curves`: ROC curves with the chance diagonal;
 - :func:`plot_confusion_matrix`: a heatmap with the count in every cell;
 - :func:`plot_misclassified`: a grid of misclassified images;
-- :func:`plot_regression`: predicted against true values, with the identity line.
+- :func:`plot_regression`: predicted against true values, with the identity line;
+- :func:`plot_gradient_norms`, :func:`plot_histograms` (a run's ``diagnostics.json``),
+  :func:`plot_decision_boundary` (models of 2 input features), :func:`diagnostics_plots`.
 
 One module per family: :mod:`.curves` (histories), :mod:`.classification` (ROC, confusion
-matrix), :mod:`.images` (image grids), :mod:`.regression`; :mod:`._style` holds what they share.
+matrix), :mod:`.images` (image grids), :mod:`.regression`, :mod:`.diagnostics` (inside the
+network: gradients, histograms, decision regions); :mod:`._style` holds what they share.
 
 A *history* is a mapping like Keras's ``History.history`` (or an object with such a
 ``.history`` attribute, like :class:`nablanet.nn.History`): ``{"loss": [...], "val_loss": [...],
@@ -33,11 +36,21 @@ b'\\x89PNG'
 
 from .classification import plot_confusion_matrix, plot_roc, plot_roc_curves
 from .curves import plot_history, plot_learning_rate, plot_loss, plot_metric
+from .diagnostics import (
+    diagnostics_plots,
+    plot_decision_boundary,
+    plot_gradient_norms,
+    plot_histograms,
+)
 from .images import plot_misclassified
 from .regression import plot_regression
 
 __all__ = [
+    "diagnostics_plots",
     "plot_confusion_matrix",
+    "plot_decision_boundary",
+    "plot_gradient_norms",
+    "plot_histograms",
     "plot_history",
     "plot_learning_rate",
     "plot_loss",

@@ -83,6 +83,7 @@ def plot_misclassified(
     image_shape: Sequence[int] | None = None,
     cmap: str = "gray",
     title: str | None = None,
+    value_range: tuple[float, float] | None = None,
 ) -> Path:
     """A grid of the first ``max_images`` misclassified images, titled "true: x / pred: y".
 
@@ -104,6 +105,10 @@ def plot_misclassified(
         Colour map of single-channel images (e.g. ``"gray_r"`` for dark ink on white).
     title : str, default=None
         Default "Misclassified: k of n shown (...)".
+    value_range : (low, high), default=None
+        The pixels' range (``(0, 255)`` for raw images): colour and grey images are shown on
+        it, so their colours and brightness are the data's. Default: each image stretched to
+        its own minimum and maximum.
 
     Returns
     -------
@@ -173,12 +178,15 @@ def plot_misclassified(
         bottom = fig_h - head_h - (row + 1) * cell_h + 0.1
         img = imgs[i].astype(np.float64)
         extent = (left, left + img_w, bottom, bottom + img_h)
+        lo, hi = value_range if value_range is not None else (img.min(), img.max())
         if img.ndim == 3:  # colour: scale into [0, 1]
-            lo, hi = img.min(), img.max()
-            img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
+            img = np.clip((img - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(img)
             ax.imshow(img, interpolation="nearest", aspect="auto", extent=extent)
         else:
-            ax.imshow(img, cmap=cmap, interpolation="nearest", aspect="auto", extent=extent)
+            ax.imshow(
+                img, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest", aspect="auto",
+                extent=extent,
+            )  # fmt: skip
         frames.append(Rectangle((left, bottom), img_w, img_h))
         ax.text(
             left + img_w / 2,

@@ -1,4 +1,5 @@
-"""Sketch preprocessing: a drawing becomes an MNIST-like input (no browser needed)."""
+"""Pictures to model inputs: a drawing becomes an MNIST-like input, a photo a colour sample (no
+browser needed)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from nablanet.ui.errors import UIError
-from nablanet.ui.sketch import (
+from nablanet.pipeline import InputError
+from nablanet.pipeline.images import (
     _max_filter,
     center_of_mass,
     ink_image,
@@ -39,25 +40,25 @@ def bbox(a: np.ndarray, thr: float = 0.1) -> tuple[int, int]:
 
 def test_empty_white_canvas_is_a_clear_error():
     blank = np.full((200, 200, 4), 255, np.uint8)
-    with pytest.raises(UIError, match="empty"):
+    with pytest.raises(InputError, match="empty"):
         preprocess_digit(blank)
 
 
 def test_transparent_canvas_counts_as_paper():
     # RGB black but fully transparent: nothing is drawn
     clear = np.zeros((100, 100, 4), np.uint8)
-    with pytest.raises(UIError, match="empty"):
+    with pytest.raises(InputError, match="empty"):
         preprocess_digit(clear, invert=True)
 
 
 def test_no_image_and_wrong_types_are_clear_errors():
-    with pytest.raises(UIError, match="draw a digit"):
+    with pytest.raises(InputError, match="draw a digit"):
         preprocess_digit(None)
-    with pytest.raises(UIError, match="draw a digit"):
+    with pytest.raises(InputError, match="draw a digit"):
         preprocess_digit({"background": None, "layers": [], "composite": None})
-    with pytest.raises(UIError, match="Expected an image"):
+    with pytest.raises(InputError, match="Expected an image"):
         preprocess_digit("not an image")
-    with pytest.raises(UIError, match="shape"):
+    with pytest.raises(InputError, match="shape"):
         preprocess_digit(np.zeros((10, 10, 7)))
 
 
@@ -123,7 +124,7 @@ def test_preprocess_for_shape():
     assert preprocess_for_shape(draw_seven(), (8, 8, 1)).shape == (1, 8, 8, 1)
     rgb = preprocess_for_shape(draw_seven(), (32, 32, 3))
     assert rgb.shape == (1, 32, 32, 3) and np.array_equal(rgb[..., 0], rgb[..., 2])
-    with pytest.raises(UIError, match="does not take images"):
+    with pytest.raises(InputError, match="does not take images"):
         preprocess_for_shape(draw_seven(), (30,))
 
 
@@ -146,3 +147,90 @@ def test_max_filter_matches_brute_force(size):
             i0, j0 = max(0, i - before), max(0, j - before)
             want[i, j] = a[i0 : i - before + size, j0 : j - before + size].max()
     assert np.array_equal(got, want)
+
+
+# -- photos: converted to the model's colour mode and resized, each step said -------------------
+from nablanet.pipeline import ImageSpec, image_to_sample  # noqa: E402
+
+
+def test_a_grey_picture_for_a_colour_model_is_repeated_resized_and_said():
+    grey = (np.arange(40 * 50) % 256).astype(np.uint8).reshape(40, 50)
+    s = image_to_sample(Image.fromarray(grey), ImageSpec((32, 32, 3)))
+    assert s.style == "photo" and s.x.shape == (32, 32, 3) and s.x.dtype == np.float32
+    assert s.notes == [
+        "repeated the greyscale image on 3 channels (the model takes RGB)",
+        "resized 50x40 -> 32x32",
+    ]
+    expected = np.asarray(Image.fromarray(grey).resize((32, 32), Image.Resampling.BILINEAR))
+    for c in range(3):
+        np.testing.assert_array_equal(s.x[..., c], expected)
+    np.testing.assert_array_equal(s.view[..., 0], expected)
+
+
+def test_a_colour_picture_for_a_grey_photo_model_is_converted_and_said():
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[..., 0] = 255
+    s = image_to_sample(rgb, ImageSpec((8, 8, 1), style="photo"))
+    assert s.notes == ["converted the colour image to greyscale (the model takes 1 channel)"]
+    assert s.x.shape == (8, 8, 1) and float(s.x[0, 0, 0]) == float(
+        np.asarray(Image.fromarray(rgb).convert("L"))[0, 0]
+    )
+
+
+def test_a_colour_picture_of_grey_content_is_not_called_colour():
+    grey_rgb = np.full((8, 8, 3), 90, np.uint8)
+    assert image_to_sample(grey_rgb, ImageSpec((8, 8, 1), style="photo")).notes == []
+    assert image_to_sample(grey_rgb, ImageSpec((8, 8, 3))).notes == [
+        "repeated the greyscale image on 3 channels (the model takes RGB)"
+    ]
+
+
+def test_transparency_is_white_paper_and_the_value_range_is_the_models():
+    rgba = np.zeros((4, 4, 4), np.uint8)  # fully transparent
+    s = image_to_sample(rgba, ImageSpec((4, 4, 3), value_range=(0.0, 16.0)))
+    np.testing.assert_allclose(s.x, 16.0)
+    assert s.view.max() == 255
+
+
+def test_floats_in_unit_range_and_files(tmp_path):
+    x = np.random.default_rng(0).random((6, 6, 3))
+    a = image_to_sample(x, ImageSpec((6, 6, 3))).x
+    np.testing.assert_array_equal(a, np.round(x * 255))
+    path = tmp_path / "pic.jpg"
+    Image.fromarray(np.full((30, 20, 3), (200, 100, 50), np.uint8)).save(path)
+    assert image_to_sample(path, ImageSpec((6, 6, 3))).notes == ["resized 20x30 -> 6x6"]
+
+
+def test_unreadable_missing_and_oversized_pictures_name_the_file(tmp_path, monkeypatch):
+    fake = tmp_path / "notes.png"
+    fake.write_text("not a picture")
+    with pytest.raises(InputError, match=r"^notes.png: cannot read the image"):
+        image_to_sample(fake, ImageSpec((8, 8, 3)))
+    with pytest.raises(InputError, match=r"^gone.png: no such image file"):
+        image_to_sample(tmp_path / "gone.png", ImageSpec((8, 8, 3)))
+    big = tmp_path / "big.png"
+    Image.fromarray(np.zeros((100, 100, 3), np.uint8)).save(big)
+    monkeypatch.setenv("NABLANET_MAX_IMAGE_PIXELS", "5000")
+    with pytest.raises(InputError, match=r"^big.png: the image .* refused"):
+        image_to_sample(big, ImageSpec((8, 8, 3)))
+    with pytest.raises(InputError, match=r"does not take images"):
+        image_to_sample(big, ImageSpec.of((30,)))
+
+
+def test_the_style_of_a_model_file_decides_the_path():
+    canvas = np.full((200, 200, 3), 255, np.uint8)
+    canvas[40:160, 90:110] = 0  # a "1"
+    digit = image_to_sample(canvas, ImageSpec((28, 28, 1), background="dark"))
+    assert digit.style == "digits" and digit.notes[0].startswith("read as a digit")
+    assert "inverted the image (light background" in digit.notes[1]
+    assert float(digit.x.max()) == 255.0 and float(digit.x[0, 0, 0]) == 0.0  # white on black
+    photo = image_to_sample(canvas, ImageSpec((28, 28, 1), background="dark", style="photo"))
+    assert photo.style == "photo" and float(photo.x[0, 0, 0]) == 255.0  # as it is
+
+
+def test_a_colour_picture_for_a_digit_model_is_read_as_grey_ink_and_said():
+    canvas = np.full((120, 120, 3), 255, np.uint8)
+    canvas[20:100, 50:70] = (200, 0, 0)  # a red "1"
+    s = image_to_sample(canvas, ImageSpec((28, 28, 1), background="dark"))
+    assert s.style == "digits" and s.x.shape == (28, 28, 1)
+    assert "converted the colour image to greyscale (the model takes 1 channel)" in s.notes
