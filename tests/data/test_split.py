@@ -156,6 +156,7 @@ def test_train_test_split_as_scikit_learn():
     y = np.array([0] * 80 + [1] * 20)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0)
     assert x_train.shape == (80, 2) and x_test.shape == (20, 2) and y_test.shape == (20,)
+    np.testing.assert_array_equal(y_train, y[(x_train[:, 0] // 2).astype(int)])  # rows kept
     assert sorted(np.concatenate([x_train[:, 0], x_test[:, 0]])) == list(x[:, 0])  # a partition
     np.testing.assert_array_equal(x_test, train_test_split(x, y, 0.2, random_state=0)[1])
     _, _, _, strat = train_test_split(x, y, test_size=0.25, random_state=1, stratify=y)
