@@ -787,3 +787,22 @@ def test_a_schedule_as_learning_rate_says_where_it_goes():
     model.compile(loss="sparse_categorical_crossentropy", optimizer=nb.Adam(0.1))
     history = model.fit(x, y, epochs=3, verbose=0, scheduler=nb.ExponentialDecay(0.5))
     assert history["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])
+
+
+def test_learning_rate_scheduler_callback_as_keras(capsys):
+    # Keras' callbacks.LearningRateScheduler(schedule) was missing
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=nb.Adam(0.1))
+    tenth = nb.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.1**epoch, verbose=1)
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[tenth])
+    assert history["learning_rate"] == pytest.approx([0.1, 0.01, 0.001])
+    assert "LearningRateScheduler: epoch 2, learning rate 0.01" in capsys.readouterr().out
+    one_argument = nb.LearningRateScheduler(lambda epoch: 0.05)
+    assert model.fit(x, y, epochs=1, verbose=0, callbacks=[one_argument])["learning_rate"] == [0.05]
+    with pytest.raises(nb.NablanetError, match="must return a positive number"):
+        model.fit(
+            x, y, epochs=1, verbose=0, callbacks=[nb.LearningRateScheduler(lambda e, lr: None)]
+        )
+    with pytest.raises(nb.NablanetError, match="cannot be combined"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[one_argument], scheduler=nb.StepDecay())

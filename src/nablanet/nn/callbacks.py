@@ -515,6 +515,64 @@ class TerminateOnNaN(Callback):
             )
 
 
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch to ``schedule(epoch, lr)``, as Keras'
+    ``LearningRateScheduler`` (``epoch`` counts from 0, ``lr`` is the current rate; a
+    ``schedule(epoch)`` of one argument works too). The built-in schedules are
+    :mod:`nablanet.nn.schedulers`, given as ``fit(scheduler=...)``; this callback cannot be
+    combined with one.
+
+    >>> import nablanet as nb
+    >>> model = nb.Sequential([nb.Dense(1, 1, seed=0)])
+    >>> model.compile(loss="mse", optimizer=nb.SGD(0.1))
+    >>> halve = LearningRateScheduler(lambda epoch, lr: lr if epoch == 0 else lr / 2)
+    >>> x = np.zeros((4, 1), np.float32)
+    >>> model.fit(x, x, epochs=3, verbose=0, callbacks=[halve])["learning_rate"]
+    [0.1, 0.05, 0.025]
+    """
+
+    def __init__(self, schedule: Callable, verbose: int = 0):
+        super().__init__()
+        if not callable(schedule):
+            raise param_error("LearningRateScheduler", "schedule", "a function", schedule)
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_train_begin(self, logs=None):
+        if self.trainer is not None and getattr(self.trainer, "scheduler", None) is not None:
+            raise NablanetError(
+                "LearningRateScheduler cannot be combined with fit(scheduler=...) (both set "
+                "the learning rate every epoch): use one of them"
+            )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.trainer.optimizer
+        old = float(optimizer.learning_rate)
+        try:
+            new = self.schedule(epoch, old)
+        except TypeError:
+            new = self.schedule(epoch)  # Keras 1's schedule(epoch)
+        if (
+            isinstance(new, bool)
+            or not isinstance(new, (int, float, np.number))
+            or not math.isfinite(new)
+            or new <= 0
+        ):
+            raise NablanetError(
+                f"LearningRateScheduler: schedule({epoch}, {old:.3g}) returned {new!r}; it must "
+                "return a positive number, the learning rate of the epoch"
+            )
+        optimizer.learning_rate = float(new)
+        if float(new) != old:
+            _report(
+                self.verbose,
+                logging.INFO if self.verbose else logging.DEBUG,
+                "LearningRateScheduler: epoch %d, learning rate %.3g",
+                epoch + 1,
+                float(new),
+            )
+
+
 class LambdaCallback(Callback):
     """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``.
 
