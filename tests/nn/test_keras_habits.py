@@ -806,3 +806,10 @@ def test_learning_rate_scheduler_callback_as_keras(capsys):
         )
     with pytest.raises(nb.NablanetError, match="cannot be combined"):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[one_argument], scheduler=nb.StepDecay())
+
+
+def test_pytorch_linear_habit_points_to_dense():
+    # nb.Linear(4, 3) (PyTorch's nn.Linear) was a bare TypeError: Linear is the identity here
+    with pytest.raises(nb.NablanetError, match=r"Dense\(4, 3\) for PyTorch's nn.Linear\(4, 3\)"):
+        nb.Linear(4, 3)
+    assert repr(nb.Linear()) == "Linear()"

@@ -74,6 +74,15 @@ class Linear(Activation):
 
     name = "linear"
 
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:  # PyTorch's nn.Linear(in_features, out_features)
+            raise NablanetError(
+                "Linear is the identity activation and takes no arguments; a fully connected "
+                "layer is Dense(n_inputs, n_neurons), e.g. Dense(4, 3) for PyTorch's "
+                "nn.Linear(4, 3)"
+            )
+        super().__init__()
+
     def forward(self, x, training=False):
         return x
 
