@@ -813,3 +813,13 @@ def test_pytorch_linear_habit_points_to_dense():
     with pytest.raises(nb.NablanetError, match=r"Dense\(4, 3\) for PyTorch's nn.Linear\(4, 3\)"):
         nb.Linear(4, 3)
     assert repr(nb.Linear()) == "Linear()"
+
+
+def test_binary_crossentropy_on_a_softmax_of_two_units_says_which_loss_fits():
+    # Keras' two-unit softmax with binary_crossentropy and 0/1 labels: the shape error said no
+    # more than the two shapes
+    x, y = _blobs(k=2)
+    model = nb.Sequential([nb.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile(loss="binary_crossentropy", optimizer="adam")
+    with pytest.raises(nb.NablanetError, match=r"sparse_categorical_crossentropy.*sigmoid"):
+        model.fit(x, y, epochs=1, verbose=0)

@@ -32,9 +32,16 @@ def _match(y_true: np.ndarray, y_pred: np.ndarray, owner: str) -> np.ndarray:
         if y_true.size == y_pred.size and y_true.shape[:1] == y_pred.shape[:1]:
             y_true = y_true.reshape(y_pred.shape)
         else:
+            hint = ""
+            if "Binary" in owner and y_true.ndim == 1 and y_pred.ndim == 2 and y_pred.shape[1] > 1:
+                hint = (
+                    f": for class labels and {y_pred.shape[1]} softmax outputs use "
+                    "loss='sparse_categorical_crossentropy', or for two classes one sigmoid "
+                    "output, Dense(1, activation='sigmoid')"
+                )
             raise NablanetError(
                 f"{owner}: targets of shape {y_true.shape} do not match predictions of shape "
-                f"{y_pred.shape}"
+                f"{y_pred.shape}{hint}"
             )
     if y_true.dtype != y_pred.dtype:
         y_true = y_true.astype(y_pred.dtype)
