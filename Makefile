@@ -12,8 +12,8 @@ STAMP_NOTEBOOKS := $(VENV)/.installed-notebooks
 # the examples' figures (examples/_common.py's default)
 FIGURES := runs/examples
 
-.PHONY: install demo test test-fast lint format bench ui notebooks lab xor spiral regression \
-	mnist clean
+.PHONY: install demo test test-fast lint typecheck check format bench ui notebooks lab xor spiral \
+	regression mnist clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,19 +38,28 @@ install: $(STAMP_DEV)
 demo: $(STAMP_ALL)
 	$(BIN)/python examples/demo.py
 
+# tests/ and the docstring examples of src/nablanet (--doctest-modules), with line coverage
 test: $(STAMP_DEV)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --cov=nablanet --cov-report=term
 
 test-fast: $(STAMP_DEV)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check src tests benchmarks examples scripts
-	$(BIN)/ruff format --check src tests benchmarks examples scripts
+	$(BIN)/ruff check src tests benchmarks examples scripts conftest.py
+	$(BIN)/ruff format --check src tests benchmarks examples scripts conftest.py
+
+# mypy, configured in pyproject.toml ([tool.mypy]): strict on nablanet.data and
+# nablanet.pipeline, typed signatures in nablanet.nn
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy
+
+# the gates CI runs before the tests
+check: lint typecheck
 
 format: $(STAMP_DEV)
-	$(BIN)/ruff format src tests benchmarks examples scripts
-	$(BIN)/ruff check --fix src tests benchmarks examples scripts
+	$(BIN)/ruff format src tests benchmarks examples scripts conftest.py
+	$(BIN)/ruff check --fix src tests benchmarks examples scripts conftest.py
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/run.py
@@ -79,4 +88,4 @@ mnist: $(STAMP_ALL)
 	$(BIN)/python examples/mnist.py --download --output $(FIGURES)
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .coverage

@@ -2,8 +2,8 @@
 
 * every ``pycon`` code block in ``docs/*.md`` runs as a doctest (blocks of one page share a
   namespace, in order, like a notebook);
-* every docstring example in the modules of ``nablanet`` outside ``nablanet.nn`` runs
-  (``tests/test_doctests.py`` covers ``nablanet.nn``);
+* every docstring example in ``src/nablanet`` runs: pytest collects them (``--doctest-modules``,
+  configured in pyproject.toml and conftest.py), and a test here checks that configuration;
 * every public class exported by ``nablanet``, ``nablanet.nn``, ``nablanet.data`` and
   ``nablanet.pipeline`` has a docstring with an example (``>>>``), and every public name appears
   in ``docs/api.md``;
@@ -18,14 +18,11 @@ import doctest
 import importlib
 import inspect
 import math
-import pkgutil
 import re
 import typing
 from pathlib import Path
 
 import pytest
-
-import nablanet
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -68,33 +65,15 @@ def test_markdown_examples(page, tmp_path, monkeypatch):
     assert failed == 0, f"{page.name}: {failed} of {attempted} examples failed\n{report}"
 
 
-# --- docstring examples outside nablanet.nn ----------------------------------------------------
-def modules_outside_nn() -> list[str]:
-    names = ["nablanet"]
-    for info in pkgutil.walk_packages(nablanet.__path__, prefix="nablanet."):
-        if info.name == "nablanet.nn" or info.name.startswith("nablanet.nn."):
-            continue  # tests/test_doctests.py runs these
-        names.append(info.name)
-    return sorted(names)
-
-
-def test_modules_found():
-    assert "nablanet.data.loader" in modules_outside_nn()
-
-
-@pytest.mark.parametrize("name", modules_outside_nn())
-def test_docstring_examples(name, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    try:
-        module = importlib.import_module(name)
-    except ImportError as e:  # an optional dependency (e.g. gradio) that is not installed
-        pytest.skip(f"{name} needs {e.name}")
-    runner = doctest.DocTestRunner(optionflags=FLAGS, verbose=False)
-    out: list[str] = []
-    for test in doctest.DocTestFinder().find(module, name):
-        runner.run(test, out=out.append)
-    result = runner.summarize(verbose=False)
-    assert result.failed == 0, "".join(out)
+# --- docstring examples: pytest --doctest-modules over src/nablanet -----------------------------
+def test_docstring_examples_are_collected():
+    """The examples of every module run as tests of their own (``--doctest-modules`` over
+    ``src/nablanet``, see conftest.py); this fails if the configuration stops collecting them."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "--doctest-modules" in options["addopts"].split()
+    assert "src/nablanet" in options["testpaths"]
+    assert set(options["doctest_optionflags"].split()) == {"ELLIPSIS", "NORMALIZE_WHITESPACE"}
 
 
 # --- docs/configuration.md against the config schema -------------------------------------------

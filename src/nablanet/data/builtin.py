@@ -23,6 +23,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,9 @@ def _file_in(folder: Path, name: str) -> Path | None:
     return None
 
 
-def idx_search_dirs(source: IdxSource, data_dir: str | os.PathLike | None = None) -> list[Path]:
+def idx_search_dirs(
+    source: IdxSource, data_dir: str | os.PathLike[str] | None = None
+) -> list[Path]:
     """Folders searched for ``source``'s files, in order; the first is the download target."""
     root = resolve_data_dir(data_dir)
     dirs = [root / source.folder]
@@ -148,7 +151,7 @@ def idx_search_dirs(source: IdxSource, data_dir: str | os.PathLike | None = None
 
 
 def find_idx_files(
-    source: IdxSource, data_dir: str | os.PathLike | None = None
+    source: IdxSource, data_dir: str | os.PathLike[str] | None = None
 ) -> dict[str, Path] | None:
     """Paths of the four files from the first folder that holds all of them, else None."""
     for folder in idx_search_dirs(source, data_dir):
@@ -167,7 +170,7 @@ def _where_to_put(source: IdxSource, target: Path) -> str:
 
 
 def fetch_idx_files(
-    source: IdxSource, data_dir: str | os.PathLike | None = None, *, progress: bool = True
+    source: IdxSource, data_dir: str | os.PathLike[str] | None = None, *, progress: bool = True
 ) -> dict[str, Path]:
     """Download the files of ``source`` that are missing from its cache folder.
 
@@ -205,7 +208,7 @@ def fetch_idx_files(
 
 def load_idx_dataset(
     source: IdxSource,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     download: bool = True,
     progress: bool = True,
@@ -324,7 +327,7 @@ def _read_bundled(
     return data if data.shape == shape else None
 
 
-def _sklearn_datasets():
+def _sklearn_datasets() -> Any:
     try:
         from sklearn import datasets
     except ImportError:  # pragma: no cover - scikit-learn is in the data extra

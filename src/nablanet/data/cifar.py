@@ -35,6 +35,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -134,7 +135,7 @@ CIFAR10 = CifarSource(
 )
 
 
-def _search_roots(source: CifarSource, data_dir: str | os.PathLike | None) -> list[Path]:
+def _search_roots(source: CifarSource, data_dir: str | os.PathLike[str] | None) -> list[Path]:
     root = resolve_data_dir(data_dir)
     roots = [root / source.folder]
     if data_dir is not None:
@@ -143,7 +144,7 @@ def _search_roots(source: CifarSource, data_dir: str | os.PathLike | None) -> li
 
 
 def find_cifar(
-    source: CifarSource = CIFAR10, data_dir: str | os.PathLike | None = None
+    source: CifarSource = CIFAR10, data_dir: str | os.PathLike[str] | None = None
 ) -> tuple[str, Path] | None:
     """``("folder", path)`` of the first extracted folder, else ``("archive", path)`` of the
     first archive, else None (nothing is read or checked)."""
@@ -344,7 +345,7 @@ def _extract(source: CifarSource, archive: Path, files: dict[str, bytes]) -> Pat
     return target
 
 
-def _where_to_put(source: CifarSource, data_dir: str | os.PathLike | None) -> str:
+def _where_to_put(source: CifarSource, data_dir: str | os.PathLike[str] | None) -> str:
     target = _search_roots(source, data_dir)[0]
     return (
         f"put {source.archive} (from {source.urls[0]}) or its extracted {source.member_dir}/ "
@@ -352,7 +353,7 @@ def _where_to_put(source: CifarSource, data_dir: str | os.PathLike | None) -> st
     )
 
 
-def _download(source: CifarSource, data_dir, progress: bool) -> Path:
+def _download(source: CifarSource, data_dir: str | os.PathLike[str] | None, progress: bool) -> Path:
     target = _search_roots(source, data_dir)[0] / source.archive
     reasons = []
     for url in source.urls:
@@ -377,7 +378,7 @@ def _download(source: CifarSource, data_dir, progress: bool) -> Path:
 
 def load_cifar(
     source: CifarSource = CIFAR10,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     download: bool = True,
     progress: bool = True,
@@ -410,6 +411,7 @@ def load_cifar(
             )
         found = ("archive", _download(source, data_dir, progress))
     kind, path = found
+    arrays: dict[str, Any]
     if kind == "folder":
         arrays, where = _load_folder(source, path)
     else:
@@ -481,7 +483,7 @@ def synthetic_cifar_bytes(
 
 
 def write_synthetic_cifar(
-    folder: str | os.PathLike,
+    folder: str | os.PathLike[str],
     source: CifarSource = CIFAR10,
     *,
     seed: int = 0,

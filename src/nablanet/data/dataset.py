@@ -109,9 +109,9 @@ class Dataset:
         elif self.class_names is not None:
             raise DataError(f"{where}: a regression dataset has no class_names")
         self.y = self._check_y(self.y, self.x, f"{where}: y")
-        if self.task == "binary" and len(self.class_names) != 2:
+        if self.task == "binary" and len(self.class_names or ()) != 2:
             raise DataError(
-                f"{where}: a binary task needs 2 classes, got {len(self.class_names)} "
+                f"{where}: a binary task needs 2 classes, got {len(self.class_names or ())} "
                 f"({self.class_names})"
             )
         if self.feature_names is not None:
@@ -307,7 +307,9 @@ def find_nonfinite(x: np.ndarray) -> tuple[int, ...] | None:
     return None
 
 
-def check_finite_features(x: np.ndarray, where: str, feature_names: list[str] | None = None):
+def check_finite_features(
+    x: np.ndarray, where: str, feature_names: list[str] | None = None
+) -> None:
     """Raise a :class:`DataError` naming the sample and feature of the first NaN/inf."""
     bad = find_nonfinite(x)
     if bad is None:
@@ -419,7 +421,7 @@ def encode_targets(
             raise DataError(f"{what}: class labels contain NaN or inf")
     if class_names is not None:
         names = [str(c) for c in class_names]
-        codes = []
+        codes: list[np.ndarray | None] = []
         for a, what in ((y, where), (y_test, f"{where} (test)")):
             if a is None:
                 codes.append(None)
@@ -436,6 +438,7 @@ def encode_targets(
                 )
             codes.append(c)
         y_codes, test_codes = codes
+        assert y_codes is not None  # y is an array: only y_test may be None
     else:
         both = y if y_test is None else np.concatenate([y, y_test])
         classes, inverse = np.unique(both, return_inverse=True)

@@ -17,6 +17,7 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from .._version import __version__
 from .errors import DataError
@@ -36,7 +37,7 @@ def default_data_dir() -> Path:
     return Path.home() / ".cache" / "nablanet"
 
 
-def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
     """``data_dir`` as a path, or :func:`default_data_dir` when it is None."""
     return default_data_dir() if data_dir is None else Path(data_dir).expanduser()
 
@@ -45,7 +46,7 @@ def _user_agent() -> str:
     return f"nablanet/{__version__} (+https://github.com/nablanet)"
 
 
-def _progress_bar(total: int | None, desc: str, enabled: bool):
+def _progress_bar(total: int | None, desc: str, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(
@@ -55,7 +56,7 @@ def _progress_bar(total: int | None, desc: str, enabled: bool):
 
 def download_file(
     url: str,
-    dest: str | os.PathLike,
+    dest: str | os.PathLike[str],
     *,
     expected_md5: str | None = None,
     progress: bool = True,

@@ -114,7 +114,7 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
     return flat.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
 
 
-def read_idx_bytes(path: str | os.PathLike, expected_md5: str | None = None) -> bytes:
+def read_idx_bytes(path: str | os.PathLike[str], expected_md5: str | None = None) -> bytes:
     """The decompressed content of an IDX file (plain or gzip), checked against
     ``expected_md5`` (the MD5 of the decompressed content) when given."""
     path = Path(path)
@@ -135,7 +135,7 @@ def read_idx_bytes(path: str | os.PathLike, expected_md5: str | None = None) -> 
     return data
 
 
-def read_idx(path: str | os.PathLike, expected_md5: str | None = None) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str], expected_md5: str | None = None) -> np.ndarray:
     """Read an IDX file (plain or gzip-compressed).
 
     Parameters
@@ -166,7 +166,9 @@ def idx_bytes(array: np.ndarray) -> bytes:
     return header + np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes()
 
 
-def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> Path:
+def write_idx(
+    path: str | os.PathLike[str], array: np.ndarray, compress: bool | None = None
+) -> Path:
     """Write ``array`` as an IDX file, gzip-compressed when ``compress`` is True or, by default,
     when the name ends in ``.gz``. Returns the path."""
     path = Path(path)

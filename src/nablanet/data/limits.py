@@ -77,7 +77,7 @@ def max_csv_line_bytes() -> int:
 
 
 @contextlib.contextmanager
-def open_image(path: str | os.PathLike, error: type[Exception] = DataError) -> Iterator[Any]:
+def open_image(path: str | os.PathLike[str], error: type[Exception] = DataError) -> Iterator[Any]:
     """``PIL.Image.open`` with the pixel limit enforced (a bomb raises ``error``, one line).
 
     Pillow only warns between its limit and twice its limit; here anything past the limit is
@@ -111,7 +111,7 @@ def open_image(path: str | os.PathLike, error: type[Exception] = DataError) -> I
         Image.MAX_IMAGE_PIXELS = previous
 
 
-def check_text_file(path: str | os.PathLike, error: type[Exception] = DataError) -> int:
+def check_text_file(path: str | os.PathLike[str], error: type[Exception] = DataError) -> int:
     """Refuse a text table that is too large or has a line too long; returns its line count.
 
     Reads the file once in bounded pieces (never a whole line past the limit).

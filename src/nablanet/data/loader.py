@@ -55,6 +55,16 @@ class DataLoader:
     [32, 32, 32, 4]
     """
 
+    x: np.ndarray
+    y: np.ndarray | None
+    batch_size: int
+    shuffle: bool
+    drop_last: bool
+    indices: np.ndarray | None
+    transform: Callable[[np.ndarray], np.ndarray] | None
+    target_transform: Callable[[np.ndarray], np.ndarray] | None
+    rng: np.random.Generator
+
     def __init__(
         self,
         x: np.ndarray,
@@ -67,7 +77,7 @@ class DataLoader:
         indices: np.ndarray | None = None,
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
         target_transform: Callable[[np.ndarray], np.ndarray] | None = None,
-    ):
+    ) -> None:
         if not isinstance(x, np.ndarray):
             x = np.asarray(x)
         if x.ndim == 0:
@@ -147,6 +157,7 @@ class DataLoader:
                 else (self.rng.permutation(self.indices))
             )
         else:
+            assert self.indices is not None  # neither shuffled nor indexed: returned above
             order = self.indices
         for start in range(0, stop, bs):
             yield self._batch(np.sort(order[start : start + bs]))
@@ -154,7 +165,7 @@ class DataLoader:
     # -- reproducible resumption -------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         """JSON-able state of the shuffling generator (for checkpoints)."""
-        return self.rng.bit_generator.state
+        return dict(self.rng.bit_generator.state)
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`get_state`'s output, so the next epochs repeat exactly."""

@@ -24,6 +24,7 @@ from . import builtin, cifar, toy
 from .builtin import FASHION_MNIST, MNIST, IdxSource, find_idx_files, idx_search_dirs
 from .dataset import Dataset
 from .errors import DataError
+from .fetch import resolve_data_dir
 from .formats import load_from_spec
 
 
@@ -60,7 +61,7 @@ Loader = Callable[..., Dataset]
 @dataclass(frozen=True)
 class _Entry:
     loader: Loader  # loader(data_dir=..., download=..., progress=..., **params) -> Dataset
-    info: Callable[[str | os.PathLike | None], DatasetInfo]
+    info: Callable[[str | os.PathLike[str] | None], DatasetInfo]
     #: the keyword parameters the loader takes besides the data folder (the toy generators')
     params: tuple[str, ...] = ()
 
@@ -75,7 +76,7 @@ def _normalize(name: str) -> str:
 def register_dataset(
     name: str,
     loader: Loader,
-    info: DatasetInfo | Callable[[str | os.PathLike | None], DatasetInfo],
+    info: DatasetInfo | Callable[[str | os.PathLike[str] | None], DatasetInfo],
     *,
     overwrite: bool = False,
     params: tuple[str, ...] = (),
@@ -104,7 +105,9 @@ def register_dataset(
 
 
 def _bundled(fn: Callable[[], Dataset]) -> Loader:
-    def loader(data_dir=None, download=True, progress=True) -> Dataset:
+    def loader(
+        data_dir: str | os.PathLike[str] | None = None, download: bool = True, progress: bool = True
+    ) -> Dataset:
         return fn()
 
     return loader
@@ -127,10 +130,12 @@ def _bundled_info(
 
 
 def _register_idx(source: IdxSource) -> None:
-    def loader(data_dir=None, download=True, progress=True) -> Dataset:
+    def loader(
+        data_dir: str | os.PathLike[str] | None = None, download: bool = True, progress: bool = True
+    ) -> Dataset:
         return builtin.load_idx_dataset(source, data_dir, download=download, progress=progress)
 
-    def info(data_dir=None) -> DatasetInfo:
+    def info(data_dir: str | os.PathLike[str] | None = None) -> DatasetInfo:
         paths = find_idx_files(source, data_dir)
         where = (
             str(next(iter(paths.values())).parent)
@@ -157,15 +162,17 @@ _register_idx(FASHION_MNIST)
 
 
 def _register_cifar(source: cifar.CifarSource) -> None:
-    def loader(data_dir=None, download=True, progress=True) -> Dataset:
+    def loader(
+        data_dir: str | os.PathLike[str] | None = None, download: bool = True, progress: bool = True
+    ) -> Dataset:
         return cifar.load_cifar(source, data_dir, download=download, progress=progress)
 
-    def info(data_dir=None) -> DatasetInfo:
+    def info(data_dir: str | os.PathLike[str] | None = None) -> DatasetInfo:
         found = cifar.find_cifar(source, data_dir)
         where = (
             str(found[1])
             if found
-            else f"{cifar.resolve_data_dir(data_dir) / source.folder} (not downloaded yet)"
+            else f"{resolve_data_dir(data_dir) / source.folder} (not downloaded yet)"
         )
         return DatasetInfo(
             name=source.name,
@@ -224,7 +231,12 @@ register_dataset(
 def _register_toy(name: str) -> None:
     _, defaults, description = toy.TOY_DATASETS[name]
 
-    def loader(data_dir=None, download=True, progress=True, **params) -> Dataset:
+    def loader(
+        data_dir: str | os.PathLike[str] | None = None,
+        download: bool = True,
+        progress: bool = True,
+        **params: Any,
+    ) -> Dataset:
         return toy.make_toy(name, **params)
 
     n_classes = defaults.get("n_classes", 2)
@@ -260,7 +272,7 @@ def dataset_params(name: str) -> tuple[str, ...]:
     return () if entry is None else entry.params
 
 
-def list_datasets(data_dir: str | os.PathLike | None = None) -> list[DatasetInfo]:
+def list_datasets(data_dir: str | os.PathLike[str] | None = None) -> list[DatasetInfo]:
     """Info on every registered dataset, sorted by name: task, sizes, input shape, classes, and
     where it is cached / whether it loads offline. Loads no data and uses no network."""
     return [_REGISTRY[name].info(data_dir) for name in sorted(_REGISTRY)]
@@ -268,7 +280,7 @@ def list_datasets(data_dir: str | os.PathLike | None = None) -> list[DatasetInfo
 
 def load_dataset(
     spec: str | Mapping[str, Any],
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
     download: bool = True,
     progress: bool = True,

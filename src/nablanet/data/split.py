@@ -39,7 +39,7 @@ class Split(NamedTuple):
 
 
 def _check_fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) < 1:
         raise DataError(
             f"The '{name}' parameter of train_val_test_split must be a number in [0, 1). "
             f"Got {value!r} instead."
@@ -186,7 +186,12 @@ def train_val_test_split(
         return None if a is None else np.take(a, idx, axis=0)
 
     return Split(
-        take(x, train), take(y, train), take(x, val), take(y, val), take(x, test), take(y, test)
+        np.take(x, train, axis=0),
+        take(y, train),
+        np.take(x, val, axis=0),
+        take(y, val),
+        np.take(x, test, axis=0),
+        take(y, test),
     )
 
 
@@ -195,8 +200,8 @@ def train_test_split(
     y: np.ndarray | None = None,
     test_size: float | int = 0.25,
     random_state: int | np.random.Generator | None = None,
-    stratify=None,
-):
+    stratify: Any = None,
+) -> tuple[Any, ...]:
     """scikit-learn's two-way split: ``x_train, x_test, y_train, y_test`` (in that order).
 
     ``test_size`` is a fraction of the samples or a number of them; ``random_state`` seeds

@@ -27,13 +27,13 @@ def check_positive_int(value: Any, name: str, owner: str) -> int:
 
 
 def check_nonnegative_float(value: Any, name: str, owner: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) >= 0:
         raise param_error(owner, name, "a non-negative number", value)
     return float(value)
 
 
 def check_positive_float(value: Any, name: str, owner: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
         raise param_error(owner, name, "a positive number", value)
     return float(value)
 

@@ -15,17 +15,20 @@ import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validation import check_interval, check_nonnegative_float, param_error
 from .errors import NablanetError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .trainer import Trainer
+
 logger = logging.getLogger("nablanet")
 
 
-def _report(verbose: int, level: int, message: str, *args) -> None:
+def _report(verbose: int, level: int, message: str, *args: Any) -> None:
     """A callback's message: to the "nablanet" log at ``level`` (the CLI and the UI show it),
     and printed as well with ``verbose`` (Keras' ``verbose=1``: a script that configured no
     logging sees it)."""
@@ -49,14 +52,16 @@ class Callback:
     epoch 2: loss ...
     """
 
-    def __init__(self):
-        self.trainer = None
+    def __init__(self) -> None:
+        # the Trainer running this callback, None until it is attached (Any: the hooks are only
+        # called by a running Trainer)
+        self.trainer: Any = None
 
     @property
-    def model(self):
+    def model(self) -> Any:
         return None if self.trainer is None else self.trainer.model
 
-    def set_trainer(self, trainer) -> None:
+    def set_trainer(self, trainer: Trainer | None) -> None:
         self.trainer = trainer
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
@@ -118,7 +123,7 @@ class EarlyStopping(Callback):
         self.verbose = verbose  # as Keras: 1 prints the messages (they go to the log always)
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = -1
         self.wait = 0
@@ -130,11 +135,11 @@ class EarlyStopping(Callback):
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         if self.trainer is not None and not getattr(self.trainer, "resuming", False):
             self._reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         if self.monitor not in logs:
             available = ", ".join(sorted(logs))
@@ -166,7 +171,7 @@ class EarlyStopping(Callback):
                 self.best_epoch + 1,
             )
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
             _report(
@@ -178,7 +183,7 @@ class EarlyStopping(Callback):
                 self.best,
             )
 
-    def get_state(self):
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state = {
             "best": self.best,
             "best_epoch": self.best_epoch,
@@ -187,7 +192,7 @@ class EarlyStopping(Callback):
         }
         return state, dict(self.best_weights or {})
 
-    def set_state(self, state, arrays):
+    def set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.best = float(state["best"])
         self.best_epoch = int(state["best_epoch"])
         self.wait = int(state["wait"])
@@ -249,7 +254,7 @@ class ModelCheckpoint(Callback):
         self.verbose = verbose
         self.best = math.inf if mode == "min" else -math.inf
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         if self.save_best_only:
             value = logs.get(self.monitor)
@@ -281,10 +286,10 @@ class ModelCheckpoint(Callback):
             path,
         )
 
-    def get_state(self):
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return {"best": self.best}, {}
 
-    def set_state(self, state, arrays):
+    def set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.best = float(state["best"])
 
 
@@ -348,7 +353,7 @@ class ReduceLROnPlateau(Callback):
         self.min_lr = check_nonnegative_float(min_lr, "min_lr", "ReduceLROnPlateau")
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0
         self.cooldown_counter = 0
@@ -358,7 +363,7 @@ class ReduceLROnPlateau(Callback):
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         if self.trainer is not None and getattr(self.trainer, "scheduler", None) is not None:
             raise NablanetError(
                 "ReduceLROnPlateau cannot be combined with a scheduler (the scheduler sets the "
@@ -367,7 +372,7 @@ class ReduceLROnPlateau(Callback):
         if self.trainer is not None and not getattr(self.trainer, "resuming", False):
             self._reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         if self.monitor not in logs:
             raise NablanetError(
@@ -406,10 +411,10 @@ class ReduceLROnPlateau(Callback):
             self.cooldown_counter = self.cooldown
             self.wait = 0
 
-    def get_state(self):
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}, {}
 
-    def set_state(self, state, arrays):
+    def set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.best = float(state["best"])
         self.wait = int(state["wait"])
         self.cooldown_counter = int(state["cooldown_counter"])
@@ -437,11 +442,11 @@ class CSVLogger(Callback):
         self.filename = str(filename)
         self.separator = separator
         self.append = bool(append)
-        self._file = None
-        self._writer = None
+        self._file: Any = None
+        self._writer: Any = None
         self._keys: list[str] | None = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         path = Path(self.filename)
         path.parent.mkdir(parents=True, exist_ok=True)
         appending = self.append and path.exists() and path.stat().st_size > 0
@@ -453,7 +458,7 @@ class CSVLogger(Callback):
         self._file = open(path, "a" if appending else "w", newline="", encoding="utf-8")
         self._writer = csv.writer(self._file, delimiter=self.separator, lineterminator="\n")
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         if self._writer is None:
             self.on_train_begin()
@@ -463,13 +468,13 @@ class CSVLogger(Callback):
         self._writer.writerow([epoch, *(_csv_value(logs.get(k, "")) for k in self._keys)])
         self._file.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         if self._file is not None:
             self._file.close()
         self._file = self._writer = None
 
 
-def _csv_value(value):
+def _csv_value(value: Any) -> Any:
     return repr(float(value)) if isinstance(value, (float, np.floating)) else value
 
 
@@ -488,17 +493,17 @@ class TerminateOnNaN(Callback):
     (True, (0, 1))
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self._snapshot: dict[str, np.ndarray] | None = None
         self.terminated_at: tuple[int, int] | None = None
         self._epoch = 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch = epoch
         self._snapshot = self.model.state_dict()
 
-    def on_batch_end(self, step, logs=None):
+    def on_batch_end(self, step: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             self.terminated_at = (self._epoch, step)
@@ -538,14 +543,14 @@ class LearningRateScheduler(Callback):
         self.schedule = schedule
         self.verbose = verbose
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         if self.trainer is not None and getattr(self.trainer, "scheduler", None) is not None:
             raise NablanetError(
                 "LearningRateScheduler cannot be combined with fit(scheduler=...) (both set "
                 "the learning rate every epoch): use one of them"
             )
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         optimizer = self.trainer.optimizer
         old = float(optimizer.learning_rate)
         try:
@@ -618,12 +623,12 @@ class History(Callback):
     True
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))

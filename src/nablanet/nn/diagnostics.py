@@ -360,7 +360,7 @@ class Diagnostics(Callback):
         self._first_loss: float | None = None
 
     # -- the hooks ------------------------------------------------------------------------------
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         model = self.model
         self._last_begin = None
         pending, self._pending_state = self._pending_state, None
@@ -373,7 +373,7 @@ class Diagnostics(Callback):
             ]
             self.epochs = []
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         now = time.perf_counter()
         if self._last_begin is not None:
             self._epoch_seconds += now - self._last_begin
@@ -391,7 +391,7 @@ class Diagnostics(Callback):
             ]
             self.seconds += time.perf_counter() - t0
 
-    def on_batch_end(self, step, logs=None):
+    def on_batch_end(self, step: int, logs: dict | None = None) -> None:
         if self._probe is None and logs is not None and logs.get("inputs") is not None:
             have = sum(len(part) for part in self._probe_parts)
             if have < self.probe_size:
@@ -420,7 +420,7 @@ class Diagnostics(Callback):
             stats.append((_norm(grad), update / w if w > 0 else None, _sample(grad).copy()))
         return stats
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         self._losses.append(float(logs.get("loss", math.nan)))
         self._val_losses.append(float(logs["val_loss"]) if "val_loss" in logs else None)
@@ -665,7 +665,7 @@ class Diagnostics(Callback):
         return path
 
     # -- resumable state ------------------------------------------------------------------------
-    def get_state(self):
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         # the per-epoch numbers travel as arrays: a checkpoint is written every epoch, and a
         # JSON header growing with the epochs would make each write slower than the last
         arrays: dict[str, np.ndarray] = {}
@@ -695,7 +695,7 @@ class Diagnostics(Callback):
         }
         return state, arrays
 
-    def set_state(self, state, arrays):
+    def set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         # the model is known from on_train_begin on (a checkpoint is restored before it)
         self._pending_state = (state, dict(arrays))
         if "probe" in arrays and self._given_probe is None:

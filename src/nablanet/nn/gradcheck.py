@@ -12,10 +12,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import NablanetError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .layers.base import Layer
+    from .losses import Loss
+    from .model import Sequential
 
 
 @dataclass
@@ -58,7 +64,7 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def gradcheck_layer(
-    layer, x: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6, seed: int = 0
+    layer: Layer, x: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6, seed: int = 0
 ) -> GradcheckResult:
     """Check ``layer.backward`` against central differences of
     ``sum(forward(x) * r) + layer.regularization_loss()``.
@@ -73,16 +79,16 @@ def gradcheck_layer(
     y = layer.forward(x, training=True)
     r = rng.standard_normal(y.shape)
 
-    rng_state = getattr(getattr(layer, "rng", None), "bit_generator", None)
+    rng_state: Any = getattr(getattr(layer, "rng", None), "bit_generator", None)
     saved = rng_state.state if rng_state is not None else None
 
     def f() -> float:
         if saved is not None:
-            layer.rng.bit_generator.state = saved
+            rng_state.state = saved
         return float(np.sum(layer.forward(x, training=True) * r)) + layer.regularization_loss()
 
     if saved is not None:
-        layer.rng.bit_generator.state = saved
+        rng_state.state = saved
     layer.forward(x, training=True)
     for p in layer.parameters():
         p.grad[...] = 0
@@ -98,7 +104,7 @@ def gradcheck_layer(
 
 
 def gradcheck_loss(
-    loss, y_true: np.ndarray, y_pred: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
+    loss: Loss, y_true: np.ndarray, y_pred: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
 ) -> GradcheckResult:
     """Check ``loss.gradient`` against central differences of ``loss.loss``."""
     y_pred = np.array(y_pred, dtype=np.float64)
@@ -108,7 +114,7 @@ def gradcheck_loss(
 
 
 def gradcheck_model(
-    model, x: np.ndarray, y: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
+    model: Sequential, x: np.ndarray, y: np.ndarray, eps: float = 1e-6, tolerance: float = 1e-6
 ) -> GradcheckResult:
     """Check a compiled model's training gradients (loss + fused path) end to end.
 
@@ -162,7 +168,7 @@ def gradcheck_model(
     return result
 
 
-def _float64_copy(model):
+def _float64_copy(model: Sequential) -> Sequential:
     """A compiled float64 twin of ``model``: its layers rebuilt from their configs with
     ``dtype="float64"``, its weights, buffers and dropout generators copied, the same loss."""
     config = copy.deepcopy(model.get_config())
@@ -176,6 +182,7 @@ def _float64_copy(model):
             for k, v in model.state_dict().items()
         }
     )
+    assert model.loss is not None  # gradcheck_model checks a compiled model
     twin.compile(loss=copy.deepcopy(model.loss), optimizer="sgd", metrics=list(model.metrics))
     twin.set_rng_states(copy.deepcopy(model.rng_states()))
     return twin

@@ -17,13 +17,15 @@ import functools
 import inspect
 import math
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ._validation import check_positive_float
 from .errors import NablanetError
 
-Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
+Initializer = Callable[[tuple, np.random.Generator, DTypeLike], np.ndarray]
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -35,59 +37,85 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-def zeros(shape, rng, dtype=np.float32):
+def zeros(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """All zeros (the usual bias initializer)."""
     return np.zeros(shape, dtype=dtype)
 
 
-def ones(shape, rng, dtype=np.float32):
+def ones(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """All ones (batch-normalization scales)."""
     return np.ones(shape, dtype=dtype)
 
 
-def random_normal(shape, rng, dtype=np.float32, stddev: float = 0.05):
+def random_normal(
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
+    dtype: DTypeLike = np.float32,
+    stddev: float = 0.05,
+) -> np.ndarray:
     """N(0, stddev^2), stddev 0.05 as in Keras."""
     return (rng.standard_normal(shape) * stddev).astype(dtype)
 
 
-def random_uniform(shape, rng, dtype=np.float32, limit: float = 0.05):
+def random_uniform(
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
+    dtype: DTypeLike = np.float32,
+    limit: float = 0.05,
+) -> np.ndarray:
     """U(-limit, limit), limit 0.05 as in Keras."""
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
-def xavier_uniform(shape, rng, dtype=np.float32):
+def xavier_uniform(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """Glorot uniform: U(-a, a) with a = sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(shape)
     limit = math.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
-def xavier_normal(shape, rng, dtype=np.float32):
+def xavier_normal(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """Glorot normal: N(0, 2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(shape)
     return (rng.standard_normal(shape) * math.sqrt(2.0 / (fan_in + fan_out))).astype(dtype)
 
 
-def he_uniform(shape, rng, dtype=np.float32):
+def he_uniform(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """He (Kaiming) uniform for ReLU: U(-a, a) with a = sqrt(6 / fan_in)."""
     fan_in, _ = _fans(shape)
     limit = math.sqrt(6.0 / fan_in)
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
-def he_normal(shape, rng, dtype=np.float32):
+def he_normal(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """He (Kaiming) normal for ReLU: N(0, 2 / fan_in)."""
     fan_in, _ = _fans(shape)
     return (rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)).astype(dtype)
 
 
-def lecun_normal(shape, rng, dtype=np.float32):
+def lecun_normal(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """LeCun normal: N(0, 1 / fan_in)."""
     fan_in, _ = _fans(shape)
     return (rng.standard_normal(shape) * math.sqrt(1.0 / fan_in)).astype(dtype)
 
 
-def lecun_uniform(shape, rng, dtype=np.float32):
+def lecun_uniform(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """LeCun uniform: U(-a, a) with a = sqrt(3 / fan_in)."""
     fan_in, _ = _fans(shape)
     limit = math.sqrt(3.0 / fan_in)
@@ -112,7 +140,7 @@ INITIALIZERS: dict[str, Initializer] = {
 }
 
 
-def get(spec) -> Initializer:
+def get(spec: str | dict | Initializer) -> Initializer:
     """Look an initializer up by its exact name, or bind its arguments from a dict.
 
     ``{"name": "random_normal", "stddev": 0.01}`` is N(0, 0.01^2), the ``0.01 * randn`` of
@@ -127,14 +155,16 @@ def get(spec) -> Initializer:
     if _BUDGET.get() is None:
         return init
 
-    def reserving(shape, rng, dtype=np.float32):
+    def reserving(
+        shape: tuple[int, ...], rng: np.random.Generator, dtype: DTypeLike = np.float32
+    ) -> np.ndarray:
         reserve(shape, dtype)
         return init(shape, rng, dtype)
 
     return reserving
 
 
-def _lookup(spec) -> Initializer:
+def _lookup(spec: Any) -> Initializer:
     if isinstance(spec, dict):
         args = dict(spec)
         init = _lookup(args.pop("name", None))
@@ -180,7 +210,7 @@ def allocation_budget(nbytes: int, what: str) -> Iterator[None]:
         _BUDGET.reset(token)
 
 
-def reserve(shape: tuple[int, ...], dtype) -> None:
+def reserve(shape: tuple[int, ...], dtype: DTypeLike) -> None:
     """Count an allocation of ``shape`` against the active budget, if any."""
     budget = _BUDGET.get()
     if budget is None:

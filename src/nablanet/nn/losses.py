@@ -17,10 +17,15 @@ execution plan (:mod:`nablanet.nn.plan`) asks the last layer's ``fuse_with_loss`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .errors import NablanetError
 from .layers.activations import sigmoid
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .layers.activations import Activation
 
 EPSILON = 1e-7
 
@@ -48,7 +53,9 @@ def _match(y_true: np.ndarray, y_pred: np.ndarray, owner: str) -> np.ndarray:
     return y_true
 
 
-def _labels_or_onehot(y_true: np.ndarray, y_pred: np.ndarray, owner: str):
+def _labels_or_onehot(
+    y_true: np.ndarray, y_pred: np.ndarray, owner: str
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``(labels, None)`` for integer class labels, ``(None, onehot)`` for one-hot targets."""
     y_true = np.asarray(y_true)
     n, k = y_pred.shape[0], y_pred.shape[-1]
@@ -99,7 +106,7 @@ class Loss:
     #: logits, False for the cross-entropies on probabilities, None where it means nothing
     from_logits: bool | None = None
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         # Keras' CategoricalCrossentropy(from_logits=True) & co.: one line, not a TypeError
         for key, value in kwargs.items():
             owner = type(self).__name__
@@ -126,7 +133,7 @@ class Loss:
     def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def loss_and_gradient(self, y_true, y_pred) -> tuple[float, np.ndarray]:
+    def loss_and_gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, np.ndarray]:
         return self.loss(y_true, y_pred), self.gradient(y_true, y_pred)
 
     def sample_losses(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -135,7 +142,9 @@ class Loss:
         so weighting a sample scales its gradient row (``fit(sample_weight=...)``)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement sample_losses")
 
-    def weighted_loss_gradient_output(self, y_true, y_pred, sample_weight):
+    def weighted_loss_gradient_output(
+        self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """``(sum(w * sample_losses) / n, gradient with row i scaled by w_i, outputs)``: the
         loss of ``fit(sample_weight=...)`` (Keras' ``sum_over_batch_size`` reduction). For a
         fused loss the outputs are its activation's (probabilities); else ``y_pred``."""
@@ -148,7 +157,7 @@ class Loss:
         grad *= w.reshape((-1,) + (1,) * (grad.ndim - 1))
         return loss, grad, out
 
-    def fused_with(self, activation) -> Loss | None:
+    def fused_with(self, activation: Activation) -> Loss | None:
         """The loss on the *inputs* of ``activation`` (the logits) that equals this loss after
         it, with a ``loss_gradient_output(y_true, y_pred)`` method (``y_pred`` the logits), or None when there is none.
 
@@ -165,7 +174,7 @@ class Loss:
         name, fused_cls = self.fuses_with
         return fused_cls() if getattr(activation, "name", None) == name else None
 
-    def __call__(self, y_true, y_pred) -> float:
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return self.loss(y_true, y_pred)
 
     def get_config(self) -> dict:
@@ -190,15 +199,15 @@ class MeanSquaredError(Loss):
     name = "mse"
     task = "regression"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         d = y_pred - _match(y_true, y_pred, "MeanSquaredError")
         return float(np.mean(d * d))
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         d = y_pred - _match(y_true, y_pred, "MeanSquaredError")
         return d * y_pred.dtype.type(2.0 / d.size)
 
-    def sample_losses(self, y_true, y_pred):
+    def sample_losses(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         d = y_pred - _match(y_true, y_pred, "MeanSquaredError")
         return _per_sample_mean(d * d)
 
@@ -214,14 +223,14 @@ class MeanAbsoluteError(Loss):
     name = "mae"
     task = "regression"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return float(np.mean(np.abs(y_pred - _match(y_true, y_pred, "MeanAbsoluteError"))))
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         d = y_pred - _match(y_true, y_pred, "MeanAbsoluteError")
         return np.sign(d) * y_pred.dtype.type(1.0 / d.size)
 
-    def sample_losses(self, y_true, y_pred):
+    def sample_losses(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         return _per_sample_mean(np.abs(y_pred - _match(y_true, y_pred, "MeanAbsoluteError")))
 
 
@@ -236,17 +245,17 @@ class BinaryCrossentropy(Loss):
     from_logits = False
     name = "binary_crossentropy"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         y = _match(y_true, y_pred, "BinaryCrossentropy")
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         y = _match(y_true, y_pred, "BinaryCrossentropy")
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return (p - y) / (p * (1 - p)) / y_pred.dtype.type(y.size)
 
-    def sample_losses(self, y_true, y_pred):
+    def sample_losses(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         y = _match(y_true, y_pred, "BinaryCrossentropy")
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return _per_sample_mean(-(y * np.log(p) + (1 - y) * np.log1p(-p)))
@@ -266,14 +275,14 @@ class CategoricalCrossentropy(Loss):
     from_logits = False
     name = "categorical_crossentropy"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         labels, onehot = _labels_or_onehot(y_true, y_pred, "CategoricalCrossentropy")
         p = np.clip(y_pred, EPSILON, 1.0)
         if labels is not None:
             return float(-np.mean(np.log(p[np.arange(len(labels)), labels])))
         return float(-np.sum(onehot * np.log(p)) / y_pred.shape[0])
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         labels, onehot = _labels_or_onehot(y_true, y_pred, "CategoricalCrossentropy")
         n = y_pred.shape[0]
         p = np.clip(y_pred, EPSILON, 1.0)
@@ -282,9 +291,10 @@ class CategoricalCrossentropy(Loss):
             rows = np.arange(n)
             grad[rows, labels] = -1.0 / (p[rows, labels] * n)
             return grad
+        assert onehot is not None  # _labels_or_onehot: labels or one-hot targets
         return -onehot / (p * y_pred.dtype.type(n))
 
-    def sample_losses(self, y_true, y_pred):
+    def sample_losses(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         labels, onehot = _labels_or_onehot(y_true, y_pred, "CategoricalCrossentropy")
         p = np.clip(y_pred, EPSILON, 1.0)
         if labels is not None:
@@ -309,17 +319,19 @@ class SoftmaxCrossentropy(Loss):
     from_logits = True
     name = "softmax_crossentropy"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return self.loss_and_gradient(y_true, y_pred)[0]
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         return self.loss_and_gradient(y_true, y_pred)[1]
 
-    def loss_and_gradient(self, y_true, y_pred):
+    def loss_and_gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad, _ = self.loss_gradient_output(y_true, y_pred)
         return loss, grad
 
-    def loss_gradient_output(self, y_true, y_pred):
+    def loss_gradient_output(
+        self, y_true: np.ndarray, y_pred: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """Loss, ``dL/dz`` and the probabilities ``softmax(z)`` in one pass; ``y_pred`` holds
         the logits ``z``."""
         z = y_pred
@@ -337,18 +349,20 @@ class SoftmaxCrossentropy(Loss):
             grad = p.copy()
             grad[rows, labels] -= 1
         else:
+            assert onehot is not None  # _labels_or_onehot: labels or one-hot targets
             loss = float((np.dot(onehot.sum(axis=-1), log_total) - np.sum(onehot * shifted)) / n)
             grad = p - onehot
         grad *= z.dtype.type(1.0 / n)
         return loss, grad, p
 
-    def sample_losses(self, y_true, y_pred):
+    def sample_losses(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         z = y_pred
         labels, onehot = _labels_or_onehot(y_true, z, "SoftmaxCrossentropy")
         shifted = z - np.max(z, axis=-1, keepdims=True)
         log_total = np.log(np.sum(np.exp(shifted), axis=-1))
         if labels is not None:
             return log_total - shifted[np.arange(z.shape[0]), labels]
+        assert onehot is not None  # _labels_or_onehot: labels or one-hot targets
         return onehot.sum(axis=-1) * log_total - np.sum(onehot * shifted, axis=-1)
 
 
@@ -366,17 +380,19 @@ class SigmoidBinaryCrossentropy(Loss):
     from_logits = True
     name = "sigmoid_binary_crossentropy"
 
-    def loss(self, y_true, y_pred):
+    def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return self.loss_and_gradient(y_true, y_pred)[0]
 
-    def gradient(self, y_true, y_pred):
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         return self.loss_and_gradient(y_true, y_pred)[1]
 
-    def loss_and_gradient(self, y_true, y_pred):
+    def loss_and_gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad, _ = self.loss_gradient_output(y_true, y_pred)
         return loss, grad
 
-    def loss_gradient_output(self, y_true, y_pred):
+    def loss_gradient_output(
+        self, y_true: np.ndarray, y_pred: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """Loss, ``dL/dz`` and the probabilities ``sigmoid(z)``; ``y_pred`` holds the logits."""
         z = y_pred
         y = _match(y_true, z, "SigmoidBinaryCrossentropy")
@@ -385,7 +401,7 @@ class SigmoidBinaryCrossentropy(Loss):
         grad = (p - y) * z.dtype.type(1.0 / y.size)
         return loss, grad, p
 
-    def sample_losses(self, y_true, y_pred):
+    def sample_losses(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         z = y_pred
         y = _match(y_true, z, "SigmoidBinaryCrossentropy")
         return _per_sample_mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
@@ -407,7 +423,7 @@ LOSSES: dict[str, type[Loss]] = {
 }
 
 
-def get(spec) -> Loss:
+def get(spec: str | dict | Loss) -> Loss:
     """A loss from its name (``"mse"``, ``"categorical_crossentropy"``, ...) or an instance."""
     if isinstance(spec, Loss):
         return spec

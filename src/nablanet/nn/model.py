@@ -8,9 +8,9 @@ through :mod:`.serialization` (the file format) and trains through :mod:`.traine
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,13 @@ from .serialization import (
 )
 from .trainer import Trainer, evaluate_model
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .callbacks import History
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .callbacks import Callback
+    from .schedulers import Scheduler
+
 
 class Input:
     """Keras' ``Input(shape=...)``: the per-sample input shape, first in a ``Sequential``.
@@ -45,7 +52,9 @@ class Input:
     (True, 58)
     """
 
-    def __init__(self, shape, batch_size=None, dtype=None, name=None):
+    def __init__(
+        self, shape: Any, batch_size: int | None = None, dtype: Any = None, name: str | None = None
+    ) -> None:
         if isinstance(shape, int) and not isinstance(shape, bool):
             shape = (shape,)
         try:
@@ -204,8 +213,8 @@ class Sequential:
 
     def compile(
         self,
-        loss="categorical_crossentropy",
-        optimizer="adam",
+        loss: str | dict | losses_mod.Loss = "categorical_crossentropy",
+        optimizer: str | dict | optimizers_mod.Optimizer = "adam",
         metrics: Iterable[str] | None = None,
     ) -> None:
         """Choose the loss, the optimizer and the metrics logged during training.
@@ -243,6 +252,7 @@ class Sequential:
             raise NablanetError(f"all layers must share one dtype, got {sorted(map(str, dtypes))}")
         # one contiguous buffer for all parameters and one for their gradients
         flatten_parameters(self.parameters())
+        assert self.optimizer is not None  # compile() set it
         self.optimizer.build(self.named_parameters())
         for i, layer in enumerate(self.layers):
             if hasattr(layer, "input_grad"):
@@ -250,7 +260,7 @@ class Sequential:
         self._compiled = True
 
     def compile_config(self) -> dict | None:
-        if self.loss is None:
+        if self.loss is None or self.optimizer is None:  # compile() sets both
             return None
         return {
             "loss": type(self.loss).__name__,
@@ -279,7 +289,7 @@ class Sequential:
             )
 
     # -- computation ------------------------------------------------------------------------
-    def _as_input(self, x) -> np.ndarray:
+    def _as_input(self, x: Any) -> np.ndarray:
         x = np.asarray(x)
         if x.ndim and (self._compile_pending or not self.built):
             self._ensure_built(x)
@@ -338,22 +348,22 @@ class Sequential:
     # -- training API -----------------------------------------------------------------------
     def fit(
         self,
-        x,
-        y,
+        x: np.ndarray,
+        y: np.ndarray,
         epochs: int = 1,
         batch_size: int = 32,
-        validation_data=None,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         validation_split: float = 0.0,
         shuffle: bool = True,
-        callbacks=None,
-        scheduler=None,
+        callbacks: list[Callback] | None = None,
+        scheduler: Scheduler | None = None,
         verbose: int = 1,
         initial_epoch: int = 0,
         resume_from: str | Path | None = None,
         seed: int | None = None,
-        sample_weight=None,
+        sample_weight: np.ndarray | None = None,
         class_weight: dict | None = None,
-    ):
+    ) -> History:
         """Train the model; returns the :class:`~nablanet.nn.callbacks.History`.
 
         Parameters
@@ -407,12 +417,12 @@ class Sequential:
 
     def evaluate(
         self,
-        x,
-        y,
+        x: np.ndarray,
+        y: np.ndarray,
         batch_size: int | None = None,
         verbose: int = 0,
         return_dict: bool = False,
-    ):
+    ) -> Any:
         """Loss (with weight penalties) and metrics over ``(x, y)``, without training.
 
         As Keras: the loss alone (a float) when the model logs no metric, else the list
@@ -441,7 +451,7 @@ class Sequential:
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
+    def predict(self, x: np.ndarray, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
         """Outputs for ``x`` (probabilities for a softmax/sigmoid model), in batches.
 
         ``batch_size=None`` runs up to 4096 samples per forward pass; ``verbose=1`` prints how
@@ -475,7 +485,7 @@ class Sequential:
         order of :meth:`state_dict`."""
         return list(self.state_dict().values())
 
-    def set_weights(self, weights) -> None:
+    def set_weights(self, weights: Any) -> None:
         """Keras' ``set_weights(arrays)``: the arrays of :meth:`get_weights`, in its order and
         shapes, copied in place."""
         self.load_state_dict(weights_by_name("Sequential", self.state_dict(), weights))
@@ -514,8 +524,8 @@ class Sequential:
         path: str | Path,
         metadata: dict | None = None,
         overwrite: bool = True,
-        preprocessing=None,
-        target_preprocessing=None,
+        preprocessing: Any = None,
+        target_preprocessing: Any = None,
     ) -> Path:
         """Write the model to ``path`` (``.npz``, no pickle, atomic).
 
@@ -559,7 +569,7 @@ class Sequential:
             return self._input_shape
         if self._declared_shape is not None:
             return self._declared_shape
-        first = self.layers[0] if self.layers else None
+        first: Any = self.layers[0] if self.layers else None
         declared = getattr(first, "_declared_input_shape", None)
         if declared is not None:
             return tuple(declared)
@@ -583,7 +593,9 @@ class Sequential:
             shapes.append(shape)
         return shapes
 
-    def summary(self, input_shape: tuple | None = None, print_fn=print) -> str | None:
+    def summary(
+        self, input_shape: tuple | None = None, print_fn: Callable[[str], Any] | None = print
+    ) -> str | None:
         """Print a table of layers, output shapes and parameter counts, as Keras does.
 
         Like Keras, the table goes to ``print_fn`` (default ``print``) and nothing is returned,
@@ -648,7 +660,7 @@ class Sequential:
         return f"Sequential(name={self.name!r}, layers={len(self.layers)})"
 
 
-def _transformer_spec(transformer, key: str) -> dict:
+def _transformer_spec(transformer: Any, key: str) -> dict:
     """``{"class_name", "config"}`` of a fitted transformer (the form model files hold)."""
     if isinstance(transformer, dict):
         if "class_name" not in transformer:

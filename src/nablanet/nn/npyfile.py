@@ -28,7 +28,7 @@ import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 import numpy as np
 
@@ -177,7 +177,8 @@ def read_data(f: IO[bytes], header: NpyHeader, what: str) -> np.ndarray:
     """
     nbytes = header.nbytes
     flat = np.empty(nbytes, dtype=np.uint8)
-    view = memoryview(flat)
+    # ndarray is a buffer; NumPy's stubs declare __buffer__ only for Python >= 3.12
+    view = memoryview(flat)  # type: ignore[arg-type]
     done = 0
     while done < nbytes:
         n = f.readinto(view[done : done + _CHUNK]) if hasattr(f, "readinto") else None
@@ -196,12 +197,12 @@ def read_data(f: IO[bytes], header: NpyHeader, what: str) -> np.ndarray:
             f"{what}: holds more data than its header promises ({nbytes} bytes); refused"
         )
     array = flat.view(header.dtype)
-    order = "F" if header.fortran_order else "C"
+    order: Literal["C", "F"] = "F" if header.fortran_order else "C"
     return array.reshape(header.shape, order=order)
 
 
 def read_npy(
-    path: str | os.PathLike, *, mmap: bool = False, limit: int | None = None
+    path: str | os.PathLike[str], *, mmap: bool = False, limit: int | None = None
 ) -> np.ndarray:
     """An ``.npy`` file's array, checked as above (``mmap=True`` maps it read-only instead)."""
     path = Path(path)
@@ -240,7 +241,7 @@ class NpzArchive:
     refused. :meth:`read` then reads one member, never inflating more than it promised.
     """
 
-    def __init__(self, path: str | os.PathLike, *, limit: int | None = None):
+    def __init__(self, path: str | os.PathLike[str], *, limit: int | None = None):
         self.path = Path(path)
         self.limit = max_array_bytes() if limit is None else limit
         try:
@@ -311,5 +312,5 @@ class NpzArchive:
     def __enter__(self) -> NpzArchive:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -22,6 +22,7 @@ import difflib
 import functools
 import inspect
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -81,7 +82,7 @@ class Optimizer:
     #: names of the per-parameter state arrays (zeros at start)
     state_keys: tuple[str, ...] = ()
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is None:
@@ -92,13 +93,14 @@ class Optimizer:
         allowed = [n for n in params if n != "self"]
 
         @functools.wraps(init)
-        def checked_init(self, *args, **kw):
+        def checked_init(self: Any, *args: Any, **kw: Any) -> None:
             for key in kw:
                 if key not in params:
                     raise _unknown_argument(cls.__name__, key, allowed)
             init(self, *args, **kw)
 
-        cls.__init__ = checked_init
+        # mypy refuses assignments to methods; this wraps the subclass's own __init__
+        cls.__init__ = checked_init  # type: ignore[method-assign]
 
     def __init__(self, learning_rate: float):
         if isinstance(learning_rate, Scheduler):  # Keras takes a schedule here
@@ -117,7 +119,7 @@ class Optimizer:
         self._bound: list[Parameter] = []
 
     # -- binding -----------------------------------------------------------------------------
-    def build(self, parameters) -> None:
+    def build(self, parameters: Iterable[Parameter] | dict[str, Parameter]) -> None:
         """Bind to ``parameters`` (a list of Parameters or a dict name -> Parameter)."""
         if isinstance(parameters, dict):
             named = dict(parameters)
@@ -258,7 +260,7 @@ class SGD(Optimizer):
         self.momentum_form = momentum_form
         self.state_keys = ("velocity",) if self.momentum else ()
 
-    def _update(self, value, grad, state):
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: dict) -> None:
         tmp = state["_tmp"]
         if not self.momentum:
             np.multiply(grad, self.learning_rate, out=tmp)
@@ -286,7 +288,7 @@ class SGD(Optimizer):
                 np.multiply(v, self.learning_rate, out=tmp)
         value -= tmp
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "learning_rate": self.learning_rate,
             "momentum": self.momentum,
@@ -317,7 +319,7 @@ class Adam(Optimizer):
         self.beta_2 = check_interval(beta_2, "beta_2", "Adam", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon", "Adam")
 
-    def _begin_step(self):
+    def _begin_step(self) -> None:
         t = self.iterations
         bias_correction2_sqrt = math.sqrt(1.0 - self.beta_2**t)
         # lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps) = c * m / (sqrt(v) + eps * sqrt(bc2)):
@@ -325,7 +327,7 @@ class Adam(Optimizer):
         self._eps_t = self.epsilon * bias_correction2_sqrt
         self._step_t = self.learning_rate * bias_correction2_sqrt / (1.0 - self.beta_1**t)
 
-    def _update(self, value, grad, state):
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: dict) -> None:
         m, v, tmp = state["m"], state["v"], state["_tmp"]
         b1, b2 = self.beta_1, self.beta_2
         m *= b1
@@ -341,7 +343,7 @@ class Adam(Optimizer):
         tmp *= self._step_t
         value -= tmp
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "learning_rate": self.learning_rate,
             "beta_1": self.beta_1,
@@ -372,7 +374,7 @@ class RMSprop(Optimizer):
         self.momentum = check_interval(momentum, "momentum", "RMSprop", 0.0, 1.0)
         self.state_keys = ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
 
-    def _update(self, value, grad, state):
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: dict) -> None:
         s, tmp = state["square_avg"], state["_tmp"]
         s *= self.rho
         np.multiply(grad, grad, out=tmp)
@@ -390,7 +392,7 @@ class RMSprop(Optimizer):
             tmp *= self.learning_rate
         value -= tmp
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "learning_rate": self.learning_rate,
             "rho": self.rho,
@@ -422,12 +424,12 @@ class Adagrad(Optimizer):
         )
         self.epsilon = check_positive_float(epsilon, "epsilon", "Adagrad")
 
-    def build(self, parameters):
+    def build(self, parameters: Iterable[Parameter] | dict[str, Parameter]) -> None:
         super().build(parameters)
         for state in self._state:
             state["sum"].fill(self.initial_accumulator_value)
 
-    def _update(self, value, grad, state):
+    def _update(self, value: np.ndarray, grad: np.ndarray, state: dict) -> None:
         s, tmp = state["sum"], state["_tmp"]
         np.multiply(grad, grad, out=tmp)
         s += tmp
@@ -438,7 +440,7 @@ class Adagrad(Optimizer):
         tmp *= clr
         value -= tmp
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "learning_rate": self.learning_rate,
             "lr_decay": self.lr_decay,
@@ -455,7 +457,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
-def get(spec, **kwargs) -> Optimizer:
+def get(spec: str | dict | Optimizer, **kwargs: Any) -> Optimizer:
     """An optimizer from its name (``"adam"``) and keyword hyper-parameters, or an instance."""
     if isinstance(spec, Optimizer):
         return spec

@@ -77,10 +77,10 @@ class LayerStep(Step):
         self.layer = layer
 
     # looked up on every call, not bound once: a method replaced on the layer takes effect
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return self.layer.forward(x, training)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
         return self.layer.backward(grad)
 
 
@@ -119,13 +119,15 @@ class LossStep(OutputStep):
     def __init__(self, loss: Loss):
         self.loss = loss
 
-    def train(self, h, y, sample_weight=None):
+    def train(
+        self, h: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         if sample_weight is not None:
             return self.loss.weighted_loss_gradient_output(y, h, sample_weight)
         loss, grad = self.loss.loss_and_gradient(y_true=y, y_pred=h)
         return loss, grad, h
 
-    def evaluate(self, h, y):
+    def evaluate(self, h: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         return self.loss.loss(y_true=y, y_pred=h), h
 
 
@@ -137,14 +139,16 @@ class ActivationLossStep(OutputStep):
 
     def __init__(self, activation: Layer, fused_loss: Loss):
         self.layers = (activation,)
-        self.loss = fused_loss
+        self.loss: Any = fused_loss  # a fused loss: has loss_gradient_output
 
-    def train(self, h, y, sample_weight=None):
+    def train(
+        self, h: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         if sample_weight is not None:
             return self.loss.weighted_loss_gradient_output(y, h, sample_weight)
         return self.loss.loss_gradient_output(y_true=y, y_pred=h)
 
-    def evaluate(self, h, y):
+    def evaluate(self, h: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         loss, _, out = self.loss.loss_gradient_output(y_true=y, y_pred=h)
         return loss, out
 
@@ -158,10 +162,12 @@ class LogitsLossStep(OutputStep):
 
     def __init__(self, layer: Layer, fused_loss: Loss):
         self.layers = (layer,)
-        self.layer = layer
-        self.loss = fused_loss
+        self.layer: Any = layer  # has forward_linear / backward_linear
+        self.loss: Any = fused_loss  # a fused loss: has loss_gradient_output
 
-    def train(self, h, y, sample_weight=None):
+    def train(
+        self, h: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         z = self.layer.forward_linear(h, True)
         if sample_weight is not None:
             loss, grad, out = self.loss.weighted_loss_gradient_output(y, z, sample_weight)
@@ -169,7 +175,7 @@ class LogitsLossStep(OutputStep):
             loss, grad, out = self.loss.loss_gradient_output(y_true=y, y_pred=z)
         return loss, self.layer.backward_linear(grad), out
 
-    def evaluate(self, h, y):
+    def evaluate(self, h: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         z = self.layer.forward_linear(h, False)
         loss, _, out = self.loss.loss_gradient_output(y_true=y, y_pred=z)
         return loss, out
@@ -223,13 +229,13 @@ class ExecutionPlan:
         )
 
     @staticmethod
-    def _forward(steps, x, training):
+    def _forward(steps: Sequence[Step], x: np.ndarray, training: bool) -> np.ndarray:
         for step in steps:
             x = step.forward(x, training)
         return x
 
     @staticmethod
-    def _backward(steps, grad):
+    def _backward(steps: Sequence[Step], grad: np.ndarray | None) -> np.ndarray | None:
         for step in reversed(steps):
             if grad is None:  # a step whose layers need no input gradient (the first ones)
                 break

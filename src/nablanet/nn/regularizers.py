@@ -12,6 +12,8 @@ A regularizer adds ``penalty(w)`` to the reported loss and ``gradient(w)`` to ``
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._validation import check_nonnegative_float
@@ -62,7 +64,7 @@ class L1L2(Regularizer):
         self.l1 = check_nonnegative_float(l1, "l1", type(self).__name__)
         self.l2 = check_nonnegative_float(l2, "l2", type(self).__name__)
 
-    def penalty(self, w):
+    def penalty(self, w: np.ndarray) -> float:
         total = 0.0
         if self.l1:
             total += self.l1 * float(np.abs(w).sum())
@@ -70,13 +72,13 @@ class L1L2(Regularizer):
             total += self.l2 * float(np.square(w).sum())
         return total
 
-    def add_gradient(self, w, grad):
+    def add_gradient(self, w: np.ndarray, grad: np.ndarray) -> None:
         if self.l1:
             grad += self.l1 * np.sign(w)
         if self.l2:
             grad += (2.0 * self.l2) * w
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"l1": self.l1, "l2": self.l2}
 
 
@@ -90,7 +92,7 @@ class L1(L1L2):
     def __init__(self, l1: float = 0.01):
         super().__init__(l1=l1, l2=0.0)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"l1": self.l1}
 
 
@@ -104,7 +106,7 @@ class L2(L1L2):
     def __init__(self, l2: float = 0.01):
         super().__init__(l1=0.0, l2=l2)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"l2": self.l2}
 
 
@@ -117,7 +119,7 @@ def serialize(reg: Regularizer | None) -> dict | None:
     return {"class_name": type(reg).__name__, "config": reg.get_config()}
 
 
-def deserialize(spec) -> Regularizer | None:
+def deserialize(spec: Regularizer | dict | None) -> Regularizer | None:
     """Accept ``None``, a Regularizer, or ``{"class_name": ..., "config": ...}``."""
     if spec is None or isinstance(spec, Regularizer):
         return spec

@@ -90,10 +90,10 @@ class StepDecay(Scheduler):
         self.step_size = check_positive_int(step_size, "step_size", "StepDecay")
         self.gamma = check_positive_float(gamma, "gamma", "StepDecay")
 
-    def _rate(self, epoch, lr0):
+    def _rate(self, epoch: int, lr0: float) -> float:
         return lr0 * self.gamma ** (epoch // self.step_size)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"step_size": self.step_size, "gamma": self.gamma, **super().get_config()}
 
 
@@ -111,10 +111,10 @@ class ExponentialDecay(Scheduler):
         super().__init__(initial_learning_rate)
         self.gamma = check_interval(gamma, "gamma", "ExponentialDecay", 0.0, 1.0, closed="right")
 
-    def _rate(self, epoch, lr0):
+    def _rate(self, epoch: int, lr0: float) -> float:
         return lr0 * self.gamma**epoch
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"gamma": self.gamma, **super().get_config()}
 
 
@@ -161,7 +161,7 @@ class CosineAnnealing(Scheduler):
             )
         self.warmup_epochs = warmup_epochs
 
-    def _rate(self, epoch, lr0):
+    def _rate(self, epoch: int, lr0: float) -> float:
         w = self.warmup_epochs
         if epoch < w:
             return lr0 * (epoch + 1) / (w + 1)
@@ -172,7 +172,7 @@ class CosineAnnealing(Scheduler):
             + (lr0 - self.min_learning_rate) * (1 + math.cos(math.pi * e / span)) / 2
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "t_max": self.t_max,
             "min_learning_rate": self.min_learning_rate,
@@ -209,10 +209,10 @@ class InverseTimeDecay(Scheduler):
             raise param_error("InverseTimeDecay", "per_step", "a boolean", per_step)
         self.per_step = per_step
 
-    def _rate(self, epoch, lr0):
+    def _rate(self, epoch: int, lr0: float) -> float:
         return lr0 * (1.0 / (1.0 + self.decay * epoch))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"decay": self.decay, "per_step": self.per_step, **super().get_config()}
 
 
@@ -224,7 +224,7 @@ SCHEDULERS: dict[str, type[Scheduler]] = {
 }
 
 
-def get(spec, **kwargs) -> Scheduler:
+def get(spec: str | dict | Scheduler, **kwargs: Any) -> Scheduler:
     if isinstance(spec, Scheduler):
         return spec
     if isinstance(spec, str) and spec in SCHEDULERS:

@@ -20,13 +20,18 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._version import __version__
 from .errors import NablanetError
 from .npyfile import ArrayFileError, NpzArchive, format_bytes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Sequential
+    from .optimizers import Optimizer
+    from .schedulers import Scheduler
 
 FORMAT = "nablanet-model"
 FORMAT_VERSION = 1
@@ -53,7 +58,7 @@ class DiskFullError(NablanetError):
     """The disk filled up while a file was written: the new file is discarded, the old one kept."""
 
 
-def _json_default(obj):
+def _json_default(obj: object) -> Any:
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):
@@ -74,7 +79,8 @@ def atomic_savez(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            # NumPy's stubs type the keywords of savez as allow_pickle: bool only
+            np.savez(f, **arrays)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -169,7 +175,7 @@ def _header(archive: NpzArchive, key: str, path: Path) -> dict:
 
 
 def model_arrays(
-    model, metadata: dict | None = None, weights: dict[str, np.ndarray] | None = None
+    model: Sequential, metadata: dict | None = None, weights: dict[str, np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
     header = {
         "format": FORMAT,
@@ -186,7 +192,7 @@ def model_arrays(
 
 
 def save_model(
-    model, path: str | Path, metadata: dict | None = None, overwrite: bool = True
+    model: Sequential, path: str | Path, metadata: dict | None = None, overwrite: bool = True
 ) -> Path:
     """Save the architecture, weights, compile settings and ``metadata`` (JSON-able) to ``path``."""
     path = Path(path)
@@ -290,13 +296,13 @@ def read_weights(
 # -- checkpoints --------------------------------------------------------------------------------
 def save_checkpoint(
     path: str | Path,
-    model,
-    optimizer,
+    model: Sequential,
+    optimizer: Optimizer,
     epoch: int,
     history: dict,
     rng_states: dict,
     callbacks: list | None = None,
-    scheduler=None,
+    scheduler: Scheduler | None = None,
     metadata: dict | None = None,
     weights: dict[str, np.ndarray] | None = None,
 ) -> Path:

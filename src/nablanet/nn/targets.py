@@ -18,6 +18,8 @@ nablanet.nn.errors.NablanetError: binary_crossentropy needs targets in {0, 1} (o
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import losses as losses_mod
@@ -61,7 +63,7 @@ def _sample(values: np.ndarray) -> str:
     return ", ".join(f"{v:g}" for v in values[:3])
 
 
-def check_targets(y, loss, n_outputs: int | None = None) -> np.ndarray:
+def check_targets(y: Any, loss: Any, n_outputs: int | None = None) -> np.ndarray:
     """``y`` checked against ``loss`` (and the model's ``n_outputs``, when known).
 
     Class labels (categorical losses) come back as integers (whole-number floats such as
@@ -83,7 +85,7 @@ def check_targets(y, loss, n_outputs: int | None = None) -> np.ndarray:
     return y
 
 
-def _check_categorical(y, loss, n_outputs):
+def _check_categorical(y: np.ndarray, loss: Any, n_outputs: int | None) -> np.ndarray:
     name = "categorical_crossentropy"
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]  # a column of labels, not one-hot
@@ -133,7 +135,7 @@ def _check_categorical(y, loss, n_outputs):
     return y
 
 
-def _check_binary(y, loss, n_outputs):
+def _check_binary(y: np.ndarray, loss: Any, n_outputs: int | None) -> None:
     name = "binary_crossentropy"
     if not y.size:
         return

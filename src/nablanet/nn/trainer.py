@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,11 @@ from .random import get_rng
 from .serialization import ModelFileError, load_checkpoint, save_checkpoint
 from .targets import check_targets
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Sequential
+    from .optimizers import Optimizer
+    from .schedulers import Scheduler
+
 logger = logging.getLogger("nablanet")
 
 _CLASS_LOSSES = (losses_mod.CategoricalCrossentropy, losses_mod.SoftmaxCrossentropy)
@@ -33,7 +39,7 @@ def _overrides(cb: Callback, hook: str) -> bool:
     return hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
 
 
-def _n_outputs(model) -> int | None:
+def _n_outputs(model: Sequential) -> int | None:
     """The model's number of outputs per sample, when its input shape is known."""
     try:
         out = model.output_shapes(getattr(model, "_input_shape", None))[-1]
@@ -42,7 +48,7 @@ def _n_outputs(model) -> int | None:
     return int(np.prod(out)) if out and all(isinstance(d, int) for d in out) else None
 
 
-def prepare_targets(model, y) -> np.ndarray:
+def prepare_targets(model: Sequential, y: np.ndarray) -> np.ndarray:
     """Targets in the form the loss wants, checked against it (:func:`.targets.check_targets`:
     labels {0, 1, 2} for binary cross-entropy, continuous values for a softmax head, labels
     past the last output are refused): integer labels stay integers, the rest become the
@@ -61,7 +67,9 @@ def prepare_targets(model, y) -> np.ndarray:
     return y.astype(model.dtype, copy=False)
 
 
-def sample_weights(y: np.ndarray, sample_weight=None, class_weight: dict | None = None):
+def sample_weights(
+    y: np.ndarray, sample_weight: Any = None, class_weight: dict | None = None
+) -> np.ndarray | None:
     """The per-sample weights of ``fit(sample_weight=..., class_weight=...)`` (float64, (n,)),
     or None when neither is given.
 
@@ -123,7 +131,7 @@ class _MetricTracker:
         self.metrics = [TRAINING_METRICS[m] for m in metrics]
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         self.n = 0
         self.loss = 0.0
         self.parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in self.metrics]
@@ -148,7 +156,9 @@ class _MetricTracker:
         return logs
 
 
-def evaluate_model(model, x, y, batch_size: int = 1024) -> dict[str, float]:
+def evaluate_model(
+    model: Sequential, x: np.ndarray, y: np.ndarray, batch_size: int = 1024
+) -> dict[str, float]:
     """Loss (including weight penalties) and metrics of ``model`` on ``(x, y)``."""
     x = model._as_input(x)
     y = prepare_targets(model, y)
@@ -170,10 +180,10 @@ class _ProgressPrinter(Callback):
         self.epochs = epochs
         self._t0 = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._t0 = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         dt = time.perf_counter() - self._t0
         parts = [f"{k}: {v:.4g}" for k, v in (logs or {}).items()]
         print(f"Epoch {epoch + 1}/{self.epochs} - {dt:.2f}s - " + " - ".join(parts), flush=True)
@@ -215,14 +225,14 @@ class Trainer:
 
     def __init__(
         self,
-        model,
+        model: Sequential,
         batch_size: int = 32,
         shuffle: bool = True,
-        callbacks=None,
-        scheduler=None,
+        callbacks: list[Callback] | None = None,
+        scheduler: Scheduler | None = None,
         verbose: int = 1,
         seed: int | None = None,
-    ):
+    ) -> None:
         self.model = model
         self.batch_size = check_positive_int(batch_size, "batch_size", "fit")
         self.shuffle = bool(shuffle)
@@ -244,8 +254,10 @@ class Trainer:
         self._last_epoch_weights: dict[str, np.ndarray] | None = None
 
     @property
-    def optimizer(self):
-        return self.model.optimizer
+    def optimizer(self) -> Optimizer:
+        optimizer = self.model.optimizer
+        assert optimizer is not None  # Trainer runs a compiled model
+        return optimizer
 
     # -- checkpoints --------------------------------------------------------------------------
     def save_checkpoint(
@@ -300,14 +312,14 @@ class Trainer:
     # -- the loop -----------------------------------------------------------------------------
     def fit(
         self,
-        x,
-        y,
+        x: np.ndarray,
+        y: np.ndarray,
         epochs: int = 1,
-        validation_data=None,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         validation_split: float = 0.0,
         initial_epoch: int = 0,
         resume_from: str | Path | None = None,
-        sample_weight=None,
+        sample_weight: Any = None,
         class_weight: dict | None = None,
     ) -> History:
         """Train; ``sample_weight`` / ``class_weight`` weight each sample's training loss (see
@@ -393,6 +405,7 @@ class Trainer:
                     xb = np.take(x, idx, axis=0, out=x_buf[:k], mode="clip")
                     yb = np.take(y, idx, axis=0, out=y_buf[:k], mode="clip")
                     if weights is not None:
+                        assert w_buf is not None  # allocated with the weights
                         wb = np.take(weights, idx, out=w_buf[:k], mode="clip")
                 optimizer.zero_grad()
                 loss, out = model.train_step(xb, yb) if wb is None else model.train_step(xb, yb, wb)
@@ -402,7 +415,7 @@ class Trainer:
                 tracker.update(loss, out, yb)
                 if batch_callbacks:
                     # inputs, outputs (computed before the step), targets: valid during the call
-                    logs = {
+                    batch_logs = {
                         "loss": loss,
                         "batch": step,
                         "size": len(xb),
@@ -411,7 +424,7 @@ class Trainer:
                         "targets": yb,
                     }
                     for cb in batch_callbacks:
-                        cb.on_batch_end(step, logs)
+                        cb.on_batch_end(step, batch_logs)
                     if self.stop_training or model.stop_training:
                         break
             logs = tracker.result(extra_loss=model.regularization_loss())

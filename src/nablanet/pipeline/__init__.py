@@ -29,6 +29,11 @@ The public API (see ``docs/pipeline.md``):
   :class:`RunDirError`, :class:`ExportError`), all one-line user errors.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from .build import build_model
 from .callbacks import StopOnEvent
 from .choices import Choices, describe_choices
@@ -50,22 +55,25 @@ from .rundir import RunInfo, create_run_dir, list_runs, load_run
 from .specs import LAYER_TYPES, LayerContext, LayerSpec, register_layer_type
 from .trained import TrainedModel, load_trained_model
 
+if TYPE_CHECKING:  # pragma: no cover (tune imports optuna's helpers lazily)
+    from .tune import StudyInfo, TrialRow
 
-def list_studies(runs_dir):
+
+def list_studies(runs_dir: str | Path) -> list[Path]:
     """The tuning studies' folders under ``runs_dir`` (see :mod:`nablanet.pipeline.tune`)."""
     from . import tune
 
     return tune.list_studies(runs_dir)
 
 
-def load_study(folder):
+def load_study(folder: str | Path) -> StudyInfo:
     """A tuning study's trials, best first (see :mod:`nablanet.pipeline.tune`)."""
     from . import tune
 
     return tune.load_study(folder)
 
 
-def trial_histories(rows):
+def trial_histories(rows: list[TrialRow]) -> dict[str, dict[str, list[Any]]]:
     """The histories of picked trials of a study (see :mod:`nablanet.pipeline.tune`)."""
     from . import tune
 

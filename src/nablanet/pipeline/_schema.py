@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import (
     AfterValidator,
@@ -42,14 +42,16 @@ def _custom(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message.replace("{", "(").replace("}", ")"))
 
 
-def _raise_at(owner: str, loc: str | tuple, kind: str, message: str, value: Any) -> None:
+def _raise_at(
+    owner: str, loc: str | tuple[str | int, ...], kind: str, message: str, value: Any
+) -> NoReturn:
     loc = (loc,) if isinstance(loc, str) else tuple(loc)
     raise ValidationError.from_exception_data(
         owner, [InitErrorDetails(type=_custom(kind, message), loc=loc, input=value)]
     )
 
 
-def fail_at(loc: tuple, message: str, value: Any) -> None:
+def fail_at(loc: tuple[str | int, ...], message: str, value: Any) -> NoReturn:
     """Raise a validation error at ``loc`` (relative to the model being validated); the message
     reads ``<path>: <message>, got <value>``."""
     _raise_at("config", loc, "invalid", message, value)

@@ -72,6 +72,7 @@ class SpaceEntry(StrictModel):
                 fail_at((key,), "must be a finite number", value)
             if self.type == "int" and not isinstance(value, int):
                 fail_at((key,), "must be an integer for an int entry", value)
+        assert self.low is not None and self.high is not None  # checked just above
         if self.low >= self.high:
             fail_at(("low",), f"must be smaller than high ({self.high})", self.low)
         if self.log and self.low <= 0:

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..nn import Callback
 
@@ -47,7 +47,7 @@ class EpochLogger(Callback):
         self._t_train = 0.0
         self._first_epoch = 0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._t_train = time.perf_counter()
         trainer = self.trainer
         self._first_epoch = len(trainer.history.epoch) if trainer is not None else 0
@@ -56,16 +56,16 @@ class EpochLogger(Callback):
                 "Resuming after epoch %d of %d from the checkpoint", self._first_epoch, self.epochs
             )
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._t_epoch = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         dt = time.perf_counter() - self._t_epoch
         logger.info(
             "Epoch %d/%d  %s  (%.3f s)", epoch + 1, self.epochs, format_logs(logs or {}), dt
         )
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         n = (len(self.trainer.history.epoch) if self.trainer else 0) - self._first_epoch
         if n > 0:
             dt = time.perf_counter() - self._t_train
@@ -75,14 +75,14 @@ class EpochLogger(Callback):
 class ProgressBar(Callback):
     """A tqdm bar over the batches of each epoch (for interactive terminals)."""
 
-    def __init__(self, n_batches: int, epochs: int, stream=None):
+    def __init__(self, n_batches: int, epochs: int, stream: IO[str] | None = None) -> None:
         super().__init__()
         self.n_batches = n_batches
         self.epochs = epochs
         self.stream = stream if stream is not None else sys.stderr
         self._bar = None
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         from tqdm.auto import tqdm
 
         self._bar = tqdm(
@@ -94,19 +94,19 @@ class ProgressBar(Callback):
             dynamic_ncols=True,
         )
 
-    def on_batch_end(self, step, logs=None):
+    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
         if self._bar is not None:
             self._bar.update(1)
             if step % 10 == 0 and logs and "loss" in logs:
                 self._bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._close()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._close()
 
-    def _close(self):
+    def _close(self) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -137,23 +137,23 @@ class StopOnEvent(Callback):
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_weights: dict[str, Any] | None = None
 
-    def _check(self):
+    def _check(self) -> None:
         if self.event.is_set() and not self.stopped:
             self.stopped = True
             self.trainer.stop_training = True
             logger.warning("Stop requested: training stops after this batch")
 
-    def on_batch_end(self, step, logs=None):
+    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
         self._check()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         value = (logs or {}).get(self.keep_best) if self.keep_best else None
         if value is not None and _better(self.mode, float(value), self.best):
             self.best = float(value)
             self.best_weights = self.model.state_dict()
         self._check()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.stopped and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
             logger.info(
@@ -212,14 +212,14 @@ class RunCheckpoint(Callback):
     def best_path(self) -> Path:
         return self.directory / "best.npz"
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         values = self.trainer.history.history.get(self.monitor, []) if self.trainer else []
         for i, value in enumerate(values):
             if _better(self.mode, value, self.best):
                 self.best, self.best_epoch = value, i
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         trainer = self.trainer
         logs = logs or {}
         finished = (

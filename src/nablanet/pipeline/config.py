@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 
 import yaml
 from pydantic import (
@@ -301,7 +301,7 @@ class ModelConfig(StrictModel):
 
 
 # -- training -----------------------------------------------------------------------------------
-def _named(registry: Mapping[str, Any], kind: str, default: str | None = None):
+def _named(registry: Mapping[str, Any], kind: str, default: str | None = None) -> BeforeValidator:
     dispatch = tagged_union(lambda: registry, "name", kind)
 
     def before(value: Any) -> Any:
@@ -431,7 +431,7 @@ class Config(StrictModel):
         (``training.epochs``), a short run of a config (``--set training.epochs=1``) shortens
         the warm-up to ``epochs - 1`` and says so in :attr:`notes`; an explicit ``t_max`` that
         the warm-up does not fit in is the user's contradiction, and an error."""
-        sched = self.training.scheduler
+        sched: Any = self.training.scheduler  # a scheduler spec with warmup_epochs, if any
         warmup = getattr(sched, "warmup_epochs", 0)
         if not warmup:
             return
@@ -589,6 +589,12 @@ def apply_overrides(
     return out
 
 
+@overload
+def _absolute(path: str, base: Path) -> str: ...
+@overload
+def _absolute(path: None, base: Path) -> None: ...
+@overload
+def _absolute(path: str | None, base: Path) -> str | None: ...
 def _absolute(path: str | None, base: Path) -> str | None:
     if path is None:
         return None

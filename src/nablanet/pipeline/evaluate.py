@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,7 +193,7 @@ def evaluation_plots(
         logger.warning("Could not draw the evaluation plots: %s", e)
         return written
 
-    def attempt(name: str, fn, *args, **kwargs) -> None:
+    def attempt(name: str, fn: Callable[..., Path], *args: Any, **kwargs: Any) -> None:
         try:
             written.append(fn(*args, **kwargs))
         except Exception as e:  # a plot must not lose a finished run
@@ -271,7 +272,9 @@ def _saved_config(model: TrainedModel) -> Config | None:
         return None
 
 
-def _held_out(model: TrainedModel, config: Config, data_dir=None) -> EvaluationData:
+def _held_out(
+    model: TrainedModel, config: Config, data_dir: str | Path | None = None
+) -> EvaluationData:
     from .prepare import load_data, split_dataset
 
     dataset = load_data(config, data_dir)
@@ -285,6 +288,7 @@ def _held_out(model: TrainedModel, config: Config, data_dir=None) -> EvaluationD
         raise PipelineError(
             "the run kept no test or validation samples; pass --data to evaluate on other data"
         )
+    assert y is not None  # a dataset always has targets
     label = config.data.dataset_label()
     return EvaluationData(x, _model_targets(model, y, dataset), what, f"{label} ({what} split)")
 
@@ -300,6 +304,7 @@ def _model_targets(model: TrainedModel, y: np.ndarray, dataset: nd.Dataset) -> n
             "is a classifier"
         )
     names, data_names = model.class_names, dataset.class_names
+    assert data_names is not None  # a classification dataset names its classes
     if not names or data_names == names[: len(data_names)]:
         return y
     if set(data_names) <= set(names):
@@ -327,7 +332,7 @@ def load_evaluation_data(
     model: TrainedModel,
     data: str | Path | nd.Dataset | None = None,
     target: str | None = None,
-    data_dir=None,
+    data_dir: str | Path | None = None,
 ) -> EvaluationData:
     """Resolve ``--data``.
 
@@ -351,12 +356,13 @@ def load_evaluation_data(
         return _held_out(model, config, data_dir)
     if isinstance(data, nd.Dataset):
         x, y = (data.x_test, data.y_test) if data.has_test_split else (data.x, data.y)
+        assert x is not None and y is not None  # has_test_split: both are there
         return EvaluationData(x, _model_targets(model, y, data), _slug(data.name), data.name)
     text = str(data)
     if text.startswith("dataset:"):
         name = text.split(":", 1)[1].strip()
         trained_on = config.data.dataset if config is not None else None
-        if isinstance(trained_on, str) and _norm(trained_on) == _norm(name):
+        if config is not None and isinstance(trained_on, str) and _norm(trained_on) == _norm(name):
             dataset = nd.load_dataset(name, data_dir=data_dir)
             if not dataset.has_test_split:
                 held = _held_out(model, config, data_dir)
@@ -369,6 +375,7 @@ def load_evaluation_data(
         else:
             x, y, what = dataset.x, dataset.y, "all samples"
             logger.warning("%s has no test set: evaluating on all of its samples", name)
+        assert x is not None and y is not None  # has_test_split: both are there
         return EvaluationData(x, _model_targets(model, y, dataset), _slug(name), f"{name} ({what})")
     path = Path(text)
     if not path.exists():
@@ -394,6 +401,7 @@ def load_evaluation_data(
             "column, an .npz with x and y, a folder of class folders, or dataset:<name>"
         )
     x, y = (dataset.x_test, dataset.y_test) if dataset.has_test_split else (dataset.x, dataset.y)
+    assert x is not None and y is not None  # has_test_split: both are there
     return EvaluationData(
         x, _model_targets(model, y, dataset), _slug(path.name.replace(".", "_")), str(path)
     )
@@ -408,7 +416,7 @@ def evaluate_model_file(
     output_dir: str | Path | None = None,
     plots: bool = True,
     metrics: list[str] | None = None,
-    data_dir=None,
+    data_dir: str | Path | None = None,
 ) -> EvaluationResult:
     """Evaluate a saved model on labelled data; write ``evaluation-<label>.json`` and plots.
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .config import Config
 from .evaluate import compute_metrics, evaluation_plots, summarize_metrics, write_json
 from .prepare import PreparedData
@@ -48,14 +50,16 @@ class FitOutcome:
     run_dir: Path
     config: Config
     trained: TrainedModel
-    history: dict[str, list]
+    history: dict[str, list[Any]]
     status: str
     best_epoch: int | None
     fit_time: float
     metadata: Mapping[str, Any] | None = None
 
 
-def _split_summary(trained: TrainedModel, x, y, metrics) -> dict[str, Any] | None:
+def _split_summary(
+    trained: TrainedModel, x: np.ndarray, y: np.ndarray, metrics: list[str] | None
+) -> dict[str, Any] | None:
     if len(x) == 0:
         return None
     report, _ = compute_metrics(trained, x, y, metrics)
@@ -122,7 +126,12 @@ def finish_run(fitted: FitOutcome, prepared: PreparedData) -> tuple[dict[str, An
     return metrics, plot_paths
 
 
-def _draw_plots(fitted: FitOutcome, prepared: PreparedData, test_report, test_pred) -> list[Path]:
+def _draw_plots(
+    fitted: FitOutcome,
+    prepared: PreparedData,
+    test_report: dict[str, Any] | None,
+    test_pred: np.ndarray | None,
+) -> list[Path]:
     """The learning curves, the diagnostics (and a 2-D model's decision regions) and the test
     split's plots; a failing plot only logs a warning."""
     plot_dir = fitted.run_dir / PLOTS_DIR
@@ -141,6 +150,7 @@ def _draw_plots(fitted: FitOutcome, prepared: PreparedData, test_report, test_pr
         )
     )
     if test_report is not None:
+        assert test_pred is not None  # computed with the report
         plot_paths.extend(
             evaluation_plots(
                 fitted.trained,

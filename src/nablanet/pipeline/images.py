@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 
-def _pil_image():
+def _pil_image() -> Any:
     from PIL import Image
 
     return Image

@@ -124,7 +124,7 @@ def resolve_run_path(path: str | Path) -> Path:
     return path
 
 
-def resolve_model_path(path: str | Path) -> Path:
+def resolve_model_path(path: str | os.PathLike[str]) -> Path:
     """The model file that ``path`` stands for (see the module's docstring).
 
     Raises

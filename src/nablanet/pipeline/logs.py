@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 __all__ = ["LEVELS", "LOGGER_NAME", "configure_logging", "log_to_file"]
 
@@ -27,7 +27,13 @@ FILE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _MARK = "_nablanet_console"
 
 
-class _ConsoleHandler(logging.StreamHandler):
+if TYPE_CHECKING:  # pragma: no cover
+    _StreamHandler = logging.StreamHandler[TextIO]
+else:  # subscriptable at run time from Python 3.11 only
+    _StreamHandler = logging.StreamHandler
+
+
+class _ConsoleHandler(_StreamHandler):
     """Writes through ``tqdm.write`` so log lines do not tear a progress bar apart."""
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -98,8 +98,10 @@ class Predictions:
 
     def header(self) -> list[str]:
         if self.task == "regression":
+            assert self.values is not None  # a regression's predictions
             k = self.values.shape[1]
             return ["id", *(["prediction"] if k == 1 else [f"prediction_{j}" for j in range(k)])]
+        assert self.class_names is not None  # a classification's predictions
         return ["id", "prediction", "probability", *(f"p_{c}" for c in self.class_names)]
 
     def rows(self) -> list[list[str]]:
@@ -107,8 +109,11 @@ class Predictions:
         out = []
         for i, sample in enumerate(self.ids):
             if self.task == "regression":
+                assert self.values is not None
                 out.append([sample, *(f"{v:.6g}" for v in self.values[i])])
             else:
+                assert self.probabilities is not None
+                assert self.labels is not None and self.classes is not None
                 p = self.probabilities[i]
                 out.append(
                     [sample, self.labels[i], f"{p[self.classes[i]]:.6f}", *(f"{v:.6f}" for v in p)]

@@ -219,7 +219,7 @@ def _image_style(x: np.ndarray, value_range: tuple[float, float] | None) -> str 
     return "digits" if uniform >= 0.7 else "photo"
 
 
-def load_data(config: Config, data_dir: str | os.PathLike | None = None) -> nd.Dataset:
+def load_data(config: Config, data_dir: str | os.PathLike[str] | None = None) -> nd.Dataset:
     """The dataset of ``config.data.dataset`` (registry name or user files)."""
     spec = config.data.dataset_spec()
     logger.debug("Loading dataset %s", config.data.dataset_label())
@@ -252,7 +252,7 @@ def split_dataset(config: Config, dataset: nd.Dataset) -> tuple[nd.Dataset, nd.S
 def prepare_data(
     config: Config,
     dataset: nd.Dataset | None = None,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> PreparedData:
     """Load, subsample, split and preprocess the data of ``config``.
 
@@ -288,6 +288,8 @@ def prepare_data(
     x_test = pipeline.transform(split.x_test) if len(split.x_test) else _empty(x_train)
 
     target_pre = None
+    # a dataset always has targets
+    assert split.y_train is not None and split.y_val is not None and split.y_test is not None
     if dataset.task == "regression":
         y_train, y_val, y_test = (
             np.asarray(y, np.float32).reshape(len(y), -1)

@@ -59,7 +59,9 @@ class ModelPreview:
 
     def summary(self) -> str:
         """``Sequential.summary()`` text: layers, output shapes, parameter counts."""
-        return self.model.summary(self.input_shape, print_fn=None)
+        text = self.model.summary(self.input_shape, print_fn=None)
+        assert text is not None  # print_fn=None: returned, not printed
+        return text
 
 
 def build_model_for(config: Config, dataset: nd.Dataset) -> ModelPreview:

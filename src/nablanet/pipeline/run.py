@@ -90,7 +90,7 @@ class RunResult:
     config: Config
     model: nn.Sequential
     trained: TrainedModel
-    history: dict[str, list]
+    history: dict[str, list[Any]]
     metrics: dict[str, Any]
     status: str
     plots: list[Path] = field(default_factory=list)
@@ -316,7 +316,7 @@ def _point_latest_at(run_dir: Path) -> None:
 
 
 def _log_to_file_only(handler: logging.Handler, level: int, message: str) -> None:
-    record = logger.makeRecord(logger.name, level, __file__, 0, message, None, None)
+    record = logger.makeRecord(logger.name, level, __file__, 0, message, (), None)
     handler.handle(record)
 
 
@@ -438,7 +438,7 @@ def _fit(
     prepared: PreparedData,
     fit_epochs: int,
     diagnostics: nn.Diagnostics | None = None,
-) -> tuple[dict[str, list], float]:
+) -> tuple[dict[str, list[Any]], float]:
     """Fit (from the last checkpoint when resuming); write ``history.json`` (and
     ``diagnostics.json``), also when interrupted. Returns the history and the fit's time in
     seconds."""

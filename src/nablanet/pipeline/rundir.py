@@ -186,7 +186,7 @@ def clean_up_failed_run(run_dir: Path, error: BaseException) -> Path | None:
     return marker
 
 
-def write_history(run_dir: Path, history: dict[str, list]) -> Path:
+def write_history(run_dir: Path, history: dict[str, list[Any]]) -> Path:
     """Write ``history.json``."""
     return write_json(run_dir / HISTORY_FILE, history)
 
@@ -221,7 +221,7 @@ class RunInfo:
 
     run_dir: Path
     config: Config | None
-    history: dict[str, list] | None
+    history: dict[str, list[Any]] | None
     metrics: dict[str, Any] | None
     status: str
     model_path: Path | None

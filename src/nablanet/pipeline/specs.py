@@ -22,7 +22,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import PlainValidator
 from pydantic_core import PydanticCustomError
@@ -305,6 +305,8 @@ def n_model_outputs(layers: list[LayerSpec], task: str, n_classes: int, n_target
 # -- optimizers ---------------------------------------------------------------------------------
 class OptimizerSpec(StrictModel):
     name: str
+    if TYPE_CHECKING:  # every registered optimizer has one (declared for the type checker)
+        learning_rate: float
 
     def kwargs(self) -> dict[str, Any]:
         return self.model_dump(exclude={"name"})

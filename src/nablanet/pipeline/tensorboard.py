@@ -16,6 +16,7 @@ tags), so that TensorBoard draws the training and validation curves of a metric 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..nn.callbacks import Callback
 from ..nn.errors import NablanetError
@@ -25,7 +26,7 @@ __all__ = ["TensorBoard"]
 INSTALL_HINT = 'TensorBoard needs tensorboardX: pip install "nablanet[tensorboard]"'
 
 
-def _summary_writer_class():
+def _summary_writer_class() -> Any:
     try:
         from tensorboardX import SummaryWriter
     except ImportError:
@@ -53,7 +54,7 @@ class TensorBoard(Callback):
         log_dir: str | Path = "logs",
         histogram_freq: int = 0,
         update_freq: str | int = "epoch",
-    ):
+    ) -> None:
         super().__init__()
         self._writer_class = _summary_writer_class()
         self.log_dir = str(log_dir)
@@ -78,28 +79,29 @@ class TensorBoard(Callback):
                 f"Got {histogram_freq!r} instead."
             )
         self.histogram_freq = histogram_freq
-        self._writers: dict[str, object] = {}
+        self._writers: dict[str, Any] = {}
         self._step = 0
 
-    def _writer(self, kind: str):
+    def _writer(self, kind: str) -> Any:
         if kind not in self._writers:
             self._writers[kind] = self._writer_class(str(Path(self.log_dir) / kind))
         return self._writers[kind]
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._step = 0
         if self.trainer is not None and getattr(self.trainer, "resuming", False):
             self._step = self.trainer.optimizer.iterations
 
-    def on_batch_end(self, step, logs=None):
+    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
         if self.update_freq == "epoch":
             return
         self._step += 1
+        assert isinstance(self.update_freq, int)  # "epoch" returned above
         loss = (logs or {}).get("loss")
         if loss is not None and self._step % self.update_freq == 0:
             self._writer("train").add_scalar("batch_loss", float(loss), self._step)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for key, value in (logs or {}).items():
             if key.startswith("val_"):
                 self._writer("validation").add_scalar(f"epoch_{key[4:]}", float(value), epoch)
@@ -112,7 +114,7 @@ class TensorBoard(Callback):
         for writer in self._writers.values():
             writer.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         for writer in self._writers.values():
             writer.close()
         self._writers = {}

@@ -7,6 +7,7 @@ the fitted preprocessing, the task, the class and feature names and the raw inpu
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,7 +204,7 @@ class TrainedModel:
         return self.model.save(path, metadata=self.metadata)
 
 
-def load_trained_model(path: str | Path) -> TrainedModel:
+def load_trained_model(path: str | os.PathLike[str]) -> TrainedModel:
     """Read a model file written by the pipeline (``model.npz`` or a checkpoint), or the model
     of a run directory (``runs/<run>``, ``runs/latest``).
 
@@ -231,7 +232,7 @@ def trained_from_sequential(model: nn.Sequential, path: Path | None = None) -> T
     task = meta.get("task") or _infer_task(model)
     input_shape = meta.get("input_shape")
     if input_shape is None:
-        first = model.layers[0] if model.layers else None
+        first: Any = model.layers[0] if model.layers else None
         input_shape = [first.n_inputs] if getattr(first, "n_inputs", None) is not None else []
     try:
         input_shape = tuple(int(s) for s in input_shape)

@@ -154,11 +154,13 @@ def default_form(dataset: str, task: str) -> ModelForm:
 def _whole(value: Any, what: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise UIError(f"{what} must be a whole number, got {value!r}.")
-    if float(value) != int(value):
+    # typeshed's numbers.Real has no __int__; every Real a form sends (int, float, NumPy) has one
+    whole = int(value)  # type: ignore[call-overload]
+    if float(value) != whole:
         raise UIError(f"{what} must be a whole number, got {value}.")
-    if int(value) < minimum:
-        raise UIError(f"{what} must be at least {minimum}, got {int(value)}.")
-    return int(value)
+    if whole < minimum:
+        raise UIError(f"{what} must be at least {minimum}, got {whole}.")
+    return whole
 
 
 def _number(value: Any, what: str, low: float, high: float | None = None, *, open_low=False):
@@ -335,7 +337,7 @@ def form_to_config(
     if form.scheduler == "none":
         training.pop("scheduler", None)
     else:
-        old = training.get("scheduler")
+        old: Any = training.get("scheduler")
         keep = isinstance(old, Mapping) and old.get("name") == form.scheduler
         training["scheduler"] = dict(old) if keep else {"name": form.scheduler}
     if form.early_stopping:
@@ -369,7 +371,7 @@ def validate_config(config: Mapping[str, Any]):
 
 # -- config -> form -----------------------------------------------------------------------------
 #: settings the form always writes (a layer with other values is custom)
-_FIXED = {
+_FIXED: dict[str, dict[str, Any]] = {
     "conv2d": {"padding": "same", "activation": "relu"},
     "maxpool2d": {"pool_size": 2},
 }
@@ -385,7 +387,7 @@ _SHOWN = {
 def _plain(spec: Mapping[str, Any]) -> dict[str, Any]:
     """``spec`` without the keys that hold the form's fixed settings or, for the keys the form
     does not show, the schema's defaults."""
-    kind = spec.get("type")
+    kind: Any = spec.get("type")
     fixed = _FIXED.get(kind, {})
     defaults = CHOICES.layer_defaults.get(kind, {})
     shown = _SHOWN.get(kind, set())

@@ -194,7 +194,7 @@ class TrainingSession:
                 status="preparing",
                 epochs=epochs,
                 message="Loading and preparing the data…",
-                version=self._state.version + 1,
+                version=int(self._state.version) + 1,
                 steps_per_epoch=steps_per_epoch,
             )
             self._raw_points = []
@@ -305,7 +305,7 @@ class TrainingSession:
     def _bump(self, **changes: Any) -> None:
         for key, value in changes.items():
             setattr(self._state, key, value)
-        self._state.version += 1
+        self._state.version = int(self._state.version) + 1  # ints here; the queue's are strings
 
     def _update(self, **changes: Any) -> None:
         with self._lock:
@@ -334,7 +334,7 @@ class TrainingSession:
                 self._raw_points.append((epoch, step + 1, mean))
                 self._pending = []
                 self._point_t = now
-                self._state.version += 1
+                self._state.version = int(self._state.version) + 1
 
     def _epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         with self._lock:
@@ -352,4 +352,4 @@ class TrainingSession:
             s.epoch = epoch + 1
             if "learning_rate" in row:
                 s.learning_rate = row["learning_rate"]
-            s.version += 1
+            s.version = int(s.version) + 1

@@ -131,7 +131,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
         )
     with gr.Row(equal_height=False):
         # no label badges: they would cover the titles the figures carry
-        image = {
+        image: dict[str, Any] = {
             "type": "filepath",
             "interactive": False,
             "buttons": ["fullscreen"],

@@ -138,7 +138,7 @@ def build(ui: AppUI, ctx: AppContext) -> None:
         )
     ui.train.progress = gr.HTML(views.progress_html(Snapshot()), elem_id="train-progress")
     ui.train.status = gr.Markdown("", elem_id="train-status")
-    plot_args = {
+    plot_args: dict[str, Any] = {
         "x": "epoch",
         "y": "value",
         "color": "series",

@@ -85,7 +85,7 @@ def curve_frame(
     rows: list[tuple[float, float, str]] = []
     for series, name in (("train", key), ("validation", f"val_{key}")):
         for r in history:
-            v = r.get(name)
+            v: Any = r.get(name)
             if _finite(v):
                 rows.append((float(r["epoch"]), float(v), series))
     for x, v in batch_points:

@@ -122,7 +122,7 @@ class Model:
             self.sequential.compile(loss=self.loss, optimizer=opt)
 
     @property
-    def trainable_layers(self) -> list[Layer]:
+    def trainable_layers(self) -> list:  # of layers picked by hasattr: their items are Any
         """The layers with ``weights`` and ``biases`` (the book's ``Layer_Dense``)."""
         return [la for la in self.layers if hasattr(la, "weights") and hasattr(la, "biases")]
 
@@ -263,6 +263,7 @@ class Model:
         metadata = {**seq.metadata, **self._metadata()}  # what a loaded model file carried too
         if seq.loss is None or self.optimizer is None:
             return seq.save(path, metadata=metadata)
+        assert seq.optimizer is not None  # compiled with its loss
         return save_checkpoint(
             path,
             seq,
@@ -295,6 +296,7 @@ class Model:
         except (TypeError, KeyError, AttributeError, NablanetError) as e:
             raise ModelFileError(f"{path}: corrupt nnfs settings in the metadata ({e})") from None
         model.finalize()
+        assert model.sequential is not None  # finalize() built it
         model.sequential.metadata = seq.metadata
         if model.optimizer is not None and CHECKPOINT_KEY in read_npz(path):
             ckpt = load_checkpoint(path)

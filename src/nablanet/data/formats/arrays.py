@@ -114,7 +114,7 @@ def _dataset_from_arrays(
 
 
 def load_npz(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     task: str | None = None,
     class_names: Sequence[str] | None = None,
@@ -170,13 +170,15 @@ def load_npz(
 
         arrays = {k: get(k) for k in ("x", "y", "x_test", "y_test")}
         if class_names is None and "class_names" in keys:
-            class_names = [str(c) for c in get("class_names").tolist()]
+            class_names = [str(c) for c in np.asarray(get("class_names")).tolist()]
         if feature_names is None and "feature_names" in keys:
-            feature_names = [str(f) for f in get("feature_names").tolist()]
+            feature_names = [str(f) for f in np.asarray(get("feature_names")).tolist()]
     where = {k: f"{path}[{k!r}]" for k in arrays}
+    x, y = arrays["x"], arrays["y"]
+    assert x is not None and y is not None  # both in the archive, checked above
     return _dataset_from_arrays(
-        arrays["x"],
-        arrays["y"],
+        x,
+        y,
         arrays["x_test"],
         arrays["y_test"],
         where=where,
@@ -190,11 +192,11 @@ def load_npz(
 
 
 def load_npy(
-    x: str | os.PathLike,
-    y: str | os.PathLike,
+    x: str | os.PathLike[str],
+    y: str | os.PathLike[str],
     *,
-    x_test: str | os.PathLike | None = None,
-    y_test: str | os.PathLike | None = None,
+    x_test: str | os.PathLike[str] | None = None,
+    y_test: str | os.PathLike[str] | None = None,
     mmap: bool | str = "auto",
     task: str | None = None,
     class_names: Sequence[str] | None = None,
@@ -232,16 +234,18 @@ def load_npy(
         for k, p in files.items()
     }
     where = {k: str(p) if p is not None else k for k, p in files.items()}
+    x_file, x_array, y_array = files["x"], arrays["x"], arrays["y"]
+    assert x_file is not None and x_array is not None and y_array is not None  # required
     return _dataset_from_arrays(
-        arrays["x"],
-        arrays["y"],
+        x_array,
+        y_array,
         arrays["x_test"],
         arrays["y_test"],
         where=where,
         task=task,
         class_names=class_names,
         feature_names=feature_names,
-        name=name or files["x"].stem,
-        source=str(files["x"]),
+        name=name or x_file.stem,
+        source=str(x_file),
         check_finite=check_finite,
     )

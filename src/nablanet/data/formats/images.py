@@ -21,6 +21,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def _image_files(folder: Path) -> list[Path]:
 GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
-def convert_mode(img, mode: str):
+def convert_mode(img: Any, mode: str) -> Any:
     """``img`` as 8-bit ``"L"`` or ``"RGB"``: transparency composited over white, and 16-bit
     or float greys scaled to 0..255 (Pillow's own ``convert("L")`` clips them at 255)."""
     from PIL import Image
@@ -127,7 +128,7 @@ def _scan_image_root(root: Path) -> tuple[list[str], list[Path], np.ndarray]:
 
 
 def load_image_folder(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     size: Sequence[int] | None = None,
     color: str = "auto",
@@ -171,7 +172,8 @@ def load_image_folder(
     subdirs = {p.name for p in _class_folders(root)}
     split_layout = subdirs == {"train", "test"}
     class_names, files, labels = _scan_image_root(root / "train" if split_layout else root)
-    test_files, test_labels = [], np.zeros(0, np.int64)
+    test_files: list[Path] = []
+    test_labels = np.zeros(0, np.int64)
     if split_layout:
         test_names, test_files, test_labels = _scan_image_root(root / "test")
         unknown = sorted(set(test_names) - set(class_names))

@@ -18,7 +18,7 @@ from ..errors import DataError
 __all__ = ["existing_file"]
 
 
-def existing_file(path: str | os.PathLike, what: str) -> Path:
+def existing_file(path: str | os.PathLike[str], what: str) -> Path:
     """``path`` (``~`` expanded) when it names an existing file, else a :class:`DataError`
     naming it and ``what`` was expected."""
     path = Path(path).expanduser()

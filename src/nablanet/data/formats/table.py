@@ -96,7 +96,7 @@ def _mixed_row_error(path: Path, row: Sequence[str]) -> DataError:
     )
 
 
-def csv_columns(path: str | os.PathLike, delimiter: str = ",") -> tuple[list[str], bool]:
+def csv_columns(path: str | os.PathLike[str], delimiter: str = ",") -> tuple[list[str], bool]:
     """The column names of a CSV file, and whether its first row is a header.
 
     A first row of numbers is data: the columns are then ``column_1``, ``column_2``, ...
@@ -247,13 +247,13 @@ def _csv_columns(
 
 
 def load_csv(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     target: str,
     *,
     features: Sequence[str] | None = None,
     task: str | None = None,
     delimiter: str = ",",
-    test: str | os.PathLike | None = None,
+    test: str | os.PathLike[str] | None = None,
     name: str | None = None,
 ) -> Dataset:
     """Load a CSV file with a header row and a named target column.

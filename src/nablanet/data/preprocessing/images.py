@@ -91,6 +91,7 @@ class ImageFlattener(Transformer):
 
     def inverse_transform(self, x: np.ndarray) -> np.ndarray:
         self._require_fitted()
+        assert self.input_shape is not None
         x = np.asarray(x)
         size = int(np.prod(self.input_shape))
         if x.ndim != 2 or x.shape[1] != size:

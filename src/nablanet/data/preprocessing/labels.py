@@ -78,6 +78,7 @@ class OneHotEncoder(Transformer):
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         self._require_fitted()
+        assert self.n_classes is not None
         labels = _check_labels(x, "OneHotEncoder.transform")
         if labels.size and (labels.min() < 0 or labels.max() >= self.n_classes):
             bad = labels[(labels < 0) | (labels >= self.n_classes)][0]
@@ -134,6 +135,7 @@ class LabelEncoder(Transformer):
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         self._require_fitted()
+        assert self.classes is not None
         labels = np.asarray(x)
         if labels.ndim != 1:
             raise DataError(f"LabelEncoder.transform expects shape (n,), got {labels.shape}")
@@ -157,6 +159,7 @@ class LabelEncoder(Transformer):
 
     def inverse_transform(self, x: np.ndarray) -> np.ndarray:
         self._require_fitted()
+        assert self.classes is not None
         codes = _check_labels(x, "LabelEncoder.inverse_transform")
         if codes.size and (codes.min() < 0 or codes.max() >= len(self.classes)):
             raise DataError(

@@ -67,7 +67,7 @@ class StandardScaler(_FeatureTransformer):
     params = ("per_feature",)
     state = ("mean", "scale")
 
-    def __init__(self, per_feature: bool = True):
+    def __init__(self, per_feature: bool = True) -> None:
         self.per_feature = bool(per_feature)
         self.mean: np.ndarray | None = None
         self.scale: np.ndarray | None = None
@@ -94,6 +94,7 @@ class StandardScaler(_FeatureTransformer):
             mean = mean + delta * (n_b / total)
             m2 = m2 + m2_b + delta**2 * (count * n_b / total)
             count = total
+        assert mean is not None and m2 is not None  # check_samples: at least one block
         std = np.sqrt(m2 / count)
         std[std < 1e-12 * np.maximum(1.0, np.abs(mean))] = 1.0
         if not self.per_feature:
@@ -103,12 +104,14 @@ class StandardScaler(_FeatureTransformer):
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         self._require_fitted()
+        assert self.mean is not None and self.scale is not None
         x = np.asarray(x, dtype=np.float32)
         self._check_shape(x, self.mean)
         return (x - self.mean) / self.scale
 
     def inverse_transform(self, x: np.ndarray) -> np.ndarray:
         self._require_fitted()
+        assert self.mean is not None and self.scale is not None
         x = np.asarray(x, dtype=np.float32)
         self._check_shape(x, self.mean)
         return x * self.scale + self.mean
@@ -138,7 +141,7 @@ class MinMaxScaler(_FeatureTransformer):
     params = ("feature_range",)
     state = ("data_min", "data_max")
 
-    def __init__(self, feature_range: Sequence[float] = (0.0, 1.0)):
+    def __init__(self, feature_range: Sequence[float] = (0.0, 1.0)) -> None:
         if len(feature_range) != 2 or not float(feature_range[0]) < float(feature_range[1]):
             raise DataError(
                 f"The 'feature_range' parameter of MinMaxScaler must be (low, high) with "
@@ -157,10 +160,12 @@ class MinMaxScaler(_FeatureTransformer):
             b_lo, b_hi = block.min(axis=0), block.max(axis=0)
             lo = b_lo if lo is None else np.minimum(lo, b_lo)
             hi = b_hi if hi is None else np.maximum(hi, b_hi)
+        assert lo is not None and hi is not None  # check_samples: at least one block
         self.data_min, self.data_max = lo.astype(np.float32), hi.astype(np.float32)
         return self
 
     def _ratio(self) -> np.ndarray:
+        assert self.data_min is not None and self.data_max is not None
         span = (self.data_max - self.data_min).astype(np.float32)
         span[span == 0] = 1.0
         low, high = self.feature_range
@@ -168,12 +173,14 @@ class MinMaxScaler(_FeatureTransformer):
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         self._require_fitted()
+        assert self.data_min is not None
         x = np.asarray(x, dtype=np.float32)
         self._check_shape(x, self.data_min)
         return (x - self.data_min) * self._ratio() + np.float32(self.feature_range[0])
 
     def inverse_transform(self, x: np.ndarray) -> np.ndarray:
         self._require_fitted()
+        assert self.data_min is not None
         x = np.asarray(x, dtype=np.float32)
         self._check_shape(x, self.data_min)
         return (x - np.float32(self.feature_range[0])) / self._ratio() + self.data_min
@@ -230,6 +237,7 @@ class ChannelStandardizer(Transformer):
 
     def _check(self, x: np.ndarray) -> np.ndarray:
         self._require_fitted()
+        assert self.mean is not None
         x = np.asarray(x, dtype=np.float32)
         if x.ndim < 2 or x.shape[-1] != len(self.mean):
             raise DataError(

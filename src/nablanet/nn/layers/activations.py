@@ -8,12 +8,18 @@ Each activation caches what its backward needs during ``forward(..., training=Tr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .._validation import check_nonnegative_float
 from ..errors import NablanetError
 from ..plan import ActivationLossStep
 from .base import Layer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..losses import Loss
+    from ..plan import OutputStep
 
 
 class Activation(Layer):
@@ -31,9 +37,9 @@ class Activation(Layer):
 
     name: str = ""
 
-    def __init__(self, activation=None):
-        self._y = None
-        self._x = None
+    def __init__(self, activation: Any = None) -> None:
+        self._y: Any = None
+        self._x: Any = None
         if activation is not None:
             if type(self) is not Activation:
                 raise NablanetError(
@@ -46,6 +52,9 @@ class Activation(Layer):
             self.__class__ = type(chosen)
             self.__dict__.update(vars(chosen))
 
+    def backward(self, grad: np.ndarray) -> np.ndarray:  # an activation always returns one
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
     def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``forward`` on an array the caller owns and will not read again.
 
@@ -55,13 +64,13 @@ class Activation(Layer):
         """
         return self.forward(x, training)
 
-    def fuse_with_loss(self, loss):
+    def fuse_with_loss(self, loss: Loss) -> OutputStep | None:
         """Softmax (sigmoid) ending a model compiled with categorical (binary) cross-entropy:
         the fused loss on this layer's input, which then never runs in training."""
         fused = loss.fused_with(self)
         return None if fused is None else ActivationLossStep(self, fused)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {}
 
 
@@ -74,7 +83,7 @@ class Linear(Activation):
 
     name = "linear"
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:  # PyTorch's nn.Linear(in_features, out_features)
             raise NablanetError(
                 "Linear is the identity activation and takes no arguments; a fully connected "
@@ -83,10 +92,10 @@ class Linear(Activation):
             )
         super().__init__()
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return x
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         return grad
 
 
@@ -102,19 +111,19 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = np.maximum(x, 0)
         if training:
             self._y = y
         return y
 
-    def forward_owned(self, x, training=False):
+    def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = np.maximum(x, 0, out=x)
         if training:
             self._y = y
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         return grad * (self._y > 0)
 
 
@@ -134,15 +143,15 @@ class LeakyReLU(Activation):
         super().__init__()
         self.alpha = check_nonnegative_float(alpha, "alpha", "LeakyReLU")
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if training:
             self._x = x
         return np.where(x > 0, x, x * x.dtype.type(self.alpha))
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         return np.where(self._x > 0, grad, grad * grad.dtype.type(self.alpha))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
 
 
@@ -158,13 +167,13 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = sigmoid(x)
         if training:
             self._y = y
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         y = self._y
         return grad * y * (1 - y)
 
@@ -181,19 +190,19 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = np.tanh(x)
         if training:
             self._y = y
         return y
 
-    def forward_owned(self, x, training=False):
+    def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = np.tanh(x, out=x)
         if training:
             self._y = y
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         y = self._y
         return grad * (1 - y * y)
 
@@ -214,19 +223,19 @@ class Softmax(Activation):
 
     name = "softmax"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = softmax(x)
         if training:
             self._y = y
         return y
 
-    def forward_owned(self, x, training=False):
+    def forward_owned(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         y = softmax(x, out=x)
         if training:
             self._y = y
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         y = self._y
         return y * (grad - np.sum(grad * y, axis=-1, keepdims=True))
 
@@ -260,7 +269,7 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 }
 
 
-def get(spec) -> Activation:
+def get(spec: str | dict | Activation | None) -> Activation:
     """An activation from its name (``"relu"``), ``None`` (linear) or an instance."""
     if spec is None:
         return Linear()
@@ -272,13 +281,13 @@ def get(spec) -> Activation:
     raise NablanetError(f"Unknown activation {spec!r}; choose one of: {options}.")
 
 
-def serialize(act: Activation):
+def serialize(act: Activation) -> str | dict[str, Any]:
     """``"relu"`` for default-configured activations, else a dict with its config."""
     config = act.get_config()
     return act.name if not config else {"name": act.name, **config}
 
 
-def deserialize(spec) -> Activation:
+def deserialize(spec: str | dict | Activation | None) -> Activation:
     if isinstance(spec, dict):
         spec = dict(spec)
         name = spec.pop("name", None)

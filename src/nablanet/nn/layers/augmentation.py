@@ -5,9 +5,11 @@ as they are."""
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import DTypeLike
 
 from .._validation import param_error
 from ..errors import NablanetError
@@ -45,7 +47,12 @@ class RandomTranslation(Layer):
     ((3, 5, 5, 1), [1.0, 1.0, 1.0])
     """
 
-    def __init__(self, max_shift: int = 2, seed: int | None = None):
+    max_shift: int
+    seed: int | None
+    rng: np.random.Generator
+    _shifts: Any
+
+    def __init__(self, max_shift: int = 2, seed: int | None = None) -> None:
         if (
             isinstance(max_shift, bool)
             or not isinstance(max_shift, numbers.Integral)
@@ -71,7 +78,7 @@ class RandomTranslation(Layer):
                 f"channels), got array of shape {x.shape}"
             )
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._check_input(x)
         s = self.max_shift
         if not training or s == 0:
@@ -86,7 +93,7 @@ class RandomTranslation(Layer):
         self._shifts = (shifts, x.shape)
         return np.ascontiguousarray(out.transpose(0, 2, 3, 1))
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._shifts is None:
             return grad
         shifts, shape = self._shifts
@@ -98,7 +105,7 @@ class RandomTranslation(Layer):
         windows[np.arange(n), shifts[0], shifts[1]] = grad.transpose(0, 3, 1, 2)
         return self._unpad(padded, s, h, w)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 3:
             raise NablanetError(
                 f"{type(self).__name__} expected images of shape (height, width, channels), got "
@@ -106,11 +113,11 @@ class RandomTranslation(Layer):
             )
         return tuple(input_shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"max_shift": self.max_shift, "seed": self.seed}
 
 
-def _reflect_matrix(n: int, s: int, dtype) -> np.ndarray:
+def _reflect_matrix(n: int, s: int, dtype: DTypeLike) -> np.ndarray:
     """``(n + 2s, n)`` one-hot rows: padded position -> source pixel of ``np.pad(mode="reflect")``."""
     source = np.pad(np.arange(n), s, mode="reflect") if n > 1 else np.zeros(n + 2 * s, int)
     out = np.zeros((n + 2 * s, n), dtype=dtype)
@@ -146,7 +153,12 @@ class RandomCrop(RandomTranslation):
     (True, (2, 4, 4, 1))
     """
 
-    def __init__(self, padding: int = 4, padding_mode: str = "constant", seed: int | None = None):
+    padding: int
+    padding_mode: str
+
+    def __init__(
+        self, padding: int = 4, padding_mode: str = "constant", seed: int | None = None
+    ) -> None:
         if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
             raise param_error("RandomCrop", "padding", "a non-negative integer", padding)
         if padding_mode not in ("constant", "reflect"):
@@ -167,7 +179,7 @@ class RandomCrop(RandomTranslation):
         cols = _reflect_matrix(w, s, padded.dtype)
         return np.einsum("nabc,ah,bw->nhwc", padded, rows, cols, optimize=True)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"padding": self.padding, "padding_mode": self.padding_mode, "seed": self.seed}
 
 
@@ -200,7 +212,7 @@ class RandomFlip(Layer):
         self.mode = mode
         self.seed = seed
         self.rng = get_rng(seed)
-        self._flips = None
+        self._flips: Any = None
 
     def _axes(self) -> tuple[int, ...]:
         return {"horizontal": (2,), "vertical": (1,), "horizontal_and_vertical": (2, 1)}[self.mode]
@@ -212,7 +224,7 @@ class RandomFlip(Layer):
             out = np.where(chosen[:, None, None, None], flipped, out)
         return out
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if x.ndim != 4:
             raise NablanetError(
                 "RandomFlip expected images of shape (n_samples, height, width, channels), got "
@@ -225,7 +237,7 @@ class RandomFlip(Layer):
         self._flips = flips
         return self._apply(x, flips)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._flips is None:
             return grad
         out = grad
@@ -234,7 +246,7 @@ class RandomFlip(Layer):
             out = np.where(chosen[:, None, None, None], np.flip(out, axis=axis), out)
         return out
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 3:
             raise NablanetError(
                 "RandomFlip expected images of shape (height, width, channels), got "
@@ -242,5 +254,5 @@ class RandomFlip(Layer):
             )
         return tuple(input_shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"mode": self.mode, "seed": self.seed}

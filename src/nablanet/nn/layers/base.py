@@ -39,7 +39,7 @@ class Layer:
     #: names of non-trainable arrays saved with the model (e.g. batch-norm running statistics)
     buffer_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         LAYER_REGISTRY[cls.__name__] = cls
 
@@ -47,7 +47,8 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
+        # None: the layers below need no input gradient (a first layer may skip computing it)
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -90,7 +91,7 @@ class Layer:
         :meth:`state_dict` (for ``Dense``: ``[weights, biases]``)."""
         return list(self.state_dict().values())
 
-    def set_weights(self, weights) -> None:
+    def set_weights(self, weights: Any) -> None:
         """Keras' ``set_weights(arrays)``: the arrays of :meth:`get_weights`, in its order and
         shapes, copied in place."""
         self.load_state_dict(weights_by_name(type(self).__name__, self.state_dict(), weights))
@@ -178,7 +179,9 @@ def layer_from_config(spec: dict[str, Any]) -> Layer:
     return LAYER_REGISTRY[name].from_config(dict(spec.get("config", {})))
 
 
-def weights_by_name(owner: str, state: dict[str, np.ndarray], weights) -> dict[str, np.ndarray]:
+def weights_by_name(
+    owner: str, state: dict[str, np.ndarray], weights: Any
+) -> dict[str, np.ndarray]:
     """``set_weights``' list of arrays as a state dict: as many arrays as ``state`` holds, each
     of its shape, in its order (one-line errors naming the array)."""
     weights = list(weights)

@@ -30,7 +30,11 @@ the pooling) to the execution plan of :class:`~nablanet.nn.Sequential` (:mod:`na
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import initializers as inits
 from .. import regularizers as regs
@@ -57,6 +61,10 @@ from .geometry import (
 from .im2col import im2col, im2col_pooled
 from .pooling import MaxPool2D
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..losses import Loss
+    from ..plan import OutputStep
+
 #: 3x3 stride-1 convolutions with at least this many input channels use Winograd F(2x2, 3x3)
 #: (with fewer, its 16 GEMMs are too thin to beat im2col's one)
 WINOGRAD_MIN_CHANNELS = 8
@@ -68,14 +76,16 @@ _IM2COL_BLOCK_BYTES = 32 << 20
 #: (for the same reason the input gradient is one GEMM, not one per kernel offset).
 
 
-def _relu_maxpool_quads(z, y, right=None, bottom=None) -> None:
+def _relu_maxpool_quads(
+    z: np.ndarray, y: np.ndarray, right: np.ndarray | None = None, bottom: np.ndarray | None = None
+) -> None:
     """``y = relu(max of the four members)`` of 2x2 windows given as ``z[a, b]`` (2, 2, n, ...).
 
     ``right[:, :, a]`` (n, ph, 2, pw, c) records whether member (a, 1) beat (a, 0) strictly, and
     ``bottom`` whether row 1's maximum beat row 0's: ties keep the first in row-major order.
     """
 
-    def block(s, e):
+    def block(s: int, e: int) -> None:
         rows = np.empty((2, *y[s:e].shape), dtype=y.dtype)
         for r in range(2):
             if right is not None:
@@ -159,26 +169,26 @@ class Conv2D(Layer):
 
     def __init__(
         self,
-        *args,
-        kernel_size=None,
-        stride=1,
-        padding=0,
-        activation=None,
+        *args: Any,
+        kernel_size: int | Sequence[int] | None = None,
+        stride: int | Sequence[int] = 1,
+        padding: int | str | Sequence[int] = 0,
+        activation: str | dict | acts.Activation | None = None,
         use_bias: bool = True,
         weight_initializer: str = "he_normal",
         bias_initializer: str = "zeros",
-        weight_regularizer=None,
-        bias_regularizer=None,
-        dtype="float32",
+        weight_regularizer: regs.Regularizer | dict | None = None,
+        bias_regularizer: regs.Regularizer | dict | None = None,
+        dtype: DTypeLike = "float32",
         seed: int | None = None,
         in_channels: int | None = None,
         out_channels: int | None = None,
         filters: int | None = None,
-        strides=None,
+        strides: int | Sequence[int] | None = None,
         input_shape: tuple | None = None,
         kernel_initializer: str | dict | None = None,
-        kernel_regularizer=None,
-    ):
+        kernel_regularizer: Any = None,
+    ) -> None:
         in_channels, out_channels, kernel_size = _resolve_conv_args(
             args, in_channels, out_channels, filters, kernel_size, input_shape
         )
@@ -216,18 +226,18 @@ class Conv2D(Layer):
         self.dtype = check_dtype(dtype, "Conv2D")
         self.seed = seed
         # drawn now even when the weights wait for the build (same weights for the same seed)
-        self._rng = get_rng(seed)
+        self._rng: Any = get_rng(seed)  # the initializers' generator, until build() uses it
         #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
         self.input_grad = True
         self._algorithm = "im2col"
         self._workspace: dict[str, np.ndarray] = {}
-        self._wino = None
-        self._pooled = None
-        self._relu_out = None
-        self._cols = None
-        self._padded_shape = None
-        self._pads = None
-        self._out_size = None
+        self._wino: Any = None
+        self._pooled: Any = None
+        self._relu_out: Any = None
+        self._cols: Any = None
+        self._padded_shape: Any = None
+        self._pads: Any = None
+        self._out_size: Any = None
         #: ``input_shape=`` (Keras): lets a model's summary() know its image size
         self._declared_input_shape = None if input_shape is None else tuple(input_shape)
         if self.in_channels is not None:
@@ -302,14 +312,14 @@ class Conv2D(Layer):
         return self.kernel_size == (3, 3) and self.stride == (1, 1)
 
     # -- shapes ------------------------------------------------------------------------------
-    def _geometry(self, height: int, width: int):
+    def _geometry(self, height: int, width: int) -> tuple[tuple[int, int, int, int], int, int]:
         pads = resolve_padding(self.padding, (height, width), self.kernel_size, self.stride)
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         ho = conv_output_size(height, kh, sh, pads[0] + pads[1])
         wo = conv_output_size(width, kw, sw, pads[2] + pads[3])
         return pads, ho, wo
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         check_image_shape(input_shape, "Conv2D", self.in_channels)
         if input_shape[0] is None or input_shape[1] is None:
             return (None, None, self.out_channels)
@@ -356,14 +366,14 @@ class Conv2D(Layer):
             np.matmul(cols, kernel, out=z[start : start + block].reshape(-1, self.out_channels))
         return z
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         z = self.forward_linear(x, training)
         if type(self.activation) is not acts.ReLU:
             self._relu_out = None
             return self.activation.forward(z, training)
 
         # ReLU, the usual case: in place on the fresh z, in blocks of images
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             np.maximum(z[a:b], 0, out=z[a:b])
 
         for_each_block(block, z.shape[0], z.nbytes)
@@ -408,7 +418,9 @@ class Conv2D(Layer):
         if self.use_bias and self.bias_regularizer is not None:
             self.bias_regularizer.add_gradient(self.biases.value, self.biases.grad)
 
-    def _input_gradient(self, g, origins, out_size, step) -> np.ndarray:
+    def _input_gradient(
+        self, g: np.ndarray, origins: Any, out_size: tuple[int, int], step: Any
+    ) -> np.ndarray:
         """dL/dx from ``g``, whose rows are ``len(origins)`` grids of (n, *out_size) outputs:
         grid q's output (i, j) read the padded input from ``origins[q] + (i, j) * step``.
 
@@ -418,6 +430,7 @@ class Conv2D(Layer):
         of the MNIST CNN at batch 128).
         """
         n = self._padded_shape[0]
+        assert self.in_channels is not None  # built before the first forward
         ho, wo = out_size
         (kh, kw), (sh, sw) = self.kernel_size, step
         weights = self.weights.value
@@ -433,7 +446,9 @@ class Conv2D(Layer):
                         :, y0 : y0 + sh * (ho - 1) + 1 : sh, x0 : x0 + sw * (wo - 1) + 1 : sw
                     ]
 
-                    def block(a, b, window=window, src=parts[q]):
+                    def block(
+                        a: int, b: int, window: Any = window, src: np.ndarray = parts[q]
+                    ) -> None:
                         window[a:b] += src[a:b]
 
                     for_each_block(block, n, part.nbytes // len(origins))
@@ -444,7 +459,7 @@ class Conv2D(Layer):
         return grad_xp
 
     # -- Winograd F(2x2, 3x3) (winograd.py) ------------------------------------------------------
-    def _buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
+    def _buffer(self, name: str, shape: tuple, dtype: DTypeLike) -> np.ndarray:
         """A training-time scratch array, reused from step to step while its shape holds
         (fresh arrays of tens of MiB cost page faults on every step)."""
         buf = self._workspace.get(name)
@@ -452,7 +467,15 @@ class Conv2D(Layer):
             buf = self._workspace[name] = np.empty(shape, dtype=dtype)
         return buf
 
-    def _winograd_forward(self, x, pads, ho, wo, training, pooled=False):
+    def _winograd_forward(
+        self,
+        x: np.ndarray,
+        pads: tuple[int, int, int, int],
+        ho: int,
+        wo: int,
+        training: bool,
+        pooled: bool = False,
+    ) -> np.ndarray:
         """The Winograd convolution; with ``pooled``, ``relu(maxpool_2x2(z))`` instead of z."""
         n = x.shape[0]
         th, tw = winograd.tiles(ho, wo)
@@ -462,6 +485,7 @@ class Conv2D(Layer):
         u = winograd.weight_transform(self.weights.value)
         bias = self.biases.value if self.use_bias else None
         c_in, c_out = self.in_channels, self.out_channels
+        assert c_in is not None and c_out is not None  # built before the first forward
         dtype = np.result_type(x, u)
         if pooled:
             out = np.empty((n, ho // 2, wo // 2, c_out), dtype=dtype)
@@ -476,10 +500,10 @@ class Conv2D(Layer):
             np.matmul(v.reshape(16, -1, c_in), u, out=m)
             m = m.reshape(16, n, th, tw, c_out)
             if pooled:
-                right = np.empty((n, ho // 2, 2, wo // 2, c_out), dtype=bool)
-                bottom = np.empty(out.shape, dtype=bool)
-                winograd.output_transform_relu_maxpool(m, bias, out, right, bottom)
-                self._pooled = (out, right, bottom)
+                right_mask = np.empty((n, ho // 2, 2, wo // 2, c_out), dtype=bool)
+                bottom_mask = np.empty(out.shape, dtype=bool)
+                winograd.output_transform_relu_maxpool(m, bias, out, right_mask, bottom_mask)
+                self._pooled = (out, right_mask, bottom_mask)
             else:
                 winograd.output_transform(m, out, bias)
             self._wino = (v, u, xp.shape, (top, left, *x.shape[1:3]), (ho, wo))
@@ -496,7 +520,7 @@ class Conv2D(Layer):
             out = np.ascontiguousarray(out[:, :ho, :wo])
         return out
 
-    def _winograd_backward(self, grad_z):
+    def _winograd_backward(self, grad_z: np.ndarray) -> np.ndarray | None:
         v, u, _, _, (ho, wo) = self._wino
         _, n, th, tw, _ = v.shape
         c_out = self.out_channels
@@ -509,7 +533,7 @@ class Conv2D(Layer):
         winograd.grad_output_transform(grad_z, dm.reshape(16, n, th, tw, c_out))
         return self._winograd_backward_from_dm(dm)
 
-    def _winograd_backward_from_dm(self, dm):
+    def _winograd_backward_from_dm(self, dm: np.ndarray) -> np.ndarray | None:
         """Weight, bias and input gradients from dM = A dY A^T, shape (16, n * tiles, c_out)."""
         v, u, padded_shape, (top, left, h, w), _ = self._wino
         _, n, th, tw, c_in = v.shape
@@ -526,7 +550,7 @@ class Conv2D(Layer):
         return grad_xp[:, top : top + h, left : left + w]
 
     # -- fusion hooks (the execution plan of nn/plan.py asks them) ------------------------------
-    def fuse_with_next(self, next_layer):
+    def fuse_with_next(self, next_layer: Layer) -> Step | None:
         """A ReLU layer followed by a :class:`MaxPool2D` runs as one step: a 2x2, stride-2
         pooling through :meth:`forward_relu_maxpool` (:class:`ConvReLUMaxPoolStep`), any other
         max pooling with the ReLU moved after it, on fewer numbers (:class:`ConvMaxPoolReLUStep`).
@@ -539,11 +563,12 @@ class Conv2D(Layer):
             )
         ):
             return None
+        assert isinstance(next_layer, MaxPool2D)  # runs_own_methods checked it
         if self.fuses_relu_maxpool(next_layer):
             return ConvReLUMaxPoolStep(self, next_layer)
         return ConvMaxPoolReLUStep(self, next_layer)
 
-    def fuse_with_loss(self, loss):
+    def fuse_with_loss(self, loss: Loss) -> OutputStep | None:
         """An output convolution with softmax (sigmoid) and categorical (binary) cross-entropy:
         the fused loss on the pre-activations from :meth:`forward_linear`."""
         fused = loss.fused_with(self.activation)
@@ -552,7 +577,7 @@ class Conv2D(Layer):
         return LogitsLossStep(self, fused)
 
     # -- fused with ReLU and 2x2 max pooling ---------------------------------------------------
-    def fuses_relu_maxpool(self, pool) -> bool:
+    def fuses_relu_maxpool(self, pool: Layer) -> bool:
         """Whether :meth:`forward_relu_maxpool` can stand for this layer followed by ``pool``:
         a ReLU layer, and a 2x2 max pooling of stride 2."""
         return (
@@ -599,7 +624,9 @@ class Conv2D(Layer):
         winograd.grad_relu_maxpool(grad, y, right, bottom, dm.reshape(16, n, th, tw, -1))
         return self._winograd_backward_from_dm(dm)
 
-    def _im2col_forward_pooled(self, x, pads, ph, pw, training):
+    def _im2col_forward_pooled(
+        self, x: np.ndarray, pads: tuple[int, int, int, int], ph: int, pw: int, training: bool
+    ) -> np.ndarray:
         n, c_out = x.shape[0], self.out_channels
         kernel = self.weights.value.reshape(-1, c_out)
         if self.use_bias:
@@ -623,11 +650,13 @@ class Conv2D(Layer):
             _relu_maxpool_quads(z, y[a : a + block])
         return y
 
-    def _im2col_backward_pooled(self, grad, y, right, bottom):
+    def _im2col_backward_pooled(
+        self, grad: np.ndarray, y: np.ndarray, right: np.ndarray, bottom: np.ndarray
+    ) -> np.ndarray | None:
         n, ph, pw, c_out = y.shape
         gz = np.empty((2, 2, n, ph, pw, c_out), dtype=np.result_type(grad, y))
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             # the window's gradient (zero where the ReLU was off) to its bottom or top row, then
             # within the row to the right or left member
             g = grad[a:b] * (y[a:b] > 0)
@@ -645,19 +674,19 @@ class Conv2D(Layer):
         origins = [(0, 0), (0, sw), (sh, 0), (sh, sw)]  # (a, b) in the order of the rows
         return self._input_gradient(g2, origins, (ph, pw), (2 * sh, 2 * sw))
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
         y = self._relu_out
         if y is None:
             return self.backward_linear(self.activation.backward(grad))
         grad_z = np.empty(grad.shape, dtype=np.result_type(grad, y))
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             np.multiply(grad[a:b], y[a:b] > 0, out=grad_z[a:b])
 
         for_each_block(block, grad.shape[0], grad_z.nbytes)
         return self.backward_linear(grad_z)
 
-    def regularization_loss(self):
+    def regularization_loss(self) -> float:
         total = 0.0
         if self.weight_regularizer is not None:
             total += self.weight_regularizer.penalty(self.weights.value)
@@ -665,7 +694,7 @@ class Conv2D(Layer):
             total += self.bias_regularizer.penalty(self.biases.value)
         return total
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "in_channels": self.in_channels,
             "out_channels": self.out_channels,
@@ -681,7 +710,14 @@ class Conv2D(Layer):
         }
 
 
-def _resolve_conv_args(args, in_channels, out_channels, filters, kernel_size, input_shape):
+def _resolve_conv_args(
+    args: tuple[Any, ...],
+    in_channels: int | None,
+    out_channels: int | None,
+    filters: int | None,
+    kernel_size: Any,
+    input_shape: tuple | None,
+) -> tuple[Any, Any, Any]:
     """``(in_channels or None, out_channels, kernel_size)`` from Conv2D's positional and keyword
     forms (see the class docstring); one-line errors for the ambiguous or contradictory ones."""
     if len(args) > 3:
@@ -692,7 +728,7 @@ def _resolve_conv_args(args, in_channels, out_channels, filters, kernel_size, in
     named = {"in_channels": in_channels, "out_channels": out_channels, "kernel_size": kernel_size}
     if len(args) == 2 and isinstance(args[1], (tuple, list)) and kernel_size is None:
         # Conv2D(32, (3, 3)): a pair can only be Keras' kernel_size, never out_channels
-        args, kernel_size = (args[0],), args[1]
+        args, kernel_size = tuple(args[:1]), args[1]
     if len(args) == 2 and kernel_size is None and out_channels is None and filters is None:
         a, b = args
         raise NablanetError(
@@ -749,10 +785,10 @@ class ConvReLUMaxPoolStep(Step):
         super().__init__(conv, pool)
         self.conv = conv
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return self.conv.forward_relu_maxpool(x, training)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
         return self.conv.backward_relu_maxpool(grad)
 
 
@@ -767,8 +803,8 @@ class ConvMaxPoolReLUStep(Step):
         super().__init__(conv, pool)
         self.conv, self.pool = conv, pool
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return self.pool.forward_relu(self.conv.forward_linear(x, training), training)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
         return self.conv.backward_linear(self.pool.backward_relu(grad))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import initializers as inits
 from .. import regularizers as regs
@@ -13,6 +16,10 @@ from ..plan import LogitsLossStep, runs_own_methods
 from ..random import get_rng
 from . import activations as acts
 from .base import Layer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..losses import Loss
+    from ..plan import OutputStep
 
 
 class Dense(Layer):
@@ -76,21 +83,21 @@ class Dense(Layer):
         self,
         n_inputs: int | None = None,
         n_neurons: int | None = None,
-        activation=None,
+        activation: str | dict | acts.Activation | None = None,
         weight_initializer: str | dict = "he_normal",
         bias_initializer: str | dict = "zeros",
-        weight_regularizer=None,
-        bias_regularizer=None,
-        dtype="float32",
+        weight_regularizer: regs.Regularizer | dict | None = None,
+        bias_regularizer: regs.Regularizer | dict | None = None,
+        dtype: DTypeLike = "float32",
         seed: int | None = None,
         *,
         units: int | None = None,
         input_dim: int | None = None,
         input_shape: tuple | None = None,
         kernel_initializer: str | dict | None = None,
-        kernel_regularizer=None,
+        kernel_regularizer: Any = None,
         use_bias: bool = True,
-    ):
+    ) -> None:
         n_inputs, n_neurons, activation = _resolve_dense_sizes(
             n_inputs, n_neurons, activation, units, input_dim, input_shape
         )
@@ -116,10 +123,10 @@ class Dense(Layer):
         self.seed = seed
         # drawn now, whether the weights are made now or at the build: the same global seed
         # gives a deferred layer the weights the eager one would have
-        self._rng = get_rng(seed)
+        self._rng: Any = get_rng(seed)  # the initializers' generator, until build() uses it
         #: set to False by a model for its first layer: no gradient w.r.t. the input is needed
         self.input_grad = True
-        self._x = None
+        self._x: Any = None
         if self.n_inputs is not None:
             self.build((self.n_inputs,))
 
@@ -148,7 +155,7 @@ class Dense(Layer):
             inits.get(self.bias_initializer)((self.n_neurons,), rng, self.dtype), "biases"
         )
 
-    def parameters(self):
+    def parameters(self) -> list[Parameter]:
         if "weights" not in vars(self):
             return []  # not built yet
         return [self.weights, self.biases]  # what the generic scan finds, without the scan
@@ -170,7 +177,7 @@ class Dense(Layer):
         z += self.biases.value
         return z
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         # z is this layer's own fresh array: the activation may overwrite it
         return self.activation.forward_owned(self.forward_linear(x, training), training)
 
@@ -197,10 +204,10 @@ class Dense(Layer):
             return None
         return grad_z @ self.weights.value.T
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
         return self.backward_linear(self.activation.backward(grad))
 
-    def fuse_with_loss(self, loss):
+    def fuse_with_loss(self, loss: Loss) -> OutputStep | None:
         """With a softmax (sigmoid) activation and categorical (binary) cross-entropy: the fused
         loss on the logits ``forward_linear`` returns; the activation never runs in training."""
         fused = loss.fused_with(self.activation)
@@ -208,7 +215,7 @@ class Dense(Layer):
             return None
         return LogitsLossStep(self, fused)
 
-    def regularization_loss(self):
+    def regularization_loss(self) -> float:
         total = 0.0
         if self.weight_regularizer is not None:
             total += self.weight_regularizer.penalty(self.weights.value)
@@ -216,7 +223,7 @@ class Dense(Layer):
             total += self.bias_regularizer.penalty(self.biases.value)
         return total
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if self.n_inputs is None and len(input_shape) == 1:
             return (self.n_neurons,)
         if len(input_shape) != 1 or input_shape[0] != self.n_inputs:
@@ -225,7 +232,7 @@ class Dense(Layer):
             )
         return (self.n_neurons,)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "n_inputs": self.n_inputs,
             "n_neurons": self.n_neurons,
@@ -239,7 +246,7 @@ class Dense(Layer):
         }
 
 
-def _is_activation(value) -> bool:
+def _is_activation(value: Any) -> bool:
     if isinstance(value, acts.Activation):
         return True
     if not isinstance(value, (str, dict)):
@@ -251,7 +258,14 @@ def _is_activation(value) -> bool:
     return True
 
 
-def _resolve_dense_sizes(n_inputs, n_neurons, activation, units, input_dim, input_shape):
+def _resolve_dense_sizes(
+    n_inputs: Any,
+    n_neurons: Any,
+    activation: Any,
+    units: int | None,
+    input_dim: int | None,
+    input_shape: tuple | None,
+) -> tuple[Any, Any, Any]:
     """``(n_inputs or None, n_neurons, activation)`` from the PyTorch/NNFS form
     ``Dense(n_inputs, n_neurons)`` and the Keras forms ``Dense(units)``, ``Dense(32, "relu")``,
     ``units=``, ``input_dim=``, ``input_shape=``; one-line errors for contradictions."""
@@ -308,11 +322,11 @@ class Neuron(Layer):
     def __init__(
         self,
         n_inputs: int,
-        activation=None,
+        activation: str | dict | acts.Activation | None = None,
         weight_initializer: str = "xavier_uniform",
-        dtype="float32",
+        dtype: DTypeLike = "float32",
         seed: int | None = None,
-    ):
+    ) -> None:
         self.n_inputs = check_positive_int(n_inputs, "n_inputs", "Neuron")
         self.activation = acts.deserialize(activation)
         self.weight_initializer = weight_initializer
@@ -323,9 +337,9 @@ class Neuron(Layer):
         w = inits.get(weight_initializer)((self.n_inputs, 1), rng, self.dtype)
         self.weights = Parameter(w[:, 0].copy(), "weights")
         self.bias = Parameter(np.zeros((), dtype=self.dtype), "bias")
-        self._x = None
+        self._x: Any = None
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise NablanetError(
                 f"Neuron expected input with {self.n_inputs} features, got array of shape {x.shape}"
@@ -336,16 +350,16 @@ class Neuron(Layer):
         z = (x @ self.weights.value + self.bias.value)[:, None]
         return self.activation.forward(z, training)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         grad_z = self.activation.backward(grad)[:, 0]  # dL/dz, one per sample
         self.weights.grad += self._x.T @ grad_z  # dz/dw = x
         self.bias.grad += grad_z.sum()  # dz/db = 1
         return np.outer(grad_z, self.weights.value)  # dz/dx = w
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (1,)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "n_inputs": self.n_inputs,
             "activation": acts.serialize(self.activation),
@@ -356,8 +370,12 @@ class Neuron(Layer):
 
 
 def keras_kernel_names(
-    owner, weight_initializer, weight_regularizer, kernel_initializer, kernel_regularizer
-):
+    owner: str,
+    weight_initializer: Any,
+    weight_regularizer: Any,
+    kernel_initializer: Any,
+    kernel_regularizer: Any,
+) -> tuple[Any, Any]:
     """Keras' ``kernel_initializer`` / ``kernel_regularizer`` as ``weight_initializer`` /
     ``weight_regularizer`` (one-line error when both spellings are given)."""
     if kernel_initializer is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._validation import check_interval
@@ -28,9 +30,9 @@ class Dropout(Layer):
         self.rate = check_interval(rate, "rate", "Dropout", 0.0, 1.0, closed="left")
         self.seed = seed
         self.rng = get_rng(seed)
-        self._mask = None
+        self._mask: Any = None
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training or self.rate == 0.0:
             self._mask = None
             return x
@@ -41,10 +43,10 @@ class Dropout(Layer):
         self._mask = mask
         return x * mask
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._mask is None:
             return grad
         return grad * self._mask
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"rate": self.rate, "seed": self.seed}

@@ -8,6 +8,8 @@ errors. :mod:`.conv` and :mod:`.pooling` both import from here; nothing here kno
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +18,7 @@ from ..errors import NablanetError
 from ._parallel import for_each_block
 
 
-def as_pair(value, name: str, owner: str) -> tuple[int, int]:
+def as_pair(value: int | Sequence[int], name: str, owner: str) -> tuple[int, int]:
     """``3 -> (3, 3)``, ``(2, 3) -> (2, 3)``; both must be positive integers."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         pair = (value, value)
@@ -30,7 +32,7 @@ def as_pair(value, name: str, owner: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
-def json_form(value):
+def json_form(value: Any) -> Any:
     """A validated size argument as it goes into ``get_config``: the user's own form (an int, a
     string such as ``"same"``, or a list for a pair), so the config echoes the constructor."""
     if value is None or isinstance(value, numbers.Integral):
@@ -40,7 +42,7 @@ def json_form(value):
     return [int(v) for v in value]
 
 
-def normalize_padding(padding, owner: str):
+def normalize_padding(padding: Any, owner: str) -> Any:
     """``"same"``/``"valid"`` (lower-cased), or a pair of non-negative ints."""
     if isinstance(padding, str):
         p = padding.lower()
@@ -60,7 +62,7 @@ def normalize_padding(padding, owner: str):
 
 
 def resolve_padding(
-    padding, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
+    padding: Any, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
 ) -> tuple[int, int, int, int]:
     """``(top, bottom, left, right)`` zero padding for an image of spatial ``size``.
 
@@ -75,7 +77,7 @@ def resolve_padding(
             out = -(-n // s)
             total = max((out - 1) * s + k - n, 0)
             pads += [total // 2, total - total // 2]
-        return tuple(pads)
+        return pads[0], pads[1], pads[2], pads[3]
     ph, pw = padding
     return ph, ph, pw, pw
 
@@ -92,7 +94,7 @@ def pad_nhwc(x: np.ndarray, pads: tuple[int, int, int, int]) -> np.ndarray:
     n, h, w, c = x.shape
     out = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
 
-    def block(a, b):
+    def block(a: int, b: int) -> None:
         out[a:b, top : top + h, left : left + w, :] = x[a:b]
 
     for_each_block(block, n, out.nbytes)

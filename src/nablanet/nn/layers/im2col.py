@@ -72,7 +72,7 @@ def im2col(
         rows = cols_t[:k].view()
         rows.shape = (kh, kw, c, n, ho, wo)  # a view, or an error (never a silent copy)
 
-        def block_t(a, b):
+        def block_t(a: int, b: int) -> None:
             for i in range(kh):
                 for j in range(kw):
                     window = xp[a:b, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
@@ -88,7 +88,7 @@ def im2col(
     patches = cols[:, :k].view()
     patches.shape = (n, ho, wo, kh, kw, c)
 
-    def block(a, b):
+    def block(a: int, b: int) -> None:
         np.copyto(patches[a:b], windows[a:b])
 
     for_each_block(block, n, cols.nbytes)
@@ -171,7 +171,7 @@ def col2im(
     if out is None:
         out = np.zeros(padded_shape, dtype=cols.dtype)
 
-    def block(a, b):
+    def block(a: int, b: int) -> None:
         for i in range(kh):
             for j in range(kw):
                 view = out[a:b, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]

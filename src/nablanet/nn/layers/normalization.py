@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import initializers as inits
 from .._validation import (
@@ -65,9 +68,9 @@ class BatchNormalization(Layer):
         n_features: int | None = None,
         momentum: float = 0.9,
         epsilon: float = 1e-5,
-        dtype="float32",
-    ):
-        self.n_features = None
+        dtype: DTypeLike = "float32",
+    ) -> None:
+        self.n_features: Any = None
         self.momentum = check_interval(momentum, "momentum", "BatchNormalization", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon", "BatchNormalization")
         self.dtype = check_dtype(dtype, "BatchNormalization")
@@ -97,7 +100,7 @@ class BatchNormalization(Layer):
         self.running_var = np.ones(n, dtype=self.dtype)
         self.n_features = n
 
-    def buffers(self):
+    def buffers(self) -> dict[str, np.ndarray]:
         return super().buffers() if self.built else {}
 
     def _check_input(self, x: np.ndarray) -> None:
@@ -109,7 +112,7 @@ class BatchNormalization(Layer):
                 f"axis, got array of shape {x.shape}"
             )
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._check_input(x)
         dt = self.dtype.type
         x2 = x.reshape(-1, self.n_features)
@@ -138,7 +141,7 @@ class BatchNormalization(Layer):
         self._inv_std = inv_std
         return y.reshape(x.shape)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._x_hat is None:
             raise NablanetError(
                 "BatchNormalization.backward called before forward(..., training=True)"
@@ -160,7 +163,7 @@ class BatchNormalization(Layer):
         grad_x *= self.gamma.value * self._inv_std
         return grad_x.reshape(grad.shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "n_features": self.n_features,
             "momentum": self.momentum,

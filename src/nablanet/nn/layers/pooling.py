@@ -13,6 +13,9 @@ would be multiplied by up to four.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -22,7 +25,9 @@ from .base import Layer
 from .geometry import as_pair, check_image_batch, check_image_shape, json_form
 
 
-def _offset_view(x: np.ndarray, u: int, v: int, stride, out_size) -> np.ndarray:
+def _offset_view(
+    x: np.ndarray, u: int, v: int, stride: tuple[int, int], out_size: tuple[int, int]
+) -> np.ndarray:
     """``x[:, u + i*sh, v + j*sw, :]`` for all output positions ``(i, j)`` (a view)."""
     sh, sw = stride
     ho, wo = out_size
@@ -37,7 +42,14 @@ class _PoolGeometry:
 
     _owner = "Pool2D"
 
-    def __init__(self, pool_size=2, stride=None, *, strides=None, padding="valid"):
+    def __init__(
+        self,
+        pool_size: int | Sequence[int] = 2,
+        stride: int | Sequence[int] | None = None,
+        *,
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
+    ) -> None:
         # Keras' names: strides= is stride=, padding="valid" is the only padding here
         if strides is not None:
             if stride is not None and stride != strides:
@@ -54,7 +66,7 @@ class _PoolGeometry:
         self.pool_size = as_pair(pool_size, "pool_size", self._owner)
         self.stride = self.pool_size if stride is None else as_pair(stride, "stride", self._owner)
         self._config_forms = {"pool_size": json_form(pool_size), "stride": json_form(stride)}
-        self._x_shape = None
+        self._x_shape: Any = None
 
     def _out_size(self, height: int, width: int) -> tuple[int, int]:
         (ph, pw), (sh, sw) = self.pool_size, self.stride
@@ -68,12 +80,12 @@ class _PoolGeometry:
             )
         return ho, wo
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         check_image_shape(input_shape, self._owner)
         ho, wo = self._check(tuple(input_shape), "shape")
         return (ho, wo, input_shape[2])
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return dict(self._config_forms)
 
 
@@ -102,14 +114,21 @@ class MaxPool2D(_PoolGeometry, Layer):
 
     _owner = "MaxPool2D"
 
-    def __init__(self, pool_size=2, stride=None, *, strides=None, padding="valid"):
+    def __init__(
+        self,
+        pool_size: int | Sequence[int] = 2,
+        stride: int | Sequence[int] | None = None,
+        *,
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
+    ) -> None:
         super().__init__(pool_size, stride, strides=strides, padding=padding)
-        self._relu_out = None
-        self._argmax = None
-        self._right = None
-        self._bottom = None
+        self._relu_out: Any = None
+        self._argmax: Any = None
+        self._right: Any = None
+        self._bottom: Any = None
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         check_image_batch(x, "MaxPool2D")
         out_size = self._check(x.shape, "of shape")
         if training:
@@ -122,13 +141,15 @@ class MaxPool2D(_PoolGeometry, Layer):
             self._x_shape = x.shape
         return y
 
-    def _forward_general(self, x, out_size, training):
+    def _forward_general(
+        self, x: np.ndarray, out_size: tuple[int, int], training: bool
+    ) -> np.ndarray:
         ph, pw = self.pool_size
         n, c = x.shape[0], x.shape[3]
         y = np.empty((n, *out_size, c), dtype=x.dtype)
         argmax = np.zeros(y.shape, dtype=np.uint8 if ph * pw <= 256 else np.int32)
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             xb, yb, ab = x[a:b], y[a:b], argmax[a:b]
             yb[...] = _offset_view(xb, 0, 0, self.stride, out_size)
             for k in range(1, ph * pw):
@@ -143,7 +164,7 @@ class MaxPool2D(_PoolGeometry, Layer):
             self._argmax = argmax
         return y
 
-    def _forward_2x2(self, x, out_size, training):
+    def _forward_2x2(self, x: np.ndarray, out_size: tuple[int, int], training: bool) -> np.ndarray:
         # the common case as a tournament: the larger of each horizontal pair, then the larger
         # of the two rows; a tie keeps the left / the top, i.e. the first maximum in row-major
         # order, and the two decisions are all the backward needs.
@@ -155,7 +176,7 @@ class MaxPool2D(_PoolGeometry, Layer):
             self._right = np.empty((n, ho, 2, wo, c), dtype=bool)
             self._bottom = np.empty((n, ho, wo, c), dtype=bool)
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             left, right = w6[a:b, :, :, :, 0], w6[a:b, :, :, :, 1]
             rows = np.maximum(left, right)  # (b - a, ho, 2, wo, c)
             top, bottom = rows[:, :, 0], rows[:, :, 1]
@@ -168,7 +189,7 @@ class MaxPool2D(_PoolGeometry, Layer):
         return y
 
     # -- ReLU moved after the pooling (Conv2D.fuse_with_next: Conv2D(relu) + MaxPool2D) -------
-    def forward_relu(self, x, training=False):
+    def forward_relu(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """``relu(maxpool(x))``, which equals ``maxpool(relu(x))``: the maximum is monotonic.
 
         A model runs ``Conv2D(activation="relu")`` followed by ``MaxPool2D`` this way: the
@@ -178,14 +199,14 @@ class MaxPool2D(_PoolGeometry, Layer):
         """
         y = self.forward(x, training)
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             np.maximum(y[a:b], 0, out=y[a:b])
 
         for_each_block(block, y.shape[0], y.nbytes)
         self._relu_out = y if training else None
         return y
 
-    def backward_relu(self, grad):
+    def backward_relu(self, grad: np.ndarray) -> np.ndarray:
         """The gradient of :meth:`forward_relu`: the ReLU's mask, then :meth:`backward`."""
         y = self._relu_out
         if y is None:
@@ -194,13 +215,13 @@ class MaxPool2D(_PoolGeometry, Layer):
             )
         masked = np.empty(grad.shape, dtype=np.result_type(grad, y))
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             np.multiply(grad[a:b], y[a:b] > 0, out=masked[a:b])
 
         for_each_block(block, grad.shape[0], masked.nbytes)
         return self.backward(masked)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._x_shape is None or (self._argmax is None and self._right is None):
             raise NablanetError("MaxPool2D.backward called before forward(..., training=True)")
         if self._right is not None:
@@ -211,7 +232,7 @@ class MaxPool2D(_PoolGeometry, Layer):
         grad_x = np.zeros(self._x_shape, dtype=grad.dtype)
         overlapping = sh < ph or sw < pw
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             gb, ab = grad[a:b], self._argmax[a:b]
             for k in range(ph * pw):
                 view = _offset_view(grad_x[a:b], k // pw, k % pw, self.stride, out_size)
@@ -223,7 +244,7 @@ class MaxPool2D(_PoolGeometry, Layer):
         for_each_block(block, grad.shape[0], grad_x.nbytes)
         return grad_x
 
-    def _backward_2x2(self, grad):
+    def _backward_2x2(self, grad: np.ndarray) -> np.ndarray:
         _, h, w, _ = self._x_shape
         out_size = grad.shape[1:3]
         ho, wo = out_size
@@ -231,7 +252,7 @@ class MaxPool2D(_PoolGeometry, Layer):
         grad_x = (np.zeros if cropped else np.empty)(self._x_shape, dtype=grad.dtype)
         g6 = _windows_2x2(grad_x, out_size, writeable=True)
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             # route to a row, then within the row to a column: multiplications by the boolean
             # decisions and exact subtractions (g - g * 1 == 0, g - g * 0 == g)
             g = grad[a:b]
@@ -245,7 +266,7 @@ class MaxPool2D(_PoolGeometry, Layer):
         return grad_x
 
 
-def _windows_2x2(x: np.ndarray, out_size, writeable: bool = False) -> np.ndarray:
+def _windows_2x2(x: np.ndarray, out_size: tuple[int, int], writeable: bool = False) -> np.ndarray:
     """The 2x2 windows of ``x`` (n, h, w, c) as a view of shape (n, ho, 2, wo, 2, c)."""
     n, _, _, c = x.shape
     ho, wo = out_size
@@ -275,14 +296,14 @@ class AvgPool2D(_PoolGeometry, Layer):
 
     _owner = "AvgPool2D"
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         check_image_batch(x, "AvgPool2D")
         out_size = self._check(x.shape, "of shape")
         ph, pw = self.pool_size
         n, c = x.shape[0], x.shape[3]
         y = np.empty((n, *out_size, c), dtype=x.dtype)
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             xb, yb = x[a:b], y[a:b]
             yb[...] = _offset_view(xb, 0, 0, self.stride, out_size)
             for k in range(1, ph * pw):
@@ -294,13 +315,13 @@ class AvgPool2D(_PoolGeometry, Layer):
             self._x_shape = x.shape
         return y
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._x_shape is None:
             raise NablanetError("AvgPool2D.backward called before forward(..., training=True)")
         ph, pw = self.pool_size
         grad_x = np.zeros(self._x_shape, dtype=grad.dtype)
 
-        def block(a, b):
+        def block(a: int, b: int) -> None:
             share = grad[a:b] * grad.dtype.type(1.0 / (ph * pw))
             for k in range(ph * pw):
                 view = _offset_view(grad_x[a:b], k // pw, k % pw, self.stride, share.shape[1:3])
@@ -318,16 +339,16 @@ class GlobalAveragePooling2D(Layer):
     (2, 3)
     """
 
-    def __init__(self):
-        self._x_shape = None
+    def __init__(self) -> None:
+        self._x_shape: Any = None
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         check_image_batch(x, "GlobalAveragePooling2D")
         if training:
             self._x_shape = x.shape
         return x.mean(axis=(1, 2), dtype=x.dtype)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._x_shape is None:
             raise NablanetError(
                 "GlobalAveragePooling2D.backward called before forward(..., training=True)"
@@ -336,6 +357,6 @@ class GlobalAveragePooling2D(Layer):
         share = grad * grad.dtype.type(1.0 / (h * w))
         return np.broadcast_to(share[:, None, None, :], self._x_shape).copy()
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         check_image_shape(input_shape, "GlobalAveragePooling2D")
         return (input_shape[2],)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 
 from .._validation import param_error
 from ..errors import NablanetError
@@ -20,10 +24,10 @@ class Flatten(Layer):
     (4, 3136)
     """
 
-    def __init__(self):
-        self._x_shape = None
+    def __init__(self) -> None:
+        self._x_shape: Any = None
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if x.ndim < 2:
             raise NablanetError(
                 f"Flatten expected input with a batch axis and features, got shape {x.shape}"
@@ -32,12 +36,12 @@ class Flatten(Layer):
             self._x_shape = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._x_shape is None:
             raise NablanetError("Flatten.backward called before forward(..., training=True)")
         return grad.reshape(self._x_shape)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (math.prod(input_shape),)
 
 
@@ -54,31 +58,32 @@ class Reshape(Layer):
     (5, 28, 28, 1)
     """
 
-    def __init__(self, target_shape):
-        if isinstance(target_shape, numbers.Integral) and not isinstance(target_shape, bool):
-            target_shape = (target_shape,)
-        bad = not isinstance(target_shape, (tuple, list)) or not target_shape
+    def __init__(self, target_shape: int | Sequence[int]) -> None:
+        dims: Any = target_shape  # checked below
+        if isinstance(dims, numbers.Integral) and not isinstance(dims, bool):
+            dims = (dims,)
+        bad = not isinstance(dims, (tuple, list)) or not dims
         if not bad:
             bad = (
                 any(
                     isinstance(d, bool)
                     or not isinstance(d, numbers.Integral)
                     or (d <= 0 and d != -1)
-                    for d in target_shape
+                    for d in dims
                 )
-                or sum(d == -1 for d in target_shape) > 1
+                or sum(d == -1 for d in dims) > 1
             )
         if bad:
             raise param_error(
                 "Reshape",
                 "target_shape",
                 "a non-empty tuple of positive integers (at most one -1)",
-                target_shape,
+                dims,
             )
-        self.target_shape = tuple(int(d) for d in target_shape)
-        self._x_shape = None
+        self.target_shape = tuple(int(d) for d in dims)
+        self._x_shape: Any = None
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         size = math.prod(input_shape)
         known = math.prod(d for d in self.target_shape if d != -1)
         if -1 in self.target_shape:
@@ -94,7 +99,7 @@ class Reshape(Layer):
             )
         return self.target_shape
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if x.ndim < 1:
             raise NablanetError(f"Reshape expected input with a batch axis, got shape {x.shape}")
         shape = self.compute_output_shape(x.shape[1:])
@@ -102,10 +107,10 @@ class Reshape(Layer):
             self._x_shape = x.shape
         return x.reshape((x.shape[0], *shape))
 
-    def backward(self, grad):
+    def backward(self, grad: np.ndarray) -> np.ndarray:
         if self._x_shape is None:
             raise NablanetError("Reshape.backward called before forward(..., training=True)")
         return grad.reshape(self._x_shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"target_shape": list(self.target_shape)}

@@ -38,6 +38,9 @@ it is the stack of GEMM operands.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
 from ._parallel import for_each_block
@@ -84,7 +87,7 @@ def input_transform(xp: np.ndarray, th: int, tw: int, out: np.ndarray | None = N
     n, _, wp, c = xp.shape
     v = np.empty((16, n, th, tw, c), dtype=xp.dtype) if out is None else out
 
-    def block(a, b):
+    def block(a: int, b: int) -> None:
         x = xp[a:b]
         rows = [x[:, r : r + 2 * th - 1 : 2] for r in range(4)]  # (b - a, th, wp, c) each
         t = np.empty((4, b - a, th, wp, c), dtype=xp.dtype)
@@ -97,7 +100,7 @@ def input_transform(xp: np.ndarray, th: int, tw: int, out: np.ndarray | None = N
     return v
 
 
-def _bt(d, out) -> None:
+def _bt(d: Sequence[np.ndarray] | np.ndarray, out: np.ndarray) -> None:
     """``out[k] = sum_r B^T[k, r] d[r]`` for the four rows ``d[0..3]``."""
     np.subtract(d[0], d[2], out=out[0])
     np.add(d[1], d[2], out=out[1])
@@ -116,7 +119,7 @@ def output_transform(m: np.ndarray, out: np.ndarray, bias: np.ndarray | None = N
     """
     n = m.shape[1]
 
-    def block(a, b):
+    def block(a: int, b: int) -> None:
         mb = m[:, a:b]
         p = np.empty((2, 4, *mb.shape[1:]), dtype=m.dtype)
         for col in range(4):  # A^T along the tile's rows, for each of its columns
@@ -130,7 +133,7 @@ def output_transform(m: np.ndarray, out: np.ndarray, bias: np.ndarray | None = N
     for_each_block(block, n, m.nbytes)
 
 
-def _at(m, out) -> None:
+def _at(m: Sequence[np.ndarray] | np.ndarray, out: Any) -> None:
     """``out[0] = m0 + m1 + m2``, ``out[1] = m1 - m2 - m3`` (A^T applied to four rows)."""
     np.add(m[0], m[1], out=out[0])
     out[0] += m[2]
@@ -154,7 +157,7 @@ def grad_output_transform(grad: np.ndarray, out: np.ndarray | None = None) -> np
     th, tw = h2 // 2, w2 // 2
     dm = np.empty((16, n, th, tw, c), dtype=grad.dtype) if out is None else out
 
-    def block(a, b):
+    def block(a: int, b: int) -> None:
         g = grad[a:b]
         q = np.empty((4, b - a, th, w2, c), dtype=grad.dtype)
         _a(g[:, 0::2], g[:, 1::2], q)  # along the tile's rows
@@ -165,7 +168,7 @@ def grad_output_transform(grad: np.ndarray, out: np.ndarray | None = None) -> np
     return dm
 
 
-def _a(d0, d1, out) -> None:
+def _a(d0: np.ndarray, d1: np.ndarray, out: np.ndarray) -> None:
     """``out[k] = sum_a A^T[a, k] d_a``: ``d0, d0 + d1, d0 - d1, -d1``."""
     np.copyto(out[0], d0)
     np.add(d0, d1, out=out[1])
@@ -185,18 +188,22 @@ def grad_input_transform(grad_v: np.ndarray, grad_xp: np.ndarray) -> None:
     _, n, th, tw, c = grad_v.shape
     wp = grad_xp.shape[2]
 
-    def block(a, b):
+    def block(a: int, b: int) -> None:
         v = grad_v[:, a:b]
         t = np.empty((4, b - a, th, wp, c), dtype=grad_v.dtype)
         for k in range(4):  # B along the tile's columns, onto full-width rows
-            _b_sum(v[4 * k : 4 * k + 4], lambda sl, tk=t[k]: tk[:, :, sl], tw)
+
+            def columns(sl: slice, tk: np.ndarray = t[k]) -> np.ndarray:
+                return tk[:, :, sl]
+
+            _b_sum(v[4 * k : 4 * k + 4], columns, tw)
         d = grad_xp[a:b]
         _b_sum(t, lambda sl: d[:, sl], th)  # then along the rows
 
     for_each_block(block, n, grad_v.nbytes)
 
 
-def _b_sum(v, view, tiles: int) -> None:
+def _b_sum(v: np.ndarray, view: Callable[[slice], np.ndarray], tiles: int) -> None:
     """Write ``sum_k B^T[k, r] v[k]`` of every tile at position ``2 * tile + r`` of an axis.
 
     ``view(slice)`` selects positions on that axis (of length ``2 * tiles + 2``). Position ``r``
@@ -223,7 +230,13 @@ def _b_sum(v, view, tiles: int) -> None:
 # pooling can run on the tile's four outputs as the output transform makes them, without
 # writing the convolution's output; its gradient, one number per window, goes straight back
 # into dM. Used by Sequential for Conv2D(activation="relu") + MaxPool2D(2).
-def output_transform_relu_maxpool(m, bias, y, right=None, bottom=None) -> None:
+def output_transform_relu_maxpool(
+    m: np.ndarray,
+    bias: np.ndarray | None,
+    y: np.ndarray,
+    right: np.ndarray | None = None,
+    bottom: np.ndarray | None = None,
+) -> None:
     """``y = relu(maxpool_2x2(A^T M A + bias))``, with the pooling's decisions.
 
     Parameters
@@ -240,7 +253,7 @@ def output_transform_relu_maxpool(m, bias, y, right=None, bottom=None) -> None:
     """
     n, ph, pw, c = y.shape
 
-    def block(a, b):
+    def block(a: int, b: int) -> None:
         mb = m[:, a:b, :ph, :pw]
         p = np.empty((2, 4, b - a, ph, pw, c), dtype=m.dtype)
         for col in range(4):
@@ -263,7 +276,9 @@ def output_transform_relu_maxpool(m, bias, y, right=None, bottom=None) -> None:
     for_each_block(block, n, m.nbytes)
 
 
-def grad_relu_maxpool(grad, y, right, bottom, dm) -> None:
+def grad_relu_maxpool(
+    grad: np.ndarray, y: np.ndarray, right: np.ndarray, bottom: np.ndarray, dm: np.ndarray
+) -> None:
     """dM for :func:`output_transform_relu_maxpool`: ``A dY A^T`` where dY holds each window's
     gradient (zero where the ReLU was off) at its first maximum and zeros elsewhere.
 
@@ -276,7 +291,7 @@ def grad_relu_maxpool(grad, y, right, bottom, dm) -> None:
     n, ph, pw, _ = grad.shape
     th, tw = dm.shape[2:4]
 
-    def block(a, b):
+    def block(a: int, b: int) -> None:
         if ph < th:
             dm[:, a:b, ph:] = 0
         if pw < tw:

@@ -20,8 +20,10 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -88,14 +90,14 @@ class ExportResult:
     opset: int
     ir_version: int
     input_name: str
-    input_shape: tuple
+    input_shape: tuple[str | int, ...]
     output_name: str
-    output_shape: tuple
+    output_shape: tuple[str | int, ...]
     preprocessing: list[str] = field(default_factory=list)
     included_preprocessing: bool = True
 
     def summary(self) -> str:
-        def dims(shape) -> str:
+        def dims(shape: tuple[str | int, ...]) -> str:
             return "(" + ", ".join(str(d) for d in shape) + ")"
 
         if not self.included_preprocessing:
@@ -109,7 +111,10 @@ class ExportResult:
         )
 
 
-def _as_trained(model, input_shape) -> TrainedModel:
+def _as_trained(
+    model: str | os.PathLike[str] | TrainedModel | nn.Sequential,
+    input_shape: Sequence[int] | None,
+) -> TrainedModel:
     if isinstance(model, TrainedModel):
         trained = model
     elif isinstance(model, nn.Sequential):
@@ -137,11 +142,11 @@ def _network_input_shape(trained: TrainedModel) -> tuple[int, ...]:
     try:
         return tuple(trained.preprocessing.transform(probe).shape[1:])
     except (nd.DataError, ValueError, TypeError):  # a step that cannot run on a probe
-        first = trained.model.layers[0]
+        first: Any = trained.model.layers[0]
         return (first.n_inputs,) if getattr(first, "n_inputs", None) is not None else ()
 
 
-def _check_opset(opset) -> int:
+def _check_opset(opset: object) -> int:
     if (
         isinstance(opset, bool)
         or not isinstance(opset, (int, np.integer))
@@ -154,7 +159,7 @@ def _check_opset(opset) -> int:
     return int(opset)
 
 
-def _build(trained: TrainedModel, preprocessing: bool, opset: int):
+def _build(trained: TrainedModel, preprocessing: bool, opset: int) -> tuple[Any, ExportResult]:
     onnx = import_onnx()
     from onnx import TensorProto, helper
 
@@ -253,7 +258,7 @@ def _build(trained: TrainedModel, preprocessing: bool, opset: int):
     return model, result
 
 
-def _describe_output(trained: TrainedModel, preprocessing: bool, shape: tuple) -> str:
+def _describe_output(trained: TrainedModel, preprocessing: bool, shape: tuple[int, ...]) -> str:
     if not preprocessing:
         return "the network's outputs, as Sequential.predict returns them (no preprocessing)"
     if trained.task == "regression":
@@ -270,7 +275,7 @@ def build_onnx(
     preprocessing: bool = True,
     opset: int = DEFAULT_OPSET,
     input_shape: tuple[int, ...] | None = None,
-):
+) -> Any:
     """The ONNX graph of a model, checked with ``onnx.checker.check_model(full_check=True)``.
 
     Parameters are those of :func:`export_onnx`; returns an ``onnx.ModelProto`` (nothing is

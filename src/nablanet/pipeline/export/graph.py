@@ -102,7 +102,7 @@ class GraphBuilder:
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def node(self, op: str, inputs: list[str], hint: str, **attrs) -> str:
+    def node(self, op: str, inputs: list[str], hint: str, **attrs: Any) -> str:
         out = self._unique(hint)
         self.nodes.append(
             self._onnx.helper.make_node(
@@ -131,7 +131,7 @@ class GraphBuilder:
         return Tensor(self.node("Reshape", [t.name, target], hint), tuple(shape))
 
 
-def feature_constant(g, value: np.ndarray, t: Tensor, hint: str, owner: str) -> str:
+def feature_constant(g: GraphBuilder, value: Any, t: Tensor, hint: str, owner: str) -> str:
     """A fitted statistic that broadcasts against ``(N, *t.shape)`` as in NumPy (ONNX's
     multidirectional broadcasting is NumPy's): a scalar, one value per feature, or one per
     channel (shape ``(C,)`` against NHWC images)."""

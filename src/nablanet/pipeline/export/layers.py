@@ -20,23 +20,24 @@ layer of :mod:`nablanet.nn` without one).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from ... import nn
 from ...nn.layers import activations as acts
-from .graph import ExportError, Tensor
-from .registry import activation_exporter, export_activation, layer_exporter
+from .graph import ExportError, GraphBuilder, Tensor
+from .registry import Exporter, activation_exporter, export_activation, layer_exporter
 
 
 # -- activations -----------------------------------------------------------------------------
 @activation_exporter(acts.Linear)
-def _linear(g, act, t, name):
+def _linear(g: GraphBuilder, act: acts.Linear, t: Tensor, name: str) -> Tensor:
     return t
 
 
-def _elementwise(op: str):
-    def export(g, act, t, name):
+def _elementwise(op: str) -> Exporter:
+    def export(g: GraphBuilder, act: acts.Activation, t: Tensor, name: str) -> Tensor:
         return Tensor(g.node(op, [t.name], f"{name}/{act.name}"), t.shape, t.layout)
 
     return export
@@ -48,13 +49,13 @@ activation_exporter(acts.Tanh)(_elementwise("Tanh"))
 
 
 @activation_exporter(acts.LeakyReLU)
-def _leaky_relu(g, act, t, name):
+def _leaky_relu(g: GraphBuilder, act: acts.LeakyReLU, t: Tensor, name: str) -> Tensor:
     out = g.node("LeakyRelu", [t.name], f"{name}/leaky_relu", alpha=float(act.alpha))
     return Tensor(out, t.shape, t.layout)
 
 
 @activation_exporter(acts.Softmax)
-def _softmax(g, act, t, name):
+def _softmax(g: GraphBuilder, act: acts.Softmax, t: Tensor, name: str) -> Tensor:
     # nablanet's softmax runs over the last axis: the channels of an NHWC image, axis 1 in NCHW
     axis = 1 if t.layout == "nchw" else -1
     return Tensor(g.node("Softmax", [t.name], f"{name}/softmax", axis=axis), t.shape, t.layout)
@@ -62,17 +63,17 @@ def _softmax(g, act, t, name):
 
 # -- layers --------------------------------------------------------------------------------------
 @layer_exporter(*acts.ACTIVATIONS.values())
-def _activation_layer(g, layer, t, name):
+def _activation_layer(g: GraphBuilder, layer: acts.Activation, t: Tensor, name: str) -> Tensor:
     return export_activation(g, layer, t, name)
 
 
 @layer_exporter(nn.Dropout, nn.RandomTranslation, nn.RandomCrop, nn.RandomFlip)
-def _identity_at_inference(g, layer, t, name):
+def _identity_at_inference(g: GraphBuilder, layer: nn.Layer, t: Tensor, name: str) -> Tensor:
     return t  # dropout and augmentation are the identity in predict
 
 
 @layer_exporter(nn.Dense)
-def _dense(g, layer, t, name):
+def _dense(g: GraphBuilder, layer: nn.Dense, t: Tensor, name: str) -> Tensor:
     w = g.constant(f"{name}/weights", layer.weights.value)  # (n_inputs, n_outputs): B as is
     b = g.constant(f"{name}/biases", layer.biases.value)
     z = Tensor(g.node("Gemm", [t.name, w, b], f"{name}/gemm"), (layer.n_neurons,))
@@ -80,7 +81,7 @@ def _dense(g, layer, t, name):
 
 
 @layer_exporter(nn.Neuron)
-def _neuron(g, layer, t, name):
+def _neuron(g: GraphBuilder, layer: nn.Neuron, t: Tensor, name: str) -> Tensor:
     w = g.constant(f"{name}/weights", layer.weights.value.reshape(-1, 1))
     b = g.constant(f"{name}/bias", layer.bias.value.reshape(1))
     z = Tensor(g.node("Gemm", [t.name, w, b], f"{name}/gemm"), (1,))
@@ -88,7 +89,7 @@ def _neuron(g, layer, t, name):
 
 
 @layer_exporter(nn.Conv2D)
-def _conv2d(g, layer, t, name):
+def _conv2d(g: GraphBuilder, layer: nn.Conv2D, t: Tensor, name: str) -> Tensor:
     # im2col and Winograd compute the same convolution; ONNX's Conv is the definition
     t = g.to_nchw(t, name)
     h, w, _ = t.shape
@@ -110,11 +111,11 @@ def _conv2d(g, layer, t, name):
 
 
 @layer_exporter(nn.MaxPool2D, nn.AvgPool2D)
-def _pool(g, layer, t, name):
+def _pool(g: GraphBuilder, layer: nn.MaxPool2D | nn.AvgPool2D, t: Tensor, name: str) -> Tensor:
     # "valid" windows, trailing rows/columns that do not fill one dropped: ONNX's floor mode;
     # no padding, so AveragePool's count_include_pad never applies (set to 0 all the same)
     t = g.to_nchw(t, name)
-    attrs = {"kernel_shape": list(layer.pool_size), "strides": list(layer.stride)}
+    attrs: dict[str, Any] = {"kernel_shape": list(layer.pool_size), "strides": list(layer.stride)}
     if isinstance(layer, nn.AvgPool2D):
         op, attrs["count_include_pad"] = "AveragePool", 0
     else:
@@ -124,7 +125,9 @@ def _pool(g, layer, t, name):
 
 
 @layer_exporter(nn.GlobalAveragePooling2D)
-def _global_average_pool(g, layer, t, name):
+def _global_average_pool(
+    g: GraphBuilder, layer: nn.GlobalAveragePooling2D, t: Tensor, name: str
+) -> Tensor:
     t = g.to_nchw(t, name)
     pooled = Tensor(g.node("GlobalAveragePool", [t.name], f"{name}/gap"), t.shape, "nchw")
     c = t.shape[2]
@@ -135,7 +138,7 @@ def _global_average_pool(g, layer, t, name):
 
 
 @layer_exporter(nn.BatchNormalization)
-def _batchnorm(g, layer, t, name):
+def _batchnorm(g: GraphBuilder, layer: nn.BatchNormalization, t: Tensor, name: str) -> Tensor:
     # inference: the running statistics and the layer's own epsilon; ONNX normalizes axis 1,
     # which is nablanet's last axis for (N, features) and for images in NCHW
     if len(t.shape) not in (1, 3):
@@ -156,10 +159,10 @@ def _batchnorm(g, layer, t, name):
 
 
 @layer_exporter(nn.Flatten)
-def _flatten(g, layer, t, name):
+def _flatten(g: GraphBuilder, layer: nn.Flatten, t: Tensor, name: str) -> Tensor:
     return g.reshape(t, (math.prod(t.shape),), f"{name}/flatten")
 
 
 @layer_exporter(nn.Reshape)
-def _reshape(g, layer, t, name):
+def _reshape(g: GraphBuilder, layer: nn.Reshape, t: Tensor, name: str) -> Tensor:
     return g.reshape(t, tuple(layer.compute_output_shape(t.shape)), f"{name}/reshape")

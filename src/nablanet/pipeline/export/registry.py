@@ -25,7 +25,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from ... import nn
 from ...nn.layers import activations as acts
@@ -46,17 +46,19 @@ __all__ = [
     "preprocessing_exporter",
 ]
 
-LayerExporter = Callable[[GraphBuilder, nn.Layer, Tensor, str], Tensor]
-LAYER_EXPORTERS: dict[type, LayerExporter] = {}
-ACTIVATION_EXPORTERS: dict[
-    type, Callable[[GraphBuilder, acts.Activation, Tensor, str], Tensor]
-] = {}
-PREPROCESSING_EXPORTERS: dict[type, Callable[[GraphBuilder, Any, Tensor, str], Tensor]] = {}
-INVERSE_EXPORTERS: dict[type, Callable[[GraphBuilder, Any, Tensor, str], Tensor]] = {}
+#: ``func(graph, obj, tensor, name) -> tensor``; ``obj`` is an instance of the registered class
+Exporter = Callable[[GraphBuilder, Any, Tensor, str], Tensor]
+LayerExporter = Exporter
+LAYER_EXPORTERS: dict[type, Exporter] = {}
+ACTIVATION_EXPORTERS: dict[type, Exporter] = {}
+PREPROCESSING_EXPORTERS: dict[type, Exporter] = {}
+INVERSE_EXPORTERS: dict[type, Exporter] = {}
+
+E = TypeVar("E", bound=Exporter)
 
 
-def _register(table: dict, *classes: type):
-    def decorate(func):
+def _register(table: dict[type, Exporter], *classes: type) -> Callable[[E], E]:
+    def decorate(func: E) -> E:
         for cls in classes:
             table[cls] = func
         return func
@@ -64,31 +66,31 @@ def _register(table: dict, *classes: type):
     return decorate
 
 
-def layer_exporter(*classes: type):
+def layer_exporter(*classes: type) -> Callable[[E], E]:
     """Register the ONNX export of layer classes: ``func(graph, layer, tensor, name) -> tensor``."""
     return _register(LAYER_EXPORTERS, *classes)
 
 
-def preprocessing_exporter(*classes: type):
+def preprocessing_exporter(*classes: type) -> Callable[[E], E]:
     """Register the ONNX export of a fitted transformer's ``transform``:
     ``func(graph, transformer, tensor, name) -> tensor`` (``tensor`` holds the raw samples as
     nablanet holds them: NHWC for images)."""
     return _register(PREPROCESSING_EXPORTERS, *classes)
 
 
-def inverse_exporter(*classes: type):
+def inverse_exporter(*classes: type) -> Callable[[E], E]:
     """Register the ONNX export of a fitted transformer's ``inverse_transform`` (the regression
     targets' scaler, applied to the network's outputs)."""
     return _register(INVERSE_EXPORTERS, *classes)
 
 
-def activation_exporter(*classes: type):
+def activation_exporter(*classes: type) -> Callable[[E], E]:
     """Register the ONNX export of activation classes: ``func(graph, activation, tensor, name)
     -> tensor`` (used for a layer's ``activation=`` and for the activation layers alike)."""
     return _register(ACTIVATION_EXPORTERS, *classes)
 
 
-def _known(table: dict) -> str:
+def _known(table: dict[type, Exporter]) -> str:
     return ", ".join(sorted(cls.__name__ for cls in table))
 
 
@@ -114,7 +116,7 @@ def export_activation(g: GraphBuilder, act: acts.Activation, t: Tensor, name: st
     return func(g, act, t, name)
 
 
-def export_preprocessing(g: GraphBuilder, transformer, t: Tensor, name: str) -> Tensor:
+def export_preprocessing(g: GraphBuilder, transformer: Any, t: Tensor, name: str) -> Tensor:
     """A fitted transformer's ``transform`` applied to ``t`` in the graph."""
     func = PREPROCESSING_EXPORTERS.get(type(transformer))
     if func is None:
@@ -126,7 +128,7 @@ def export_preprocessing(g: GraphBuilder, transformer, t: Tensor, name: str) -> 
     return func(g, transformer, t, name)
 
 
-def export_inverse(g: GraphBuilder, transformer, t: Tensor, name: str) -> Tensor:
+def export_inverse(g: GraphBuilder, transformer: Any, t: Tensor, name: str) -> Tensor:
     """A fitted transformer's ``inverse_transform`` applied to ``t`` in the graph."""
     func = INVERSE_EXPORTERS.get(type(transformer))
     if func is None:

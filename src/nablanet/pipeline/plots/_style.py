@@ -10,6 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 __all__ = [
@@ -27,7 +28,7 @@ DPI = 110
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#ff7f0e"
 BEST_COLOR = "#2ca02c"
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -49,7 +50,7 @@ def save(fig: Figure, path: PathLike) -> Path:
     return path
 
 
-def style_axes(ax, title: str, xlabel: str, ylabel: str) -> None:
+def style_axes(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
     ax.set_title(title, fontsize=13, fontweight="bold")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

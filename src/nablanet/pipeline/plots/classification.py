@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 
 from ...nn.errors import NablanetError
@@ -106,7 +107,7 @@ def plot_roc(
 
 
 # -- confusion matrix ------------------------------------------------------------------------------
-def _text_colors(cmap, normed: np.ndarray) -> np.ndarray:
+def _text_colors(cmap: Colormap, normed: np.ndarray) -> np.ndarray:
     """Black or white for each cell, whichever contrasts with the cell's colour."""
     rgba = cmap(normed)
     luminance = 0.2126 * rgba[..., 0] + 0.7152 * rgba[..., 1] + 0.0722 * rgba[..., 2]

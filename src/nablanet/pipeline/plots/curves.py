@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -72,7 +73,7 @@ def _series(history: Mapping[str, Any], key: str) -> np.ndarray | None:
     return arr
 
 
-def _epochs_axis(ax, n_epochs: int) -> None:
+def _epochs_axis(ax: Axes, n_epochs: int) -> None:
     """Whole-number epoch ticks (every epoch when there are few) and a symmetric margin."""
     if n_epochs <= 12:
         ax.set_xticks(np.arange(1, n_epochs + 1))
@@ -107,6 +108,7 @@ def _curves_figure(
             ax.plot(epochs, series, color=color, marker=marker, ms=4, lw=2, label=label)
     lower_better = bool(_LOWER_IS_BETTER.search(key))
     best_of = val if val is not None else train
+    assert best_of is not None  # one of them, checked above
     best = int(np.nanargmin(best_of) if lower_better else np.nanargmax(best_of))
     which = "validation" if val is not None else "training"
     ax.plot(
@@ -221,6 +223,7 @@ def plot_learning_rate(history: Any, path: PathLike, *, title: str | None = None
             f"history has no 'learning_rate' (or 'lr') values; keys present: {sorted(history)}"
         )
     lr = _series(history, key)
+    assert lr is not None  # the key is in history
     fig = new_figure(7.5, 4.2)
     ax = fig.add_subplot()
     epochs = np.arange(1, len(lr) + 1)

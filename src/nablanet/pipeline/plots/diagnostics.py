@@ -105,6 +105,7 @@ def plot_histograms(record: Mapping[str, Any], path) -> Path | None:
     epochs = record["epochs"]
     fig = new_figure(11, 1.9 * len(layers) + 0.8)
     axes = np.atleast_2d(fig.subplots(len(layers), 3, squeeze=False))
+    legend_ax = None  # the first panel with bars (a layer without weights draws none)
     for row, layer in zip(axes, layers):
         hists = layer.get("histograms") or {}
         for ax, (kind, title) in zip(row, kinds):
@@ -120,11 +121,13 @@ def plot_histograms(record: Mapping[str, Any], path) -> Path | None:
                    label=f"epoch {epochs[0]}")  # fmt: skip
             ax.bar(centres, last / max(last.sum(), 1), widths, color="#ff7f0e", alpha=0.5,
                    label=f"epoch {epochs[-1]}")  # fmt: skip
+            legend_ax = legend_ax or ax
             ax.set_title(f"{layer['name']}: {title}", fontsize=10)
             ax.tick_params(labelsize=8)
             ax.grid(True, alpha=0.3)
         row[0].set_ylabel("share", fontsize=9)
-    axes[0][0].legend(fontsize=8)
+    if legend_ax is not None:
+        legend_ax.legend(fontsize=8)
     fig.suptitle("Histograms per layer, first vs last epoch", fontsize=13, fontweight="bold")
     return save(fig, path)
 

@@ -11,7 +11,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,7 @@ def trial_rows(study: Any) -> list[TrialRow]:
     maximize = study.direction.name == "MAXIMIZE"
     rows = [_row(t) for t in study.get_trials(deepcopy=False)]
 
-    def key(r: TrialRow):
+    def key(r: TrialRow) -> tuple[int, int, float, int]:
         rank = _STATE_ORDER.get(r.state, 5)
         if r.value is None or rank > 1:
             return (rank, 1, 0.0, r.number)
@@ -188,7 +188,9 @@ def _plots(study: Any, folder: Path) -> list[Path]:
     from optuna.visualization import matplotlib as ovm
 
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    wanted = [("optimization_history", ovm.plot_optimization_history)]
+    wanted: list[tuple[str, Callable[[Any], Any]]] = [
+        ("optimization_history", ovm.plot_optimization_history)
+    ]
     if len(complete) >= 2 and len({k for t in complete for k in t.params}) >= 1:
         wanted += [
             ("param_importances", ovm.plot_param_importances),
@@ -204,7 +206,7 @@ def _plots(study: Any, folder: Path) -> list[Path]:
                 warnings.simplefilter("ignore")  # Optuna's matplotlib plots are "experimental"
                 ax = fn(study)
                 first = ax.flat[0] if hasattr(ax, "flat") else ax
-                fig = first.figure
+                fig: Any = first.figure  # a Figure (Axes.figure is typed Figure | SubFigure)
                 fig.set_size_inches(max(fig.get_size_inches()[0], 7.0), 4.8)
                 fig.tight_layout()
                 path.parent.mkdir(parents=True, exist_ok=True)

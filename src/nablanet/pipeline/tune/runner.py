@@ -91,7 +91,7 @@ class Study:
         return trial_rows(self.study)
 
 
-def _sampler(optuna, spec: TuneConfig):
+def _sampler(optuna: Any, spec: TuneConfig) -> Any:
     s = spec.sampler
     if s.name == "random":
         return optuna.samplers.RandomSampler(seed=s.seed)
@@ -101,7 +101,7 @@ def _sampler(optuna, spec: TuneConfig):
     return optuna.samplers.TPESampler(seed=s.seed, n_startup_trials=s.n_startup_trials)
 
 
-def _pruner(optuna, spec: TuneConfig, epochs: int):
+def _pruner(optuna: Any, spec: TuneConfig, epochs: int) -> Any:
     p = spec.pruner
     if p.name == "none":
         return optuna.pruners.NopPruner()
@@ -207,7 +207,7 @@ class TrialReporter(nn.Callback):
         self.stop_status: str | None = None
         self.pruned_epoch: int | None = None
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         value = (logs or {}).get(self.metric)
         if value is None or not math.isfinite(float(value)):
             return
@@ -219,7 +219,7 @@ class TrialReporter(nn.Callback):
 
 
 def objective_value(
-    history: Mapping[str, list], metrics: Mapping[str, Any], config: Config, metric: str
+    history: Mapping[str, list[Any]], metrics: Mapping[str, Any], config: Config, metric: str
 ) -> float:
     """The value a trial scores: ``metric`` at the epoch whose weights the final model has
     (the best epoch when early stopping restores the best weights, else the last epoch).
@@ -379,7 +379,7 @@ def run_tune(
         handle.folder,
     )
 
-    def objective(trial) -> float:
+    def objective(trial: Any) -> float:
         ran.append(trial.number)
         run_dir = _trial_dir(handle.folder, trial.number)
         trial.set_user_attr("run_dir", str(run_dir.resolve()))

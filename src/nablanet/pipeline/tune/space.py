@@ -85,6 +85,7 @@ def candidate_values(entry: SpaceEntry) -> list[Any]:
     """The values checked before a study starts: both ends of a range, every choice."""
     if entry.type == "categorical":
         return list(entry.choices or [])
+    assert entry.low is not None and entry.high is not None  # a range: the schema checked them
     if entry.type == "int":
         return [int(entry.low), int(entry.high)]
     return [float(entry.low), float(entry.high)]
@@ -152,10 +153,12 @@ def suggest(trial: Any, space: Mapping[str, SpaceEntry]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key, e in space.items():
         if e.type == "float":
+            assert e.low is not None and e.high is not None  # a range: the schema checked them
             params[key] = trial.suggest_float(
                 key, float(e.low), float(e.high), step=e.step, log=e.log
             )
         elif e.type == "int":
+            assert e.low is not None and e.high is not None
             params[key] = trial.suggest_int(
                 key, int(e.low), int(e.high), step=int(e.step or 1), log=e.log
             )

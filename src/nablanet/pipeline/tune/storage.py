@@ -14,9 +14,13 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PipelineError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import URL, Engine
+
 
 __all__ = [
     "DEFAULT_STORAGE_FILE",
@@ -57,7 +61,7 @@ class StorageError(PipelineError):
     """
 
 
-def import_optuna():
+def import_optuna() -> Any:
     """The ``optuna`` module, or a one-line error naming the extra to install."""
     try:
         import optuna
@@ -83,7 +87,7 @@ def redact(url: str) -> str:
         return url
 
 
-def _parse(url: str):
+def _parse(url: str) -> URL:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -107,7 +111,7 @@ def _parse(url: str):
     return parsed
 
 
-def _check_driver(url: str, parsed) -> None:
+def _check_driver(url: str, parsed: URL) -> None:
     from sqlalchemy.exc import NoSuchModuleError
 
     try:
@@ -126,7 +130,7 @@ def _check_driver(url: str, parsed) -> None:
 
 
 @contextlib.contextmanager
-def _creation_lock(parsed) -> Iterator[None]:
+def _creation_lock(parsed: URL) -> Iterator[None]:
     """For a SQLite file: an exclusive ``flock`` on ``<file>.lock`` while the storage opens,
     so that workers started together do not race to create its tables."""
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
@@ -147,7 +151,7 @@ def _creation_lock(parsed) -> Iterator[None]:
         os.close(fd)
 
 
-def _sqlite_wal(engine) -> None:
+def _sqlite_wal(engine: Engine) -> None:
     """Write-ahead logging, and fsync at checkpoints rather than at every commit.
 
     A trial commits about 18 times (its start, parameters, a value per epoch, heartbeats, its
@@ -157,7 +161,7 @@ def _sqlite_wal(engine) -> None:
     """
     from sqlalchemy import event
 
-    def pragmas(dbapi_connection, _record) -> None:
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -189,7 +193,7 @@ def open_storage(
 
     from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-    def connect():
+    def connect() -> Any:
         with warnings.catch_warnings():  # heartbeats are "experimental" since Optuna 2.9
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(

@@ -1,4 +1,7 @@
-"""Every docstring example in ``nablanet.data`` runs and prints what it claims."""
+"""The package ``nablanet.data``: every module shows an example, and importing it stays light.
+
+The examples themselves run as tests of their own (``--doctest-modules`` over ``src/nablanet``).
+"""
 
 from __future__ import annotations
 
@@ -20,16 +23,10 @@ def test_modules_found():
 
 
 @pytest.mark.parametrize("name", ["nablanet.data", *MODULES])
-def test_docstring_examples(name, capsys):
+def test_every_module_has_a_docstring_example(name):
     module = importlib.import_module(name)
-    out: list[str] = []
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for test in doctest.DocTestFinder().find(module, name):
-        runner.run(test, out=out.append)
-    result = runner.summarize(verbose=False)
-    capsys.readouterr()
-    assert result.attempted > 0, f"{name} has no docstring example"
-    assert result.failed == 0, "".join(out)
+    examples = sum(len(t.examples) for t in doctest.DocTestFinder().find(module, name))
+    assert examples > 0, f"{name} has no docstring example"
 
 
 def test_data_does_not_import_heavy_or_upper_layers():
