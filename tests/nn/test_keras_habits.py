@@ -823,3 +823,12 @@ def test_binary_crossentropy_on_a_softmax_of_two_units_says_which_loss_fits():
     model.compile(loss="binary_crossentropy", optimizer="adam")
     with pytest.raises(nb.NablanetError, match=r"sparse_categorical_crossentropy.*sigmoid"):
         model.fit(x, y, epochs=1, verbose=0)
+
+
+def test_one_sample_without_its_batch_axis_says_so():
+    # predict(x[0]) on a built model said only "Dense expected input with 4 features"
+    x, _ = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    with pytest.raises(nb.NablanetError, match=r"batch axis.*x\[None\]"):
+        model.predict(x[0])
+    assert model.predict(x[0][None]).shape == (1, 3)

@@ -291,6 +291,11 @@ class Sequential:
     # -- computation ------------------------------------------------------------------------
     def _as_input(self, x: Any) -> np.ndarray:
         x = np.asarray(x)
+        if x.ndim and self.built and x.shape == self._known_input_shape():
+            raise NablanetError(  # predict(x[0]): one sample without its batch axis
+                f"model input must have a batch axis: got one sample of shape {x.shape}; "
+                f"give x[None] (shape {(1, *x.shape)}) for a batch of one"
+            )
         if x.ndim and (self._compile_pending or not self.built):
             self._ensure_built(x)
         if x.dtype != self.dtype:
