@@ -14,6 +14,8 @@ cross-entropy, Adam with learning rate 1e-3) and offers
 | ``numpy-naive`` | the textbook NumPy loop (float64 one-hot, new arrays everywhere) |
 | ``torch`` | the usual PyTorch CPU loop: a ``randperm`` per epoch, ``x[idx]`` batches, ``zero_grad`` / forward / ``CrossEntropyLoss`` / ``backward`` / ``Adam.step`` (default options) and ``loss.item()``; prediction under ``torch.inference_mode()`` with a softmax |
 | ``sklearn`` | ``MLPClassifier(solver="adam", alpha=0).partial_fit`` (one epoch) on float32 data; ``predict_proba`` |
+| ``tinynn`` | `tinynn <https://github.com/borgwang/tinynn>`_ (PyPI ``tinynn``, the ``bench`` extra): ``Net`` of ``Dense``/``ReLU``, ``SoftmaxCrossEntropy``, ``Adam``, its ``Model.forward`` / ``backward`` / ``apply_grads`` loop over shuffled batches with one-hot float32 targets |
+| ``numpy-ml`` | `numpy-ml <https://github.com/ddbourgin/numpy-ml>`_ (PyPI ``numpy-ml``, the ``bench`` extra): ``FullyConnected`` layers with an ``Adam`` each, the softmax and the gradient ``(p - y) / n`` by hand (its ``CrossEntropy`` sums), ``backward`` then ``update`` per layer; it computes in float64 (its initializers), which is how it is used |
 
 Thread counts are left at each library's default (both BLAS and PyTorch use every core).
 """
@@ -143,19 +145,148 @@ class SklearnRunner:
         return self.model.predict_proba(x)
 
 
+def _one_hot(y, n_classes=10, dtype=np.float32):
+    out = np.zeros((len(y), n_classes), dtype=dtype)
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+def import_numpy_ml():
+    """``numpy_ml.neural_nets``. numpy-ml 0.1.2 imports ``collections.Hashable`` (moved to
+    ``collections.abc`` in Python 3.3, removed from ``collections`` in 3.10): alias it first."""
+    import collections
+    import collections.abc
+    import warnings
+
+    if not hasattr(collections, "Hashable"):
+        collections.Hashable = collections.abc.Hashable
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its reinforcement-learning part asks for gym
+        import numpy_ml.neural_nets as nn
+    return nn
+
+
+class TinynnRunner:
+    name = "tinynn"
+
+    def __init__(self, sizes=SIZES, seed: int = 0):
+        from tinynn.core.layer import Dense, ReLU
+        from tinynn.core.loss import SoftmaxCrossEntropy
+        from tinynn.core.model import Model
+        from tinynn.core.net import Net
+        from tinynn.core.optimizer import Adam
+
+        np.random.seed(seed)  # noqa: NPY002  (tinynn draws from NumPy's global generator)
+        layers = []
+        for i, b in enumerate(sizes[1:]):
+            layers.append(Dense(b))
+            if i < len(sizes) - 2:
+                layers.append(ReLU())
+        self.model = Model(Net(layers), SoftmaxCrossEntropy(), Adam(lr=LEARNING_RATE))
+        self.rng = np.random.default_rng(seed)
+        self.n_classes = sizes[-1]
+
+    def train_step(self, xb, yb_one_hot):
+        pred = self.model.forward(xb)
+        loss, grads = self.model.backward(pred, yb_one_hot)
+        self.model.apply_grads(grads)
+        return float(loss)
+
+    def train_epoch(self, x, y, batch_size):
+        self.model.is_training = True
+        perm = self.rng.permutation(len(x))
+        total = 0.0
+        for i in range(0, len(x), batch_size):
+            idx = perm[i : i + batch_size]
+            total += self.train_step(x[idx], _one_hot(y[idx], self.n_classes)) * len(idx)
+        return total / len(x)
+
+    def predict(self, x):
+        from tinynn.utils.math import softmax
+
+        self.model.is_training = False
+        return softmax(self.model.forward(x))
+
+
+class NumpyMLRunner:
+    name = "numpy-ml"
+
+    def __init__(self, sizes=SIZES, seed: int = 0):
+        nn = import_numpy_ml()
+        np.random.seed(seed)  # noqa: NPY002  (numpy-ml draws from NumPy's global generator)
+        n = len(sizes) - 1
+        self.layers = [
+            nn.layers.FullyConnected(
+                b,
+                act_fn="ReLU" if i < n - 1 else "Affine(slope=1, intercept=0)",
+                optimizer=nn.optimizers.Adam(lr=LEARNING_RATE),
+            )
+            for i, b in enumerate(sizes[1:])
+        ]
+        self.rng = np.random.default_rng(seed)
+        self.n_classes = sizes[-1]
+
+    def _forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        z = x - x.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def train_step(self, xb, yb_one_hot):
+        p = self._forward(xb)
+        loss = -np.sum(yb_one_hot * np.log(p + 1e-12)) / len(xb)
+        g = (p - yb_one_hot) / len(xb)
+        for layer in reversed(self.layers):
+            g = layer.backward(g)
+        for layer in self.layers:
+            layer.update()
+        return float(loss)
+
+    def train_epoch(self, x, y, batch_size):
+        perm = self.rng.permutation(len(x))
+        total = 0.0
+        for i in range(0, len(x), batch_size):
+            idx = perm[i : i + batch_size]
+            total += self.train_step(x[idx], _one_hot(y[idx], self.n_classes)) * len(idx)
+        return total / len(x)
+
+    def predict(self, x):
+        return self._forward(x)
+
+
 RUNNERS = {
     cls.name: cls
-    for cls in (NablanetRunner, NumpyRunner, NaiveNumpyRunner, TorchRunner, SklearnRunner)
+    for cls in (
+        NablanetRunner,
+        NumpyRunner,
+        NaiveNumpyRunner,
+        TorchRunner,
+        SklearnRunner,
+        TinynnRunner,
+        NumpyMLRunner,
+    )
+}
+
+#: the module behind each optional runner, and how to get it
+OPTIONAL = {
+    "torch": ("torch", "pip install torch"),
+    "sklearn": ("sklearn", "pip install scikit-learn"),
+    "tinynn": ("tinynn", "pip install 'nablanet[bench]'"),
+    "numpy-ml": ("numpy_ml", "pip install 'nablanet[bench]'"),
 }
 
 
 def available(name: str) -> bool:
     """Whether the framework behind a runner can be imported."""
-    module = {"torch": "torch", "sklearn": "sklearn"}.get(name)
+    module = OPTIONAL.get(name, (None,))[0]
     if module is None:
         return True
     try:
-        __import__(module)
+        if name == "numpy-ml":
+            import_numpy_ml()
+        else:
+            __import__(module)
     except ImportError:
         return False
     return True

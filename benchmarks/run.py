@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))
 import nablanet  # noqa: E402, F401
 
 # isort: split
+import frameworks  # noqa: E402
 import numpy as np  # noqa: E402
 from common import (  # noqa: E402
     SIZES,
@@ -51,9 +52,10 @@ from common import (  # noqa: E402
 from frameworks import RUNNERS, available  # noqa: E402
 
 RESULTS = HERE / "results"
-DEFAULT_FRAMEWORKS = ("nablanet", "numpy", "torch", "sklearn", "numpy-naive")
-#: frameworks timed only at batch 128 (they are slow and have one target each)
-ONLY_128 = ("sklearn", "numpy-naive")
+DEFAULT_FRAMEWORKS = ("nablanet", "numpy", "torch", "sklearn", "numpy-naive", "tinynn", "numpy-ml")
+#: frameworks timed only at batch 128 (they are slow, have one target each, or are the
+#: from-scratch peers of the README's comparison: the ``bench`` extra)
+ONLY_128 = ("sklearn", "numpy-naive", "tinynn", "numpy-ml")
 PAUSE_S = 0.2  # between two timed epochs: lets the previous library's worker threads go idle
 
 TARGETS = {
@@ -241,6 +243,27 @@ def markdown(res: dict) -> str:
             + " | ".join(cells)
             + f" | {fmt_r(r_t) if r_t else '-'} | {fmt_r(r_n) if r_n else '-'} |"
         )
+    peers = [f"nablanet/{p}@128" for p in ("sklearn", "tinynn", "numpy-ml")]
+    peers = [k for k in peers if k in res["ratios"]] + [
+        f"nablanet/{p}@128" for p in res.get("left_out", {}) if p in ("tinynn", "numpy-ml")
+    ]
+    if peers:
+        lines.append("")
+        lines.append(
+            "Against the NumPy peers, batch 128 (median (min-max) of the per-round ratios):"
+        )
+        lines.append("")
+        lines.append("| ratio | epoch time |")
+        lines.append("| --- | --- |")
+        notes = []
+        for key in peers:
+            if key in res["ratios"]:
+                lines.append(f"| {key.split('@')[0]} | {fmt_r(res['ratios'][key])} |")
+            else:
+                peer = key.split("/")[1].split("@")[0]
+                notes.append(f"{peer}: {res['left_out'][peer]}")
+                lines.append(f"| {key.split('@')[0]} | -[{len(notes)}] |")
+        lines += [""] + [f"[{i}] {n}" for i, n in enumerate(notes, 1)] if notes else []
     lines.append("")
     lines.append(
         "Fraction of the GEMM roofline (6 x params x samples FLOPs at the median GEMM rate):"
@@ -312,12 +335,14 @@ def main(argv: list[str] | None = None) -> dict:
     samples = args.samples or (12_000 if args.quick else None)
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     names = []
+    left_out: dict[str, str] = {}
     for name in args.frameworks.split(","):
         if name not in RUNNERS:
             raise SystemExit(f"unknown framework {name!r}; choose from {sorted(RUNNERS)}")
         if available(name):
             names.append(name)
         else:
+            left_out[name] = f"not installed ({frameworks.OPTIONAL[name][1]})"
             log(f"{name} is not installed: left out")
     info = machine()
     if "torch" in names:
@@ -345,7 +370,7 @@ def main(argv: list[str] | None = None) -> dict:
         if n in ("nablanet", "numpy", "torch")
     }
     ratios = {}
-    for other in ("torch", "numpy", "sklearn"):
+    for other in ("torch", "numpy", "sklearn", "tinynn", "numpy-ml"):
         if other in epochs and "nablanet" in epochs:
             for bs in batch_sizes:
                 if bs in epochs[other] and bs in epochs["nablanet"]:
@@ -361,6 +386,7 @@ def main(argv: list[str] | None = None) -> dict:
         "rounds": rounds,
         "batch_sizes": batch_sizes,
         "frameworks": names,
+        "left_out": left_out,
         "gemm": gemm,
         "training": {"epochs": epochs, "loss": tr["loss"]},
         "roofline": roofline,
@@ -409,7 +435,8 @@ def main(argv: list[str] | None = None) -> dict:
         log("\nCNN benchmark (bench_cnn.py):")
         import bench_cnn
 
-        cnn_argv = ["--rounds", "2", "--samples", "2560"] if args.quick else []
+        cnn_argv = ["--workloads", "all", "--memory", "--peers"]
+        cnn_argv += ["--rounds", "2", "--samples", "2560"] if args.quick else []
         if args.no_write:
             cnn_argv.append("--no-write")
         bench_cnn.main(cnn_argv)

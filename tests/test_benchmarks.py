@@ -168,6 +168,47 @@ def test_bench_step_times_both_loops():
     assert all(v > 0 for t in res.values() for v in t["nablanet"] + t["numpy"])
 
 
+def test_bench_cnn_workloads_targets_and_peers(tmp_path, capsys):
+    import bench_cnn
+
+    out = tmp_path / "cnn.md"
+    args = ["--workloads", "mnist-small,cifar", "--samples", "64", "--batch-size", "32"]
+    res = bench_cnn.main(
+        [*args, "--rounds", "1", "--peers", "--peer-samples", "32", "-o", str(out)]
+    )
+    assert set(res) == {"mnist-small", "cifar"}
+    assert res["cifar"]["steps"] == 2
+    text = out.read_text()
+    assert "## cifar:" in text and "## mnist-small:" in text
+    if "pytorch" in res["cifar"]["times"]:
+        assert "| cifar: training step / PyTorch |" in text
+    if frameworks.available("tinynn"):
+        assert res["cifar"]["steps_of"]["tinynn"] == 1 and "| tinynn |" in text
+    assert "numpy-ml: -," in text  # the peer that cannot run a CNN: a dash and why
+
+
+def test_bench_cnn_reads_a_config_network(tmp_path):
+    import bench_cnn
+
+    missing = bench_cnn.config_workload(tmp_path / "absent.yaml")
+    assert missing.unavailable and "absent.yaml" in missing.unavailable
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "data: {dataset: cifar10}\nmodel:\n  layers:\n"
+        "    - {type: random_flip}\n"
+        "    - {type: conv2d, filters: 8, kernel_size: 3, padding: same, activation: relu}\n"
+        "    - {type: batchnorm}\n    - {type: maxpool2d, pool_size: 2}\n"
+        "    - {type: flatten}\n    - {type: dropout, rate: 0.5}\n"
+        "    - {type: dense, units: 10, activation: softmax}\n"
+    )
+    wl = bench_cnn.config_workload(cfg)
+    assert wl.unavailable is None and wl.input_shape == (32, 32, 3)
+    assert [s[0] for s in wl.layers] == ["conv", "bn", "pool", "flatten", "dropout", "dense"]
+    assert "random_flip" in wl.description
+    x, _ = wl.data(4)
+    assert wl.build_nablanet().predict(x).shape == (4, 10)
+
+
 def test_bench_diagnostics_measures_both_workloads(monkeypatch):
     import bench_diagnostics
 

@@ -271,6 +271,25 @@ def test_inference_in_blocks_matches_one_pass(monkeypatch):
     assert layer.forward(x).dtype == np.float32
 
 
+@pytest.mark.parametrize("channels", [3, 6])  # the transposed and the plain im2col matrix
+def test_relu_after_each_block_equals_relu_after_the_whole_batch(monkeypatch, channels):
+    kwargs = {"padding": "same", "bias_initializer": "random_normal", "dtype": "float64"}
+    fused = nb.Conv2D(channels, 4, 3, activation="relu", seed=0, **kwargs)
+    linear = nb.Conv2D(channels, 4, 3, seed=0, **kwargs)
+    for layer in (fused, linear):
+        layer.algorithm = "im2col"
+    x = _rand((5, 7, 6, channels))
+    g = _rand((5, 7, 6, 4), seed=1)
+    expected = np.maximum(linear.forward(x, training=True), 0)
+    expected_gx = linear.backward(g * (expected > 0))
+    monkeypatch.setattr(conv_mod, "_IM2COL_BLOCK_BYTES", 1)  # one image per block
+    for training in (False, True):
+        np.testing.assert_allclose(fused.forward(x, training), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fused.backward(g), expected_gx, rtol=1e-12, atol=1e-12)
+    for a, b in zip(fused.parameters(), linear.parameters()):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12)
+
+
 def _run_small_cnn(seed=0):
     layers = [
         nb.Conv2D(2, 4, 3, padding="same", activation="relu", seed=1),

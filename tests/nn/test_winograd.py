@@ -302,3 +302,68 @@ def test_algorithm_setting_is_checked():
     small = nb.Conv2D(1, 4, 3, padding="same")
     small.algorithm = "winograd"  # allowed on any 3x3 stride-1 layer
     assert small.forward(np.ones((1, 4, 4, 1), np.float32)).shape == (1, 4, 4, 4)
+
+
+# -- the chunked pipeline (conv._WINOGRAD_CHUNK_BYTES) and the ReLU in the output transform -------
+def _run_layer(layer, x, g, mode):
+    """Output, input gradient and parameter gradients of one forward/backward in ``mode``."""
+    layer.zero_grad()
+    if mode == "pooled":
+        y = layer.forward_relu_maxpool(x, training=True)
+        gx = layer.backward_relu_maxpool(g[: y.shape[0], : y.shape[1], : y.shape[2]])
+    else:
+        y = layer.forward(x, training=True)
+        gx = layer.backward(g[: y.shape[0], : y.shape[1], : y.shape[2]])
+    return y, gx, [p.grad.copy() for p in layer.parameters()]
+
+
+@pytest.mark.parametrize("mode", ["pooled", "relu", "linear"])
+@pytest.mark.parametrize(
+    ("padding", "size"), [("same", (8, 8)), ("same", (7, 9)), ("valid", (9, 6))]
+)
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_chunks_of_images_compute_what_one_chunk_does(monkeypatch, mode, padding, size, input_grad):
+    layer = _relu_conv(padding=padding)
+    if mode == "linear":
+        layer.activation = nb.nn.layers.activations.deserialize(None)
+    layer.input_grad = input_grad
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((5, *size, 8))
+    g = rng.standard_normal((5, *size, 5))
+    whole = _run_layer(layer, x, g, mode)
+    predicted = layer.forward_relu_maxpool(x) if mode == "pooled" else layer.forward(x)
+    th, tw = winograd.tiles(*layer.compute_output_shape(x.shape[1:])[:2])
+    per_image = 16 * th * tw * 8 * x.itemsize  # the bytes of one image's V (c_in = 8 > c_out)
+    assert conv_mod._chunk_images(per_image, 5) == 5  # one chunk by default
+    for chunk_bytes, images in ((1, 1), (2 * per_image, 2)):  # chunks of 1 and of 2 images
+        monkeypatch.setattr(conv_mod, "_WINOGRAD_CHUNK_BYTES", chunk_bytes)
+        assert conv_mod._chunk_images(per_image, 5) == images
+        y, gx, grads = _run_layer(layer, x, g, mode)
+        np.testing.assert_allclose(y, whole[0], rtol=1e-12, atol=1e-12)
+        if input_grad:
+            np.testing.assert_allclose(gx, whole[1], rtol=1e-12, atol=1e-12)
+        else:
+            assert gx is None and whole[1] is None
+        for a, b in zip(grads, whole[2]):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+        again = layer.forward_relu_maxpool(x) if mode == "pooled" else layer.forward(x)
+        np.testing.assert_allclose(again, predicted, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("padding", "size"), [("same", (8, 8)), ("same", (7, 9)), ("valid", (6, 5))]
+)
+def test_relu_in_the_output_transform_equals_im2col_relu(padding, size):
+    wino, im2col = _relu_conv(padding=padding), _relu_conv(padding=padding)
+    im2col.algorithm = "im2col"
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, *size, 8))
+    x[:, : size[0] // 2] = 0  # outputs equal to the bias: some ReLUs exactly at their kink side
+    y = wino.forward(x, training=True)
+    np.testing.assert_allclose(y, im2col.forward(x, training=True), rtol=1e-12, atol=1e-12)
+    assert wino._relu_out is y and wino._wino is not None
+    wino.forward(x[:1])  # a prediction in between keeps the pending gradient
+    g = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(wino.backward(g), im2col.backward(g), rtol=1e-12, atol=1e-12)
+    for a, b in zip(wino.parameters(), im2col.parameters()):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12)

@@ -30,7 +30,7 @@ the pooling) to the execution plan of :class:`~nablanet.nn.Sequential` (:mod:`na
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,8 +68,14 @@ if TYPE_CHECKING:  # pragma: no cover
 #: 3x3 stride-1 convolutions with at least this many input channels use Winograd F(2x2, 3x3)
 #: (with fewer, its 16 GEMMs are too thin to beat im2col's one)
 WINOGRAD_MIN_CHANNELS = 8
-#: most bytes of the im2col matrix built at once at inference (training keeps the whole batch's)
+#: most bytes of the im2col matrix built at once at inference (training keeps the whole batch's
+#: and runs its GEMM in blocks of this many bytes of it). 4 MiB blocks were measured too: 0.6-0.8 x
+#: the first CIFAR layer's time alone, 1.08-1.19 x the whole step's and predict's (loaded machine)
 _IM2COL_BLOCK_BYTES = 32 << 20
+#: bytes of transformed tiles (V, or M) per chunk of images in the Winograd pipeline: small
+#: enough that a chunk's V, M and output stay in the cache between the passes, large enough for
+#: few BLAS calls (4 and 16 MiB measured the same; the whole batch at once took 2 x as long)
+_WINOGRAD_CHUNK_BYTES = 16 << 20
 #: most bytes of dL/dcols computed and summed back at once in Conv2D.backward. Large on purpose:
 #: smaller (cache-sized) blocks were faster with a single BLAS thread but much slower with
 #: several, where every one of the many small GEMM calls wakes and synchronises the threads
@@ -97,6 +103,12 @@ def _relu_maxpool_quads(
         np.maximum(y[s:e], 0, out=y[s:e])
 
     for_each_block(block, y.shape[0], z.nbytes)
+
+
+def _chunk_images(bytes_per_image: int, n: int) -> int:
+    """Images per chunk of the Winograd pipeline: about ``_WINOGRAD_CHUNK_BYTES`` of
+    transformed tiles, at least 1."""
+    return max(1, min(n, _WINOGRAD_CHUNK_BYTES // max(1, bytes_per_image)))
 
 
 # -- the layer -------------------------------------------------------------------------------
@@ -334,6 +346,11 @@ class Conv2D(Layer):
     # -- computation -------------------------------------------------------------------------
     def forward_linear(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """The pre-activation convolution ``z = conv(x, W) + b``, shape (n, out_h, out_w, c_out)."""
+        return self._convolve(x, training, relu=False)
+
+    def _convolve(self, x: np.ndarray, training: bool, relu: bool) -> np.ndarray:
+        """``z``, or ``relu(z)`` with ``relu``: the ReLU on each block of images right after its
+        GEMM, while the block is in the cache."""
         self._check_batch(x)
         n, h, w, _ = x.shape
         pads, ho, wo = self._geometry(h, w)
@@ -343,11 +360,16 @@ class Conv2D(Layer):
                 f"with padding {self.padding!r}"
             )
         if self.algorithm == "winograd":
-            return self._winograd_forward(x, pads, ho, wo, training)
+            return self._winograd_forward(x, pads, ho, wo, training, relu=relu)
         # with a bias, cols ends in a column of ones and the kernel matrix in the biases
         kernel = self.weights.value.reshape(-1, self.out_channels)
         if self.use_bias:
             kernel = np.concatenate([kernel, self.biases.value[None, :]])
+        z = np.empty((n, ho, wo, self.out_channels), dtype=np.result_type(x, kernel))
+        rows = z.reshape(-1, self.out_channels)  # already NHWC
+        # blocks of images: at inference the im2col matrix stays small for large batches, and
+        # each block's GEMM output is still in the cache for the ReLU
+        block = max(1, _IM2COL_BLOCK_BYTES // (ho * wo * kernel.shape[0] * x.itemsize))
         if training:
             self._wino = self._pooled = None
             xp = pad_nhwc(x, pads)
@@ -356,30 +378,28 @@ class Conv2D(Layer):
             self._padded_shape = xp.shape
             self._pads = pads
             self._out_size = (ho, wo)
-            return (cols @ kernel).reshape(n, ho, wo, self.out_channels)  # already NHWC
-        # inference: blocks of images, so that the im2col matrix stays small for large batches
-        z = np.empty((n, ho, wo, self.out_channels), dtype=np.result_type(x, kernel))
-        block = max(1, _IM2COL_BLOCK_BYTES // (ho * wo * kernel.shape[0] * x.itemsize))
         for start in range(0, n, block):
-            xp = pad_nhwc(x[start : start + block], pads)
-            cols, _ = im2col(xp, self.kernel_size, self.stride, bias_column=self.use_bias)
-            np.matmul(cols, kernel, out=z[start : start + block].reshape(-1, self.out_channels))
+            r0, r1 = start * ho * wo, min(n, start + block) * ho * wo
+            if training:
+                np.matmul(cols[r0:r1], kernel, out=rows[r0:r1])
+            else:
+                xp = pad_nhwc(x[start : start + block], pads)
+                cols, _ = im2col(xp, self.kernel_size, self.stride, bias_column=self.use_bias)
+                np.matmul(cols, kernel, out=rows[r0:r1])
+            if relu:
+                np.maximum(rows[r0:r1], 0, out=rows[r0:r1])
         return z
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        z = self.forward_linear(x, training)
         if type(self.activation) is not acts.ReLU:
+            z = self.forward_linear(x, training)
             self._relu_out = None
             return self.activation.forward(z, training)
-
-        # ReLU, the usual case: in place on the fresh z, in blocks of images
-        def block(a: int, b: int) -> None:
-            np.maximum(z[a:b], 0, out=z[a:b])
-
-        for_each_block(block, z.shape[0], z.nbytes)
+        # ReLU, the usual case: in the output transform (Winograd) or after each block's GEMM
+        y = self._convolve(x, training, relu=True)
         if training:
-            self._relu_out = z
-        return z
+            self._relu_out = y
+        return y
 
     def backward_linear(self, grad_z: np.ndarray) -> np.ndarray | None:
         """Backward from ``dL/dz`` (skipping the activation); returns ``dL/dx`` or None."""
@@ -475,8 +495,16 @@ class Conv2D(Layer):
         wo: int,
         training: bool,
         pooled: bool = False,
+        relu: bool = False,
     ) -> np.ndarray:
-        """The Winograd convolution; with ``pooled``, ``relu(maxpool_2x2(z))`` instead of z."""
+        """The Winograd convolution; with ``pooled``, ``relu(maxpool_2x2(z))`` instead of z, with
+        ``relu`` (not pooled) ``relu(z)``.
+
+        The batch runs in chunks of images (:func:`_chunk_images`): each chunk's transformed
+        tiles V, their products M and the output transform follow one another while the chunk
+        is in the cache, instead of each pass streaming the whole batch's V and M (tens of MiB
+        at 32x32) through memory. Training keeps V for the backward pass, never M.
+        """
         n = x.shape[0]
         th, tw = winograd.tiles(ho, wo)
         top, bottom, left, right = pads
@@ -491,62 +519,89 @@ class Conv2D(Layer):
             out = np.empty((n, ho // 2, wo // 2, c_out), dtype=dtype)
         else:
             out = np.empty((n, 2 * th, 2 * tw, c_out), dtype=dtype)
+        chunk = _chunk_images(16 * th * tw * max(c_in, c_out) * np.dtype(dtype).itemsize, n)
         if training:
             self._cols = self._pooled = None
-            v = winograd.input_transform(
-                xp, th, tw, self._buffer("v", (16, n, th, tw, c_in), dtype)
-            )
-            m = self._buffer("m", (16, n * th * tw, c_out), dtype)
-            np.matmul(v.reshape(16, -1, c_in), u, out=m)
-            m = m.reshape(16, n, th, tw, c_out)
+            v_all = self._buffer("v", (16, n, th, tw, c_in), dtype)
+            m_buf = self._buffer("m", (16, chunk * th * tw, c_out), dtype)
             if pooled:
-                right_mask = np.empty((n, ho // 2, 2, wo // 2, c_out), dtype=bool)
-                bottom_mask = np.empty(out.shape, dtype=bool)
-                winograd.output_transform_relu_maxpool(m, bias, out, right_mask, bottom_mask)
-                self._pooled = (out, right_mask, bottom_mask)
+                right_all = np.empty((n, ho // 2, 2, wo // 2, c_out), dtype=bool)
+                bottom_all = np.empty(out.shape, dtype=bool)
+                self._pooled = (out, right_all, bottom_all)
+            self._wino = (v_all, u, xp.shape, (top, left, *x.shape[1:3]), (ho, wo))
+        else:
+            m_buf = np.empty((16, chunk * th * tw, c_out), dtype=dtype)
+        for a in range(0, n, chunk):
+            b = min(n, a + chunk)
+            v = winograd.input_transform(xp[a:b], th, tw, v_all[:, a:b] if training else None)
+            m = m_buf[:, : (b - a) * th * tw]
+            np.matmul(v.reshape(16, -1, c_in), u, out=m)
+            m = m.reshape(16, b - a, th, tw, c_out)
+            if pooled:
+                decisions = (right_all[a:b], bottom_all[a:b]) if training else ()
+                winograd.output_transform_relu_maxpool(m, bias, out[a:b], *decisions)
             else:
-                winograd.output_transform(m, out, bias)
-            self._wino = (v, u, xp.shape, (top, left, *x.shape[1:3]), (ho, wo))
-        else:  # blocks of images: the transformed tiles stay small for large batches
-            block = max(1, _IM2COL_BLOCK_BYTES // (16 * th * tw * max(c_in, c_out) * x.itemsize))
-            for a in range(0, n, block):
-                v = winograd.input_transform(xp[a : a + block], th, tw)
-                m = np.matmul(v.reshape(16, -1, c_in), u).reshape(16, -1, th, tw, c_out)
-                if pooled:
-                    winograd.output_transform_relu_maxpool(m, bias, out[a : a + block])
-                else:
-                    winograd.output_transform(m, out[a : a + block], bias)
+                winograd.output_transform(m, out[a:b], bias)
+                if relu:
+                    np.maximum(out[a:b], 0, out=out[a:b])
         if not pooled and (2 * th != ho or 2 * tw != wo):
             out = np.ascontiguousarray(out[:, :ho, :wo])
         return out
 
-    def _winograd_backward(self, grad_z: np.ndarray) -> np.ndarray | None:
+    def _winograd_backward(
+        self, grad_z: np.ndarray, relu_out: np.ndarray | None = None
+    ) -> np.ndarray | None:
+        """The gradient from ``dL/dz``, or from ``dL/dy`` with ``y = relu(z) = relu_out``."""
         v, u, _, _, (ho, wo) = self._wino
-        _, n, th, tw, _ = v.shape
+        th, tw = v.shape[2:4]
         c_out = self.out_channels
         dtype = np.result_type(grad_z, u)
-        if 2 * th != ho or 2 * tw != wo:  # the cropped outputs get no gradient
-            full = np.zeros((n, 2 * th, 2 * tw, c_out), dtype=dtype)
-            full[:, :ho, :wo] = grad_z
-            grad_z = full
-        dm = self._buffer("m", (16, n * th * tw, c_out), dtype)  # the forward's M, reused
-        winograd.grad_output_transform(grad_z, dm.reshape(16, n, th, tw, c_out))
-        return self._winograd_backward_from_dm(dm)
+        cropped = 2 * th != ho or 2 * tw != wo
 
-    def _winograd_backward_from_dm(self, dm: np.ndarray) -> np.ndarray | None:
-        """Weight, bias and input gradients from dM = A dY A^T, shape (16, n * tiles, c_out)."""
-        v, u, padded_shape, (top, left, h, w), _ = self._wino
-        _, n, th, tw, c_in = v.shape
-        grad_u = np.matmul(v.reshape(16, -1, c_in).transpose(0, 2, 1), dm)
-        # dM at tile position (1, 1) is the sum of the tile's four output gradients
-        grad_biases = dm[5].sum(axis=0) if self.use_bias else None
+        def dm_of(a: int, b: int, dm: np.ndarray) -> None:
+            g = grad_z[a:b]
+            if relu_out is not None:
+                g = g * (relu_out[a:b] > 0)
+            if cropped:  # the cropped outputs get no gradient
+                full = np.zeros((b - a, 2 * th, 2 * tw, c_out), dtype=dtype)
+                full[:, :ho, :wo] = g
+                g = full
+            winograd.grad_output_transform(g, dm)
+
+        return self._winograd_backward_chunked(dm_of, dtype)
+
+    def _winograd_backward_chunked(
+        self, dm_of: Callable[[int, int, np.ndarray], None], dtype: np.dtype[Any]
+    ) -> np.ndarray | None:
+        """Weight, bias and input gradients, a chunk of images at a time: ``dm_of(a, b, dm)``
+        writes dM = A dY A^T of images a:b into ``dm`` (16, b - a, th, tw, c_out)."""
+        v_all, u, padded_shape, (top, left, h, w), _ = self._wino
+        _, n, th, tw, c_in = v_all.shape
+        c_out = self.out_channels
+        chunk = _chunk_images(16 * th * tw * max(c_in, c_out) * np.dtype(dtype).itemsize, n)
+        dm_buf = self._buffer("m", (16, chunk * th * tw, c_out), dtype)  # the forward's M
+        grad_u = np.zeros((16, c_in, c_out), dtype=dtype)
+        part = np.empty_like(grad_u)
+        grad_biases = np.zeros(c_out, dtype=dtype) if self.use_bias else None
+        if self.input_grad:
+            dv_buf = self._buffer("dv", (16, chunk * th * tw, c_in), dtype)
+            grad_xp = np.empty(padded_shape, dtype=dtype)
+        for a in range(0, n, chunk):
+            b = min(n, a + chunk)
+            dm = dm_buf[:, : (b - a) * th * tw]
+            dm_of(a, b, dm.reshape(16, b - a, th, tw, c_out))
+            np.matmul(v_all[:, a:b].reshape(16, -1, c_in).transpose(0, 2, 1), dm, out=part)
+            grad_u += part
+            if grad_biases is not None:
+                # dM at tile position (1, 1) is the sum of the tile's four output gradients
+                grad_biases += dm[5].sum(axis=0)
+            if self.input_grad:
+                dv = dv_buf[:, : (b - a) * th * tw]
+                np.matmul(dm, u.transpose(0, 2, 1), out=dv)
+                winograd.grad_input_transform(dv.reshape(16, b - a, th, tw, c_in), grad_xp[a:b])
         self._add_gradients(winograd.weight_gradient(grad_u), grad_biases)
         if not self.input_grad:
             return None
-        dv = self._buffer("dv", (16, n * th * tw, c_in), dm.dtype)
-        np.matmul(dm, u.transpose(0, 2, 1), out=dv)
-        grad_xp = np.empty(padded_shape, dtype=dm.dtype)
-        winograd.grad_input_transform(dv.reshape(16, n, th, tw, c_in), grad_xp)
         return grad_xp[:, top : top + h, left : left + w]
 
     # -- fusion hooks (the execution plan of nn/plan.py asks them) ------------------------------
@@ -618,11 +673,11 @@ class Conv2D(Layer):
         y, right, bottom = self._pooled
         if self._wino is None:
             return self._im2col_backward_pooled(grad, y, right, bottom)
-        v, u = self._wino[:2]
-        _, n, th, tw, _ = v.shape
-        dm = self._buffer("m", (16, n * th * tw, self.out_channels), np.result_type(grad, u))
-        winograd.grad_relu_maxpool(grad, y, right, bottom, dm.reshape(16, n, th, tw, -1))
-        return self._winograd_backward_from_dm(dm)
+
+        def dm_of(a: int, b: int, dm: np.ndarray) -> None:
+            winograd.grad_relu_maxpool(grad[a:b], y[a:b], right[a:b], bottom[a:b], dm)
+
+        return self._winograd_backward_chunked(dm_of, np.result_type(grad, self._wino[1]))
 
     def _im2col_forward_pooled(
         self, x: np.ndarray, pads: tuple[int, int, int, int], ph: int, pw: int, training: bool
@@ -678,6 +733,8 @@ class Conv2D(Layer):
         y = self._relu_out
         if y is None:
             return self.backward_linear(self.activation.backward(grad))
+        if self._wino is not None:  # the ReLU's mask applied chunk by chunk
+            return self._winograd_backward(grad, relu_out=y)
         grad_z = np.empty(grad.shape, dtype=np.result_type(grad, y))
 
         def block(a: int, b: int) -> None:
