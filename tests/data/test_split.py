@@ -146,3 +146,22 @@ def test_indices_split_a_memory_mapped_array_without_copying(tmp_path):
         assert (xb[:, 0].astype(int) % 4 == yb).all()
         seen.extend(xb[:, 0].astype(int).tolist())
     assert sorted(seen) == sorted(train.tolist())
+
+
+def test_train_test_split_as_scikit_learn():
+    # found by QA: `from nablanet.data import train_test_split` (scikit-learn's habit) failed
+    from nablanet.data import train_test_split
+
+    x = np.arange(200, dtype=np.float32).reshape(100, 2)
+    y = np.array([0] * 80 + [1] * 20)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0)
+    assert x_train.shape == (80, 2) and x_test.shape == (20, 2) and y_test.shape == (20,)
+    np.testing.assert_array_equal(y_train, y[(x_train[:, 0] // 2).astype(int)])  # rows kept
+    assert sorted(np.concatenate([x_train[:, 0], x_test[:, 0]])) == list(x[:, 0])  # a partition
+    np.testing.assert_array_equal(x_test, train_test_split(x, y, 0.2, random_state=0)[1])
+    _, _, _, strat = train_test_split(x, y, test_size=0.25, random_state=1, stratify=y)
+    assert np.bincount(strat).tolist() == [20, 5]
+    a, b = train_test_split(x, test_size=10, random_state=0)
+    assert a.shape == (90, 2) and b.shape == (10, 2)
+    with pytest.raises(DataError, match="stratify=y"):
+        train_test_split(x, y, stratify=1 - y)

@@ -144,7 +144,7 @@ def test_compile_before_the_build_and_fit_builds_from_the_first_batch():
 
 def test_predict_builds_an_uncompiled_deferred_model():
     model = nb.Sequential([nb.Dense(3, input_shape=(4,)), nb.Dense(2)])
-    assert not model.built  # the second layer waits for the first one's output
+    assert model.built  # as Keras: input_shape= on the first layer builds the rest at once
     assert model.predict(np.zeros((5, 4))).shape == (5, 2)
     assert model.built and model.count_params() == 4 * 3 + 3 + 3 * 2 + 2
 
@@ -181,7 +181,8 @@ def test_input_shape_on_a_first_conv_layer_lets_summary_know_the_image_size():
     )
     assert model.layers[0].built and model.layers[0].in_channels == 1
     text = model.summary(print_fn=None)
-    assert "(None, 14, 14, 4)" in text and "?" in text  # the Dense waits for its build
+    # as Keras: the image size of the first layer builds the whole model at once
+    assert "(None, 14, 14, 4)" in text and "?" not in text and "Total params: 7,890" in text
     model.build((None, 28, 28, 1))
     assert "Total params: 7,890" in model.summary(print_fn=None)
 
@@ -594,3 +595,240 @@ def test_check_targets_is_public_and_leaves_regression_targets_alone():
     y = np.array([0.3, 1.7])
     assert nb.check_targets(y, losses_mod.MeanSquaredError()) is y
     assert nb.check_targets([1.0, 0.0], losses_mod.CategoricalCrossentropy()).dtype.kind == "i"
+
+
+# -- found by QA (a new user's script) -------------------------------------------------------------
+def test_input_shape_on_the_first_layer_builds_the_whole_model(tmp_path):
+    # Keras: Sequential([Dense(64, input_shape=(4,)), Dense(3)]) is built at once, so
+    # summary() counts every parameter and save() works before any fit
+    model = nb.Sequential(
+        [nb.Dense(64, activation="relu", input_shape=(4,)), nb.Dense(3, activation="softmax")]
+    )
+    assert model.built and model.count_params() == 4 * 64 + 64 + 64 * 3 + 3
+    assert "Total params: 515" in model.summary(print_fn=None)
+    model.save(tmp_path / "m.npz")
+    assert nb.load_model(tmp_path / "m.npz").count_params() == 515
+    added = nb.Sequential()
+    added.add(nb.Conv2D(filters=4, kernel_size=3, input_shape=(8, 8, 1)))
+    added.add(nb.Flatten())
+    added.add(nb.Dense(2))
+    assert added.built and added.layers[-1].n_inputs == 6 * 6 * 4
+
+
+def test_callbacks_verbose_1_prints_their_messages_as_keras(tmp_path, capsys):
+    # verbose=1 on EarlyStopping / ModelCheckpoint / ReduceLROnPlateau printed nothing in a
+    # script (the messages went only to the "nablanet" logger, which a script does not show)
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=nb.SGD(1e-9))
+    callbacks = [
+        nb.ReduceLROnPlateau(monitor="loss", patience=1, factor=0.5, min_delta=1.0, verbose=1),
+        nb.ModelCheckpoint(tmp_path / "best.npz", monitor="loss", verbose=1),
+        nb.EarlyStopping(monitor="loss", patience=2, min_delta=1.0, verbose=1),
+    ]
+    model.fit(x, y, epochs=10, verbose=0, callbacks=callbacks)
+    out = capsys.readouterr().out
+    assert "ReduceLROnPlateau: loss did not improve for 1 epochs" in out
+    assert f"ModelCheckpoint: epoch 1 saved to {tmp_path / 'best.npz'}" in out
+    assert "Early stopping at epoch 3" in out and "Restored the weights of epoch 1" in out
+    quiet = nb.EarlyStopping(monitor="loss", patience=1, min_delta=1.0)  # verbose=0: silent
+    model.fit(x, y, epochs=5, verbose=0, callbacks=[quiet])
+    assert capsys.readouterr().out == ""
+
+
+def test_keras_module_paths_work_from_the_top_level():
+    # `nb.layers.Dense`, `nb.callbacks.EarlyStopping`, as `keras.layers.Dense` (were AttributeError)
+    assert nb.layers.Dense is nb.Dense and nb.layers.Conv2D is nb.Conv2D
+    assert nb.callbacks.EarlyStopping is nb.EarlyStopping
+    assert nb.callbacks.ReduceLROnPlateau is nb.ReduceLROnPlateau
+    assert nb.optimizers.Adam is nb.Adam and nb.losses.MeanSquaredError is nb.MeanSquaredError
+    assert {"layers", "callbacks"} <= set(nb.__all__)
+
+
+def test_keras_loss_arguments_are_refused_in_one_line_or_accepted_when_they_mean_the_class():
+    # CategoricalCrossentropy(from_logits=True) was a bare TypeError ("takes no arguments")
+    with pytest.raises(nb.NablanetError, match=r"for logits use SoftmaxCrossentropy\(\)"):
+        nb.CategoricalCrossentropy(from_logits=True)
+    with pytest.raises(nb.NablanetError, match=r"for logits use SigmoidBinaryCrossentropy\(\)"):
+        nb.BinaryCrossentropy(from_logits=True)
+    with pytest.raises(nb.NablanetError, match="takes no argument 'reduction'"):
+        nb.MeanSquaredError(reduction="sum")
+    assert type(nb.CategoricalCrossentropy(from_logits=False)) is nb.CategoricalCrossentropy
+    assert type(nb.SoftmaxCrossentropy(from_logits=True)) is nb.SoftmaxCrossentropy
+    assert nb.BinaryCrossentropy().get_config() == {}  # the file format is unchanged
+
+
+def test_model_checkpoint_takes_keras_save_weights_only_and_save_freq(tmp_path):
+    # ModelCheckpoint(path, save_weights_only=...) was a bare TypeError
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    path = tmp_path / "best.npz"
+    keras_style = nb.ModelCheckpoint(path, save_weights_only=False, save_freq="epoch")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[keras_style])
+    assert nb.load_model(path).count_params() == model.count_params()
+    with pytest.raises(nb.NablanetError, match=r"save_weights_only=True.*nb.load_model"):
+        nb.ModelCheckpoint(path, save_weights_only=True)
+    with pytest.raises(nb.NablanetError, match="save_freq"):
+        nb.ModelCheckpoint(path, save_freq=100)
+
+
+def test_get_weights_and_set_weights_as_keras():
+    # model.get_weights() / set_weights() were AttributeError
+    x, _ = _blobs()
+    a = nb.Sequential([nb.Dense(8, activation="relu", input_shape=(4,)), nb.BatchNormalization()])
+    b = nb.Sequential([nb.Dense(8, activation="relu", input_shape=(4,)), nb.BatchNormalization()])
+    weights = a.get_weights()
+    assert [w.shape for w in weights] == [(4, 8), (8,), (8,), (8,), (8,), (8,)]
+    b.set_weights(weights)
+    np.testing.assert_array_equal(a.predict(x), b.predict(x))
+    weights[0][...] = 0.0  # copies: the model is untouched
+    assert np.any(a.layers[0].weights.value != 0)
+    dense = b.layers[0]
+    kernel, bias = dense.get_weights()
+    dense.set_weights([np.ones_like(kernel), bias])
+    np.testing.assert_array_equal(dense.weights.value, 1.0)
+    with pytest.raises(nb.NablanetError, match=r"expects 6 arrays .*got 1"):
+        b.set_weights(weights[:1])
+    with pytest.raises(nb.NablanetError, match=r"array 0 \(weights\) must have shape \(4, 8\)"):
+        dense.set_weights([np.ones((3, 8)), bias])
+
+
+def test_activation_layer_by_name_as_keras(tmp_path):
+    # nb.Activation("relu") was a TypeError (Activation was only the base class)
+    relu = nb.Activation("relu")
+    assert type(relu) is nb.ReLU
+    np.testing.assert_array_equal(relu.forward(np.array([[-1.0, 2.0]])), [[0.0, 2.0]])
+    assert nb.Activation({"name": "leaky_relu", "alpha": 0.2}).alpha == 0.2
+    with pytest.raises(nb.NablanetError, match="Unknown activation 'rellu'"):
+        nb.Activation("rellu")
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, input_shape=(4,)), nb.Activation("softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.npz")
+    assert type(nb.load_model(tmp_path / "m.npz").layers[1]) is nb.Softmax
+
+
+def test_keras_kernel_argument_names_on_dense_and_conv2d():
+    # Dense(4, kernel_initializer=...) / kernel_regularizer= / use_bias= were bare TypeErrors
+    dense = nb.Dense(4, kernel_initializer="glorot_uniform", kernel_regularizer=nb.L2(0.01))
+    assert dense.weight_initializer == "glorot_uniform"
+    assert isinstance(dense.weight_regularizer, nb.L2)
+    assert dense.get_config()["weight_initializer"] == "glorot_uniform"
+    assert nb.Dense(4, use_bias=True).n_neurons == 4
+    with pytest.raises(nb.NablanetError, match="use_bias=False"):
+        nb.Dense(4, use_bias=False)
+    with pytest.raises(nb.NablanetError, match="the same argument"):
+        nb.Dense(4, weight_initializer="zeros", kernel_initializer="ones")
+    conv = nb.Conv2D(filters=2, kernel_size=3, kernel_initializer="glorot_uniform")
+    assert conv.weight_initializer == "glorot_uniform"
+    with pytest.raises(nb.NablanetError, match=r"[Uu]nknown"):
+        nb.Dense(4, kernel_initializer="glorot_uniformm")
+
+
+def test_pooling_takes_keras_names_strides_and_valid_padding():
+    # MaxPooling2D / AveragePooling2D were AttributeError, strides= / padding= bare TypeErrors
+    assert nb.MaxPooling2D is nb.MaxPool2D and nb.AveragePooling2D is nb.AvgPool2D
+    assert nb.layers.MaxPooling2D is nb.MaxPool2D
+    pool = nb.MaxPooling2D(pool_size=(2, 2), strides=1, padding="valid")
+    assert pool.stride == (1, 1)
+    assert pool.forward(np.zeros((1, 4, 4, 2), np.float32)).shape == (1, 3, 3, 2)
+    assert nb.AveragePooling2D(2, strides=2).stride == (2, 2)
+    assert nb.layers.layer_from_config(nb.layers.serialize_layer(pool)).stride == (1, 1)
+    with pytest.raises(nb.NablanetError, match="padding='valid'"):
+        nb.MaxPooling2D(2, padding="same")
+    with pytest.raises(nb.NablanetError, match="the same argument"):
+        nb.AvgPool2D(2, stride=1, strides=2)
+
+
+def test_keras_input_first_in_a_sequential_builds_the_model(tmp_path):
+    # Keras 3's Sequential([keras.Input(shape=(4,)), Dense(...)]): nb.Input was AttributeError
+    x, y = _blobs()
+    model = nb.Sequential([nb.Input(shape=(4,)), nb.Dense(8, activation="relu"), nb.Dense(3)])
+    assert model.built and model.count_params() == 4 * 8 + 8 + 8 * 3 + 3
+    assert len(model.layers) == 2  # Input is no layer: nothing to save or export
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.npz")
+    images = nb.Sequential()
+    images.add(nb.Input((8, 8, 1)))
+    images.add(nb.Conv2D(filters=2, kernel_size=3))
+    assert images.built and images.layers[0].in_channels == 1
+    with pytest.raises(nb.NablanetError, match="without the batch axis"):
+        nb.Input(shape=(None, 4))
+    with pytest.raises(nb.NablanetError, match="must come first"):
+        nb.Sequential([nb.Dense(3), nb.Input((4,))])
+
+
+def test_compile_takes_keras_loss_spellings_and_says_when_the_order_is_keras():
+    # loss="MeanSquaredError" was unknown; compile("adam", "mse") (Keras' positional order)
+    # said "Unknown loss 'adam'"
+    model = nb.Sequential([nb.Dense(1, input_shape=(3,))])
+    for name in ("MeanSquaredError", "mean_squared_error", "mse"):
+        model.compile(loss=name, optimizer="adam")
+        assert isinstance(model.loss, nb.MeanSquaredError)
+    model.compile(loss="SparseCategoricalCrossentropy", optimizer="adam")
+    assert isinstance(model.loss, nb.CategoricalCrossentropy)
+    with pytest.raises(nb.NablanetError, match=r"takes the loss first.*'adam'"):
+        model.compile("adam", "mse")
+    with pytest.raises(nb.NablanetError, match="takes the loss first"):
+        model.compile(nb.Adam(), "mse")
+    with pytest.raises(nb.NablanetError, match="Unknown loss 'msee'"):
+        model.compile(loss="msee")
+
+
+def test_a_schedule_as_learning_rate_says_where_it_goes():
+    # Adam(learning_rate=ExponentialDecay(...)) (Keras' habit) said only "must be a positive number"
+    with pytest.raises(nb.NablanetError, match=r"goes to fit\(\.\.\., scheduler=\.\.\.\)"):
+        nb.Adam(learning_rate=nb.ExponentialDecay(0.9))
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=nb.Adam(0.1))
+    history = model.fit(x, y, epochs=3, verbose=0, scheduler=nb.ExponentialDecay(0.5))
+    assert history["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])
+
+
+def test_learning_rate_scheduler_callback_as_keras(capsys):
+    # Keras' callbacks.LearningRateScheduler(schedule) was missing
+    x, y = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer=nb.Adam(0.1))
+    tenth = nb.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.1**epoch, verbose=1)
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[tenth])
+    assert history["learning_rate"] == pytest.approx([0.1, 0.01, 0.001])
+    assert "LearningRateScheduler: epoch 2, learning rate 0.01" in capsys.readouterr().out
+    one_argument = nb.LearningRateScheduler(lambda epoch: 0.05)
+    assert model.fit(x, y, epochs=1, verbose=0, callbacks=[one_argument])["learning_rate"] == [0.05]
+    with pytest.raises(nb.NablanetError, match="must return a positive number"):
+        model.fit(
+            x, y, epochs=1, verbose=0, callbacks=[nb.LearningRateScheduler(lambda e, lr: None)]
+        )
+    with pytest.raises(nb.NablanetError, match="cannot be combined"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[one_argument], scheduler=nb.StepDecay())
+
+
+def test_pytorch_linear_habit_points_to_dense():
+    # nb.Linear(4, 3) (PyTorch's nn.Linear) was a bare TypeError: Linear is the identity here
+    with pytest.raises(nb.NablanetError, match=r"Dense\(4, 3\) for PyTorch's nn.Linear\(4, 3\)"):
+        nb.Linear(4, 3)
+    assert repr(nb.Linear()) == "Linear()"
+
+
+def test_binary_crossentropy_on_a_softmax_of_two_units_says_which_loss_fits():
+    # Keras' two-unit softmax with binary_crossentropy and 0/1 labels: the shape error said no
+    # more than the two shapes
+    x, y = _blobs(k=2)
+    model = nb.Sequential([nb.Dense(2, activation="softmax", input_shape=(4,))])
+    model.compile(loss="binary_crossentropy", optimizer="adam")
+    with pytest.raises(nb.NablanetError, match=r"sparse_categorical_crossentropy.*sigmoid"):
+        model.fit(x, y, epochs=1, verbose=0)
+
+
+def test_one_sample_without_its_batch_axis_says_so():
+    # predict(x[0]) on a built model said only "Dense expected input with 4 features"
+    x, _ = _blobs()
+    model = nb.Sequential([nb.Dense(3, activation="softmax", input_shape=(4,))])
+    with pytest.raises(nb.NablanetError, match=r"batch axis.*x\[None\]"):
+        model.predict(x[0])
+    assert model.predict(x[0][None]).shape == (1, 3)

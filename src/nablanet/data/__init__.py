@@ -44,7 +44,7 @@ from .registry import (
     load_dataset,
     register_dataset,
 )
-from .split import Split, train_val_test_indices, train_val_test_split
+from .split import Split, train_test_split, train_val_test_indices, train_val_test_split
 from .toy import (
     TOY_DATASETS,
     make_circles,
@@ -103,6 +103,7 @@ __all__ = [
     "read_idx",
     "register_dataset",
     "serialize_transformer",
+    "train_test_split",
     "train_val_test_indices",
     "train_val_test_split",
     "transformer_from_config",

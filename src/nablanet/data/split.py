@@ -193,3 +193,43 @@ def train_val_test_split(
         np.take(x, test, axis=0),
         take(y, test),
     )
+
+
+def train_test_split(
+    x: np.ndarray,
+    y: np.ndarray | None = None,
+    test_size: float | int = 0.25,
+    random_state: int | np.random.Generator | None = None,
+    stratify: Any = None,
+) -> tuple[Any, ...]:
+    """scikit-learn's two-way split: ``x_train, x_test, y_train, y_test`` (in that order).
+
+    ``test_size`` is a fraction of the samples or a number of them; ``random_state`` seeds
+    the shuffle (the same seed gives the same split); ``stratify=y`` (or ``True``) keeps the
+    class proportions in both parts, as scikit-learn, while the default ``None`` does not.
+    Without ``y`` it returns ``x_train, x_test``. For a validation set too, see
+    :func:`train_val_test_split`.
+
+    >>> import numpy as np
+    >>> x, y = np.arange(20).reshape(10, 2), np.array([0, 1] * 5)
+    >>> x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0)
+    >>> x_train.shape, x_test.shape, y_test.shape
+    ((8, 2), (2, 2), (2,))
+    """
+    n = len(x)
+    if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
+        if not 0 < test_size < n:
+            raise DataError(f"test_size={test_size} samples must lie between 1 and {n - 1}")
+        test_size = test_size / n
+    if isinstance(stratify, bool):
+        by_class = stratify
+    elif stratify is None:
+        by_class = False
+    else:
+        if y is None or not np.array_equal(np.asarray(stratify), np.asarray(y)):
+            raise DataError("train_test_split stratifies by y only: pass stratify=y (or True)")
+        by_class = True
+    split = train_val_test_split(x, y, 0.0, test_size, seed=random_state, stratify=by_class)
+    if y is None:
+        return split.x_train, split.x_test
+    return split.x_train, split.x_test, split.y_train, split.y_test

@@ -1,12 +1,13 @@
 """``nablanet.nn``: the library. NumPy and the standard library only."""
 
-from . import initializers, losses, optimizers, regularizers, schedulers
+from . import callbacks, initializers, layers, losses, optimizers, regularizers, schedulers
 from .callbacks import (
     Callback,
     CSVLogger,
     EarlyStopping,
     History,
     LambdaCallback,
+    LearningRateScheduler,
     ModelCheckpoint,
     ReduceLROnPlateau,
     TerminateOnNaN,
@@ -16,6 +17,7 @@ from .errors import NablanetError
 from .gradcheck import gradcheck_layer, gradcheck_loss, gradcheck_model, numerical_gradient
 from .layers import (
     Activation,
+    AveragePooling2D,
     AvgPool2D,
     BatchNormalization,
     Conv2D,
@@ -27,6 +29,7 @@ from .layers import (
     LeakyReLU,
     Linear,
     MaxPool2D,
+    MaxPooling2D,
     Neuron,
     RandomCrop,
     RandomFlip,
@@ -46,7 +49,7 @@ from .losses import (
     SigmoidBinaryCrossentropy,
     SoftmaxCrossentropy,
 )
-from .model import Sequential, load_model
+from .model import Input, Sequential, load_model
 from .optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
 from .parameter import Parameter
 from .random import get_rng, set_seed
@@ -64,6 +67,7 @@ __all__ = [
     "Activation",
     "Adagrad",
     "Adam",
+    "AveragePooling2D",
     "AvgPool2D",
     "BatchNormalization",
     "BinaryCrossentropy",
@@ -83,13 +87,16 @@ __all__ = [
     "Flatten",
     "GlobalAveragePooling2D",
     "History",
+    "Input",
     "InverseTimeDecay",
     "LambdaCallback",
     "Layer",
     "LeakyReLU",
+    "LearningRateScheduler",
     "Linear",
     "Loss",
     "MaxPool2D",
+    "MaxPooling2D",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "ModelCheckpoint",
@@ -116,12 +123,14 @@ __all__ = [
     "Tanh",
     "TerminateOnNaN",
     "Trainer",
+    "callbacks",
     "check_targets",
     "get_rng",
     "gradcheck_layer",
     "gradcheck_loss",
     "gradcheck_model",
     "initializers",
+    "layers",
     "load_checkpoint",
     "load_model",
     "losses",

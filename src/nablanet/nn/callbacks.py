@@ -28,6 +28,15 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger("nablanet")
 
 
+def _report(verbose: int, level: int, message: str, *args: Any) -> None:
+    """A callback's message: to the "nablanet" log at ``level`` (the CLI and the UI show it),
+    and printed as well with ``verbose`` (Keras' ``verbose=1``: a script that configured no
+    logging sees it)."""
+    logger.log(level, message, *args)
+    if verbose:
+        print(message % args, flush=True)
+
+
 class Callback:
     """Base class; every hook is a no-op.
 
@@ -111,7 +120,7 @@ class EarlyStopping(Callback):
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = start_from_epoch
-        self.verbose = verbose  # accepted as in Keras; the messages go to the "nablanet" logger
+        self.verbose = verbose  # as Keras: 1 prints the messages (they go to the log always)
         self._reset()
 
     def _reset(self) -> None:
@@ -150,7 +159,9 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
-            logger.info(
+            _report(
+                self.verbose,
+                logging.INFO,
                 "Early stopping at epoch %d: %s did not improve for %d epochs "
                 "(best %.6g at epoch %d)",
                 epoch + 1,
@@ -163,7 +174,9 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
-            logger.info(
+            _report(
+                self.verbose,
+                logging.INFO,
                 "Restored the weights of epoch %d (%s = %.6g)",
                 self.best_epoch + 1,
                 self.monitor,
@@ -193,7 +206,9 @@ class ModelCheckpoint(Callback):
     ``filepath`` may contain ``{epoch}`` and any logged value, e.g. ``"ckpt-{epoch:03d}.npz"``.
     With ``save_best_only`` a file is written only when ``monitor`` improves. With
     ``full_state`` the optimizer, epoch, RNG and history are saved too (resumable).
-    Files are written atomically.
+    Files are written atomically. Keras' ``save_weights_only=False`` and ``save_freq="epoch"``
+    are accepted (a file always holds the weights and the architecture); other values are
+    refused in one line.
 
     >>> import os, tempfile
     >>> import nablanet as nb
@@ -215,8 +230,18 @@ class ModelCheckpoint(Callback):
         save_best_only: bool = False,
         full_state: bool = False,
         verbose: int = 0,
+        save_weights_only: bool = False,
+        save_freq: str = "epoch",
     ):
         super().__init__()
+        # Keras' arguments, accepted where they mean what this callback does
+        if save_weights_only:
+            raise NablanetError(
+                "ModelCheckpoint(save_weights_only=True) is not supported: the file holds the "
+                "weights and the architecture (read it with nb.load_model); leave it False"
+            )
+        if save_freq != "epoch":
+            raise param_error("ModelCheckpoint", "save_freq", "'epoch'", save_freq)
         self.filepath = str(filepath)
         self.monitor = monitor
         if mode == "auto":
@@ -253,8 +278,13 @@ class ModelCheckpoint(Callback):
             self.trainer.save_checkpoint(path, epoch=epoch + 1)
         else:
             self.model.save(path)
-        if self.verbose:
-            logger.info("ModelCheckpoint: epoch %d saved to %s", epoch + 1, path)
+        _report(
+            self.verbose,
+            logging.INFO if self.verbose else logging.DEBUG,
+            "ModelCheckpoint: epoch %d saved to %s",
+            epoch + 1,
+            path,
+        )
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return {"best": self.best}, {}
@@ -369,7 +399,9 @@ class ReduceLROnPlateau(Callback):
         if old > self.min_lr:
             new = max(old * self.factor, self.min_lr)
             optimizer.learning_rate = new
-            (logger.info if self.verbose else logger.debug)(
+            _report(
+                self.verbose,
+                logging.INFO if self.verbose else logging.DEBUG,
                 "ReduceLROnPlateau: %s did not improve for %d epochs; learning rate %.3g -> %.3g",
                 self.monitor,
                 self.wait,
@@ -485,6 +517,64 @@ class TerminateOnNaN(Callback):
                 self._epoch + 1,
                 step + 1,
                 self._epoch + 1,
+            )
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch to ``schedule(epoch, lr)``, as Keras'
+    ``LearningRateScheduler`` (``epoch`` counts from 0, ``lr`` is the current rate; a
+    ``schedule(epoch)`` of one argument works too). The built-in schedules are
+    :mod:`nablanet.nn.schedulers`, given as ``fit(scheduler=...)``; this callback cannot be
+    combined with one.
+
+    >>> import nablanet as nb
+    >>> model = nb.Sequential([nb.Dense(1, 1, seed=0)])
+    >>> model.compile(loss="mse", optimizer=nb.SGD(0.1))
+    >>> halve = LearningRateScheduler(lambda epoch, lr: lr if epoch == 0 else lr / 2)
+    >>> x = np.zeros((4, 1), np.float32)
+    >>> model.fit(x, x, epochs=3, verbose=0, callbacks=[halve])["learning_rate"]
+    [0.1, 0.05, 0.025]
+    """
+
+    def __init__(self, schedule: Callable, verbose: int = 0):
+        super().__init__()
+        if not callable(schedule):
+            raise param_error("LearningRateScheduler", "schedule", "a function", schedule)
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if self.trainer is not None and getattr(self.trainer, "scheduler", None) is not None:
+            raise NablanetError(
+                "LearningRateScheduler cannot be combined with fit(scheduler=...) (both set "
+                "the learning rate every epoch): use one of them"
+            )
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        optimizer = self.trainer.optimizer
+        old = float(optimizer.learning_rate)
+        try:
+            new = self.schedule(epoch, old)
+        except TypeError:
+            new = self.schedule(epoch)  # Keras 1's schedule(epoch)
+        if (
+            isinstance(new, bool)
+            or not isinstance(new, (int, float, np.number))
+            or not math.isfinite(new)
+            or new <= 0
+        ):
+            raise NablanetError(
+                f"LearningRateScheduler: schedule({epoch}, {old:.3g}) returned {new!r}; it must "
+                "return a positive number, the learning rate of the epoch"
+            )
+        optimizer.learning_rate = float(new)
+        if float(new) != old:
+            _report(
+                self.verbose,
+                logging.INFO if self.verbose else logging.DEBUG,
+                "LearningRateScheduler: epoch %d, learning rate %.3g",
+                epoch + 1,
+                float(new),
             )
 
 

@@ -17,7 +17,7 @@ execution plan (:mod:`nablanet.nn.plan`) asks the last layer's ``fuse_with_loss`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,9 +37,16 @@ def _match(y_true: np.ndarray, y_pred: np.ndarray, owner: str) -> np.ndarray:
         if y_true.size == y_pred.size and y_true.shape[:1] == y_pred.shape[:1]:
             y_true = y_true.reshape(y_pred.shape)
         else:
+            hint = ""
+            if "Binary" in owner and y_true.ndim == 1 and y_pred.ndim == 2 and y_pred.shape[1] > 1:
+                hint = (
+                    f": for class labels and {y_pred.shape[1]} softmax outputs use "
+                    "loss='sparse_categorical_crossentropy', or for two classes one sigmoid "
+                    "output, Dense(1, activation='sigmoid')"
+                )
             raise NablanetError(
                 f"{owner}: targets of shape {y_true.shape} do not match predictions of shape "
-                f"{y_pred.shape}"
+                f"{y_pred.shape}{hint}"
             )
     if y_true.dtype != y_pred.dtype:
         y_true = y_true.astype(y_pred.dtype)
@@ -95,6 +102,30 @@ class Loss:
     task: str = "classification"
     #: (activation name, fused loss class) when this loss fuses with an output activation
     fuses_with: tuple[str, type] | None = None
+    #: the loss's ``from_logits`` meaning (Keras' argument): True for the fused losses on
+    #: logits, False for the cross-entropies on probabilities, None where it means nothing
+    from_logits: bool | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Keras' CategoricalCrossentropy(from_logits=True) & co.: one line, not a TypeError
+        for key, value in kwargs.items():
+            owner = type(self).__name__
+            if key == "from_logits" and self.from_logits is not None:
+                if bool(value) == self.from_logits:
+                    continue  # the meaning of this class: accepted as Keras writes it
+                other = {
+                    "CategoricalCrossentropy": "SoftmaxCrossentropy()",
+                    "BinaryCrossentropy": "SigmoidBinaryCrossentropy()",
+                    "SoftmaxCrossentropy": "CategoricalCrossentropy()",
+                    "SigmoidBinaryCrossentropy": "BinaryCrossentropy()",
+                }.get(owner, "the other cross-entropy")
+                where = "logits" if value else "probabilities"
+                raise NablanetError(
+                    f"{owner} takes {'probabilities' if value else 'logits'}: for {where} use "
+                    f"{other} (a softmax or sigmoid output compiled with the cross-entropy "
+                    "trains on the logits already)"
+                )
+            raise NablanetError(f"{owner} takes no argument {key!r} (it has no parameters)")
 
     def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         raise NotImplementedError
@@ -211,6 +242,7 @@ class BinaryCrossentropy(Loss):
     0.1643
     """
 
+    from_logits = False
     name = "binary_crossentropy"
 
     def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -240,6 +272,7 @@ class CategoricalCrossentropy(Loss):
     [[-0.714, 0.0, 0.0], [0.0, 0.0, -0.625]]
     """
 
+    from_logits = False
     name = "categorical_crossentropy"
 
     def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -283,6 +316,7 @@ class SoftmaxCrossentropy(Loss):
     [[-0.107, 0.053, 0.053], [0.5, -0.5, 0.0]]
     """
 
+    from_logits = True
     name = "softmax_crossentropy"
 
     def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -343,6 +377,7 @@ class SigmoidBinaryCrossentropy(Loss):
     (50.3466, [[-0.25], [0.5]], [[0.5], [1.0]])
     """
 
+    from_logits = True
     name = "sigmoid_binary_crossentropy"
 
     def loss(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -394,6 +429,11 @@ def get(spec: str | dict | Loss) -> Loss:
         return spec
     if isinstance(spec, str) and spec in LOSSES:
         return LOSSES[spec]()
+    if isinstance(spec, str):  # Keras also takes class names: loss="MeanSquaredError"
+        by_class = {cls.__name__: cls for cls in LOSSES.values()}
+        by_class["SparseCategoricalCrossentropy"] = LOSSES["sparse_categorical_crossentropy"]
+        if spec in by_class:
+            return by_class[spec]()
     options = ", ".join(sorted(LOSSES))
     raise NablanetError(f"Unknown loss {spec!r}; choose one of: {options}.")
 

@@ -19,7 +19,7 @@ from . import losses as losses_mod
 from . import optimizers as optimizers_mod
 from ._validation import check_positive_int
 from .errors import NablanetError
-from .layers.base import Layer, layer_from_config, serialize_layer
+from .layers.base import Layer, layer_from_config, serialize_layer, weights_by_name
 from .metrics import check_training_metrics
 from .parameter import Parameter, flatten_parameters
 from .plan import ExecutionPlan, build_plan
@@ -40,12 +40,51 @@ if TYPE_CHECKING:  # pragma: no cover
     from .schedulers import Scheduler
 
 
+class Input:
+    """Keras' ``Input(shape=...)``: the per-sample input shape, first in a ``Sequential``.
+
+    Not a layer (it computes nothing and is not saved): it tells the model its input size, so
+    the layers after it are built at once, as with ``input_shape=`` on the first layer.
+
+    >>> import nablanet as nb
+    >>> model = nb.Sequential([nb.Input(shape=(4,)), nb.Dense(8, activation="relu"), nb.Dense(2)])
+    >>> model.built, model.count_params()
+    (True, 58)
+    """
+
+    def __init__(
+        self, shape: Any, batch_size: int | None = None, dtype: Any = None, name: str | None = None
+    ) -> None:
+        if isinstance(shape, int) and not isinstance(shape, bool):
+            shape = (shape,)
+        try:
+            shape = tuple(shape)
+        except TypeError:
+            raise NablanetError(
+                f"Input(shape=...) takes the shape of one sample, e.g. (784,) or (28, 28, 1); "
+                f"got {shape!r}"
+            ) from None
+        if not shape or any(
+            isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0 for n in shape
+        ):
+            raise NablanetError(
+                f"Input(shape=...) takes the shape of one sample, without the batch axis, e.g. "
+                f"(784,) or (28, 28, 1); got {shape!r}"
+            )
+        self.shape = tuple(int(n) for n in shape)
+        self.batch_size, self.dtype, self.name = batch_size, dtype, name
+
+    def __repr__(self) -> str:
+        return f"Input(shape={self.shape})"
+
+
 class Sequential:
     """A stack of layers applied in order.
 
     Parameters
     ----------
     layers : list of Layer, optional
+        The first may be an :class:`Input` (Keras' ``Input(shape=...)``).
     name : str
 
     >>> import nablanet as nb
@@ -71,17 +110,32 @@ class Sequential:
         self._compiled = False
         self._compile_pending = False  # compiled before the layers were built: finished at build
         self._input_shape: tuple | None = None  # per sample, known once built
+        self._declared_shape: tuple | None = None  # per sample, from an Input(shape=...)
         for layer in layers or []:
             self.add(layer)
 
     # -- building ----------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
+        if isinstance(layer, Input):
+            if self.layers or self._declared_shape is not None:
+                raise NablanetError(
+                    "Input(shape=...) must come first in a Sequential, before every layer"
+                )
+            self._declared_shape = layer.shape
+            return
         if not isinstance(layer, Layer):
             raise NablanetError(f"Sequential.add expects a Layer, got {type(layer).__name__}")
         self.layers.append(layer)
         self._compiled = False
         self._compile_pending = False
         self._plan = None
+        if not layer.built:  # as Keras: input_shape= on the first layer builds what follows
+            shape = self._known_input_shape()
+            if shape is not None:
+                try:
+                    self._build_for(shape)
+                except NablanetError:
+                    pass  # a mismatch is reported at first use, with the input's shape
 
     @property
     def dtype(self) -> np.dtype:
@@ -172,6 +226,13 @@ class Sequential:
         """
         if not self.layers:
             raise NablanetError("Cannot compile an empty Sequential model: add layers first")
+        if isinstance(loss, optimizers_mod.Optimizer) or (
+            isinstance(loss, str) and loss.lower() in optimizers_mod.OPTIMIZERS
+        ):  # Keras' positional order is compile(optimizer, loss)
+            raise NablanetError(
+                f"compile(loss, optimizer, metrics) takes the loss first, got the optimizer "
+                f"{loss!r} as the loss: write compile(optimizer=..., loss=...) with keywords"
+            )
         self.loss = losses_mod.get(loss)
         self.optimizer = optimizers_mod.get(optimizer)
         self.metrics = check_training_metrics(metrics, self.loss.task, type(self.loss).__name__)
@@ -230,6 +291,11 @@ class Sequential:
     # -- computation ------------------------------------------------------------------------
     def _as_input(self, x: Any) -> np.ndarray:
         x = np.asarray(x)
+        if x.ndim and self.built and x.shape == self._known_input_shape():
+            raise NablanetError(  # predict(x[0]): one sample without its batch axis
+                f"model input must have a batch axis: got one sample of shape {x.shape}; "
+                f"give x[None] (shape {(1, *x.shape)}) for a batch of one"
+            )
         if x.ndim and (self._compile_pending or not self.built):
             self._ensure_built(x)
         if x.dtype != self.dtype:
@@ -419,6 +485,16 @@ class Sequential:
             for k, v in layer.state_dict().items()
         }
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Keras' ``get_weights()``: copies of every layer's parameters and buffers, in the
+        order of :meth:`state_dict`."""
+        return list(self.state_dict().values())
+
+    def set_weights(self, weights: Any) -> None:
+        """Keras' ``set_weights(arrays)``: the arrays of :meth:`get_weights`, in its order and
+        shapes, copied in place."""
+        self.load_state_dict(weights_by_name("Sequential", self.state_dict(), weights))
+
     def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
         """Copy weights (and buffers) in by dotted name; strict checks names and shapes."""
         if strict:
@@ -496,6 +572,8 @@ class Sequential:
         layer, or the first layer's ``n_inputs``."""
         if self._input_shape is not None:
             return self._input_shape
+        if self._declared_shape is not None:
+            return self._declared_shape
         first: Any = self.layers[0] if self.layers else None
         declared = getattr(first, "_declared_input_shape", None)
         if declared is not None:

@@ -35,6 +35,7 @@ from ._validation import (
 )
 from .errors import NablanetError
 from .parameter import Parameter, flat_buffers
+from .schedulers import Scheduler
 
 #: the names Keras, PyTorch and older APIs use for our arguments (``Adam(lr=0.01)``)
 _ARGUMENT_ALIASES = {
@@ -102,6 +103,11 @@ class Optimizer:
         cls.__init__ = checked_init  # type: ignore[method-assign]
 
     def __init__(self, learning_rate: float):
+        if isinstance(learning_rate, Scheduler):  # Keras takes a schedule here
+            raise NablanetError(
+                f"{type(self).__name__}(learning_rate=...) takes a number; a schedule such as "
+                f"{learning_rate!r} goes to fit(..., scheduler=...) (it sets the rate each epoch)"
+            )
         self.learning_rate = check_positive_float(
             learning_rate, "learning_rate", type(self).__name__
         )

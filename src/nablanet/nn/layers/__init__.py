@@ -10,9 +10,14 @@ from .normalization import BatchNormalization
 from .pooling import AvgPool2D, GlobalAveragePooling2D, MaxPool2D
 from .reshape import Flatten, Reshape
 
+# Keras' names of the pooling layers (the same classes)
+MaxPooling2D = MaxPool2D
+AveragePooling2D = AvgPool2D
+
 __all__ = [
     "LAYER_REGISTRY",
     "Activation",
+    "AveragePooling2D",
     "AvgPool2D",
     "BatchNormalization",
     "Conv2D",
@@ -24,6 +29,7 @@ __all__ = [
     "LeakyReLU",
     "Linear",
     "MaxPool2D",
+    "MaxPooling2D",
     "Neuron",
     "RandomCrop",
     "RandomFlip",

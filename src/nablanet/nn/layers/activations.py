@@ -25,16 +25,32 @@ if TYPE_CHECKING:  # pragma: no cover
 class Activation(Layer):
     """Base of element-wise (and softmax) activations. ``name`` is the registry key.
 
+    As Keras' ``layers.Activation("relu")``, ``Activation(name)`` is the activation of that
+    name (here a ``ReLU``; a dict such as ``{"name": "leaky_relu", "alpha": 0.2}`` too).
+
     >>> relu = get("relu")
     >>> isinstance(relu, Activation), relu.name, serialize(LeakyReLU(0.2))
     (True, 'relu', {'name': 'leaky_relu', 'alpha': 0.2})
+    >>> Activation("tanh")
+    Tanh()
     """
 
     name: str = ""
 
-    def __init__(self) -> None:
+    def __init__(self, activation: Any = None) -> None:
         self._y: Any = None
         self._x: Any = None
+        if activation is not None:
+            if type(self) is not Activation:
+                raise NablanetError(
+                    f"{type(self).__name__} takes no activation name; write Activation("
+                    f"{activation!r}) or {type(self).__name__}()"
+                )
+            # Keras' Activation("relu"): become that activation (same layer, its own class, so
+            # files, exporters and the fused paths see a ReLU)
+            chosen = deserialize(activation)
+            self.__class__ = type(chosen)
+            self.__dict__.update(vars(chosen))
 
     def backward(self, grad: np.ndarray) -> np.ndarray:  # an activation always returns one
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
@@ -66,6 +82,15 @@ class Linear(Activation):
     """
 
     name = "linear"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:  # PyTorch's nn.Linear(in_features, out_features)
+            raise NablanetError(
+                "Linear is the identity activation and takes no arguments; a fully connected "
+                "layer is Dense(n_inputs, n_neurons), e.g. Dense(4, 3) for PyTorch's "
+                "nn.Linear(4, 3)"
+            )
+        super().__init__()
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return x

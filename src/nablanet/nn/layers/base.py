@@ -86,6 +86,16 @@ class Layer:
         for p in self.parameters():
             p.grad.fill(0)
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Keras' ``get_weights()``: copies of the parameters and buffers, in the order of
+        :meth:`state_dict` (for ``Dense``: ``[weights, biases]``)."""
+        return list(self.state_dict().values())
+
+    def set_weights(self, weights: Any) -> None:
+        """Keras' ``set_weights(arrays)``: the arrays of :meth:`get_weights`, in its order and
+        shapes, copied in place."""
+        self.load_state_dict(weights_by_name(type(self).__name__, self.state_dict(), weights))
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of the parameters and buffers, by name."""
         state = {name: p.value.copy() for name, p in self.named_parameters().items()}
@@ -167,3 +177,26 @@ def layer_from_config(spec: dict[str, Any]) -> Layer:
         known = ", ".join(sorted(LAYER_REGISTRY))
         raise NablanetError(f"Unknown layer class {name!r}; known layers: {known}.")
     return LAYER_REGISTRY[name].from_config(dict(spec.get("config", {})))
+
+
+def weights_by_name(
+    owner: str, state: dict[str, np.ndarray], weights: Any
+) -> dict[str, np.ndarray]:
+    """``set_weights``' list of arrays as a state dict: as many arrays as ``state`` holds, each
+    of its shape, in its order (one-line errors naming the array)."""
+    weights = list(weights)
+    if len(weights) != len(state):
+        raise NablanetError(
+            f"{owner}.set_weights expects {len(state)} arrays (in the order of get_weights()), "
+            f"got {len(weights)}"
+        )
+    named = {}
+    for i, ((name, current), array) in enumerate(zip(state.items(), weights)):
+        array = np.asarray(array)
+        if array.shape != current.shape:
+            raise NablanetError(
+                f"{owner}.set_weights: array {i} ({name}) must have shape {current.shape}, "
+                f"got {array.shape}"
+            )
+        named[name] = array
+    return named

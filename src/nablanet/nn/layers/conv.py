@@ -47,6 +47,7 @@ from . import activations as acts
 from . import winograd
 from ._parallel import for_each_block
 from .base import Layer
+from .dense import keras_kernel_names
 from .geometry import (
     as_pair,
     check_image_batch,
@@ -156,6 +157,8 @@ class Conv2D(Layer):
     filters, strides, input_shape : optional, keyword only
         Keras' names (``input_shape=(height, width, channels)`` fixes ``in_channels``); not part
         of ``get_config()``.
+    kernel_initializer, kernel_regularizer : optional, keyword only
+        Keras' names of ``weight_initializer`` and ``weight_regularizer``.
 
     Attributes
     ----------
@@ -195,9 +198,14 @@ class Conv2D(Layer):
         filters: int | None = None,
         strides: int | Sequence[int] | None = None,
         input_shape: tuple | None = None,
+        kernel_initializer: str | dict | None = None,
+        kernel_regularizer: Any = None,
     ) -> None:
         in_channels, out_channels, kernel_size = _resolve_conv_args(
             args, in_channels, out_channels, filters, kernel_size, input_shape
+        )
+        weight_initializer, weight_regularizer = keras_kernel_names(
+            "Conv2D", weight_initializer, weight_regularizer, kernel_initializer, kernel_regularizer
         )
         if strides is not None:
             if stride != 1 and stride != strides:

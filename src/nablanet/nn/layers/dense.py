@@ -56,6 +56,9 @@ class Dense(Layer):
         Keras' names: ``units`` is ``n_neurons``, ``input_dim=n`` and ``input_shape=(n,)`` are
         ``n_inputs``. They are not part of ``get_config()`` (which holds ``n_inputs`` and
         ``n_neurons``).
+    kernel_initializer, kernel_regularizer, use_bias : optional, keyword only
+        Keras' names: ``kernel_*`` are ``weight_initializer`` / ``weight_regularizer``;
+        ``use_bias=True`` is accepted (a ``Dense`` always has biases; ``False`` is refused).
 
     Attributes
     ----------
@@ -91,9 +94,20 @@ class Dense(Layer):
         units: int | None = None,
         input_dim: int | None = None,
         input_shape: tuple | None = None,
+        kernel_initializer: str | dict | None = None,
+        kernel_regularizer: Any = None,
+        use_bias: bool = True,
     ) -> None:
         n_inputs, n_neurons, activation = _resolve_dense_sizes(
             n_inputs, n_neurons, activation, units, input_dim, input_shape
+        )
+        if not use_bias:
+            raise NablanetError(
+                "Dense(use_bias=False) is not supported: a Dense layer always has biases "
+                "(bias_initializer='zeros' starts them at 0)"
+            )
+        weight_initializer, weight_regularizer = keras_kernel_names(
+            "Dense", weight_initializer, weight_regularizer, kernel_initializer, kernel_regularizer
         )
         self.n_inputs = (
             None if n_inputs is None else check_positive_int(n_inputs, "n_inputs", "Dense")
@@ -353,3 +367,28 @@ class Neuron(Layer):
             "dtype": self.dtype.name,
             "seed": self.seed,
         }
+
+
+def keras_kernel_names(
+    owner: str,
+    weight_initializer: Any,
+    weight_regularizer: Any,
+    kernel_initializer: Any,
+    kernel_regularizer: Any,
+) -> tuple[Any, Any]:
+    """Keras' ``kernel_initializer`` / ``kernel_regularizer`` as ``weight_initializer`` /
+    ``weight_regularizer`` (one-line error when both spellings are given)."""
+    if kernel_initializer is not None:
+        if weight_initializer != "he_normal":
+            raise NablanetError(
+                f"{owner} got weight_initializer={weight_initializer!r} and "
+                f"kernel_initializer={kernel_initializer!r}: the same argument; give one"
+            )
+        weight_initializer = kernel_initializer
+    if kernel_regularizer is not None:
+        if weight_regularizer is not None:
+            raise NablanetError(
+                f"{owner} got weight_regularizer and kernel_regularizer: the same argument; give one"
+            )
+        weight_regularizer = kernel_regularizer
+    return weight_initializer, weight_regularizer

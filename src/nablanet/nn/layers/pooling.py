@@ -43,8 +43,26 @@ class _PoolGeometry:
     _owner = "Pool2D"
 
     def __init__(
-        self, pool_size: int | Sequence[int] = 2, stride: int | Sequence[int] | None = None
+        self,
+        pool_size: int | Sequence[int] = 2,
+        stride: int | Sequence[int] | None = None,
+        *,
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
     ) -> None:
+        # Keras' names: strides= is stride=, padding="valid" is the only padding here
+        if strides is not None:
+            if stride is not None and stride != strides:
+                raise NablanetError(
+                    f"{self._owner} got stride={stride!r} and strides={strides!r}: the same "
+                    "argument; give one"
+                )
+            stride = strides
+        if padding != "valid":
+            raise NablanetError(
+                f"{self._owner} pools without padding (padding='valid'), got padding={padding!r}; "
+                "pad with the convolution before it (Conv2D(..., padding='same'))"
+            )
         self.pool_size = as_pair(pool_size, "pool_size", self._owner)
         self.stride = self.pool_size if stride is None else as_pair(stride, "stride", self._owner)
         self._config_forms = {"pool_size": json_form(pool_size), "stride": json_form(stride)}
@@ -97,9 +115,14 @@ class MaxPool2D(_PoolGeometry, Layer):
     _owner = "MaxPool2D"
 
     def __init__(
-        self, pool_size: int | Sequence[int] = 2, stride: int | Sequence[int] | None = None
+        self,
+        pool_size: int | Sequence[int] = 2,
+        stride: int | Sequence[int] | None = None,
+        *,
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
     ) -> None:
-        super().__init__(pool_size, stride)
+        super().__init__(pool_size, stride, strides=strides, padding=padding)
         self._relu_out: Any = None
         self._argmax: Any = None
         self._right: Any = None
