@@ -133,7 +133,8 @@ def test_breast_cancer_live_training_stop_and_metrics(page):
     before = wait_for(lambda: [d for d in line_paths(page, "live-plot") if d], "first curves")
     # the curves grow with every poll of the page, while the training goes on
     wait_for(lambda: line_paths(page, "live-plot") != before, "the live loss plot to change")
-    assert progress_epoch(page) > first_epoch
+    # the plot and the progress text come in separate updates: wait for the counter as well
+    wait_for(lambda: progress_epoch(page) > first_epoch, "the epoch counter to advance")
     assert len(line_paths(page, "live-plot")) == 2
     assert legend_series(page, "live-plot") == {"train", "validation"}
     assert legend_series(page, "live-metric-plot") == {"train", "validation"}
